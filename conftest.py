@@ -1,0 +1,3 @@
+"""Thin root conftest: every check and self-test stands on the shadowgate plugin."""
+
+pytest_plugins = ["shadowgate.plugin"]
