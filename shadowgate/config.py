@@ -149,9 +149,7 @@ class Thresholds(Mapping[str, Scalar]):
         self.overrides = MappingProxyType(dict(overrides))
 
     @classmethod
-    def load(
-        cls, config_file: str | Path | None = None, sets: Iterable[str] = ()
-    ) -> Thresholds:
+    def load(cls, config_file: str | Path | None = None, sets: Iterable[str] = ()) -> Thresholds:
         """Shipped defaults, then `config_file` (same shape), then `key=value` overrides."""
         defaults = _default_table()
         values = dict(defaults)

@@ -86,8 +86,21 @@ def start(password: str | None = None, prefer_binary: bool = True) -> ThrowawayR
     if binary is None:
         return _start_fake(port)
     workdir = tempfile.TemporaryDirectory(prefix="shadowgate-redis-")
-    args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly",
-            "no", "--dir", workdir.name, "--logfile", str(Path(workdir.name) / "redis.log")]
+    args = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        workdir.name,
+        "--logfile",
+        str(Path(workdir.name) / "redis.log"),
+    ]
     if password:
         args += ["--requirepass", password]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

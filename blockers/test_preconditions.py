@@ -1,0 +1,38 @@
+"""Runbook s.1 required preconditions and s.4 pre-activation verification, one test a row."""
+
+import pytest
+
+from shadowgate.checks import preconditions as p
+
+pytestmark = pytest.mark.preactivation
+
+
+def test_P1_shadow_flag_in_env_file(env_file, target, judge):
+    judge(p.p1_shadow_flag(env_file, target))
+
+
+def test_P2_shadow_verified_by_behaviour(
+    intent_snapshot, journal_recent, target, thresholds, judge
+):
+    judge(p.p2_shadow_behaviour(intent_snapshot, journal_recent, target, thresholds))
+
+
+def test_P3_zero_full_consensus_24h(intent_day, target, thresholds, judge):
+    judge(p.p3_no_full_consensus_24h(intent_day, target, thresholds))
+
+
+def test_P4_service_stable(unit_at_start, host_clock, thresholds, judge):
+    judge(p.p4_service_stable(unit_at_start, host_clock, thresholds))
+
+
+def test_P5_shadow_observation_long_enough(shadow_history, target, thresholds, now_ms, judge):
+    judge(p.p5_observation_long_enough(shadow_history, target, thresholds, now_ms))
+
+
+@pytest.mark.rollback_ready
+def test_P6_rollback_plan_backup_restores_shadow(env_backups, target, judge):
+    judge(p.p6_rollback_plan(env_backups, target))
+
+
+def test_P7_model_path_set_and_file_present(env_file, model_file, target, judge):
+    judge(p.p7_model_path(env_file, model_file, target))

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make this checkout runnable on a fresh Debian machine: system packages (as root, only what is
+# missing), then a private venv in .venv with shadowgate and its pinned dependencies.
+# Idempotent and quiet when nothing is missing; sourced by ./demo and ./test.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+[ -x /lib/systemd/systemd ] || missing+=(systemd)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+for pkg in ${SHADOWGATE_EXTRA_APT:-}; do missing+=("$pkg"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing ${missing[*]} (install them, or run as root); continuing" >&2
+  fi
+fi
+
+stamp="$root/.venv/.shadowgate-installed"
+if [ ! -x "$root/.venv/bin/python" ]; then
+  python3 -m venv "$root/.venv"
+fi
+if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
+  "$root/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root[dev]"
+  touch "$stamp"
+fi

@@ -1,0 +1,2 @@
+"""Check logic: data in, Verdict out. The pytest files in blockers/, gates/, postactivation/
+call these, one test per runbook row, so the rules are testable without a live engine."""

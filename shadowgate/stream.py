@@ -1,0 +1,397 @@
+"""Read a window of trade.intent / trade.closed entries from the engine's Redis, read-only.
+
+The suite runs against production Redis, so the client it gets can only send read commands
+(`ReadOnlyRedis` has no other method and no pass-through). Every Redis failure becomes one
+`StreamError` whose message names the URL (password removed) and the stream key, because the
+operator reading it is under time pressure.
+
+Windows come two ways: the runbook's `XREVRANGE ... COUNT n` snapshots (`latest`), and time
+windows (`window`, half-open [start_ms, end_ms)) read forward in batches so memory stays flat
+whatever the window holds. Batches continue after the last id by incrementing it rather than
+with the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) rejects.
+
+The engine caps its stream at about 10,000 entries, so a time window may reach further back
+than the stream does: `Window.covered` says whether it did, and `describe()` says so in words
+instead of letting "zero events found" pass for a clean result. Coverage is read after the
+window, so entries trimmed while reading also count against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from shadowgate.config import redact_url
+from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
+
+R = TypeVar("R")
+Entry = tuple[bytes, dict[bytes, bytes]]
+ENGINE_CAP = 10_000  # entries the engine keeps (XADD MAXLEN ~), quoted in coverage messages
+_MAX_SEQ = 2**64 - 1
+_NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
+
+
+class StreamError(Exception):
+    """Redis could not be read: the message says what, where (URL, key) and what to check."""
+
+    def __init__(self, message: str, url: str, key: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.key = key
+
+
+class StreamMissing(StreamError):
+    """The key does not exist: the engine never published there, or the name is wrong."""
+
+
+class ReadOnlyRedis:
+    """A Redis client that can only read: ping, type, xlen, xrange, xrevrange.
+
+    Wraps a `redis.Redis` and delegates nothing else, so no write can be sent through it.
+    """
+
+    __slots__ = ("_client", "connect_timeout", "has_password", "read_timeout", "url")
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        url: str,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+    ) -> None:
+        self._client = client
+        self.url = redact_url(url)
+        self.has_password = urlsplit(url).password is not None
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+
+    def ping(self) -> bool:
+        return bool(self._client.ping())
+
+    def type(self, key: str) -> str:
+        kind = self._client.type(key)
+        return kind.decode() if isinstance(kind, bytes) else kind
+
+    def xlen(self, key: str) -> int:
+        return self._client.xlen(key)
+
+    def xrange(self, key: str, start: str, end: str, count: int) -> list[Entry]:
+        return self._client.xrange(key, min=start, max=end, count=count)
+
+    def xrevrange(self, key: str, end: str, start: str, count: int) -> list[Entry]:
+        return self._client.xrevrange(key, max=end, min=start, count=count)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ReadOnlyRedis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(url: str, connect_timeout: float = 3.0, read_timeout: float = 5.0) -> ReadOnlyRedis:
+    """A read-only client for `url`; nothing is sent until the first read.
+
+    Retries are off: a slow or absent Redis must fail once, within the stated timeout.
+    """
+    client = redis.Redis.from_url(
+        url,
+        decode_responses=False,  # payload sizes are measured as stored; UTF-8 is checked by us
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=read_timeout,
+        retry=Retry(NoBackoff(), 0),
+        protocol=2,  # RESP2: what every Redis speaks (HELLO 3 needs Redis 6+)
+    )
+    return ReadOnlyRedis(client, url, connect_timeout, read_timeout)
+
+
+def _utc(ms: int | None, date: bool = True) -> str:
+    if ms is None:
+        return "?"
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ" if date else "%H:%M:%SZ")
+
+
+def _span(ms: int) -> str:
+    """A duration as the runbook says it: 24 h, 30 min, 1 h 30 min, 45 s."""
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
+    return " ".join(p for p in parts if p)
+
+
+def _coverage_text(start_ms: int, end_ms: int | None, covered: bool, oldest_ms: int | None) -> str:
+    if end_ms is None:
+        span = f"window since {_utc(start_ms)}"
+    else:
+        span = f"{_span(end_ms - start_ms)} window from {_utc(start_ms)}"
+    if covered:
+        return f"{span} covered (oldest entry {_utc(oldest_ms)})"
+    if oldest_ms is None:
+        return f"{span} NOT covered (the stream holds no entries)"
+    return (
+        f"{span} NOT covered (oldest entry {_utc(oldest_ms)}: the stream, capped by the engine "
+        f"at about {ENGINE_CAP:,} entries, does not reach back that far; earlier events cannot "
+        "be counted)"
+    )
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _id_ms(entry_id: str) -> int:
+    return int(entry_id.partition("-")[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Generic[R]):
+    """What one read returned: records, parse errors, foreign entries skipped, and the span.
+
+    Count windows (`latest`) have start/end None and `covered` None; time windows have
+    `requested_count` None. first/last are the first and last entry read, whatever it parsed to.
+    """
+
+    key: str
+    records: tuple[R, ...]
+    errors: tuple[ParseError, ...]
+    foreign: int
+    first_id: str | None
+    last_id: str | None
+    first_ms: int | None
+    last_ms: int | None
+    start_ms: int | None
+    end_ms: int | None  # exclusive; None: up to the newest entry
+    requested_count: int | None
+    covered: bool | None  # the stream's oldest entry is at or before start_ms
+    oldest_ms: int | None  # the stream's oldest entry, read after the window (None: empty)
+    noun: str = "record"  # what a record is, for describe(): intent, outcome
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.records)
+
+    @property
+    def entries(self) -> int:
+        """Entries read: records + parse errors + foreign."""
+        return len(self.records) + len(self.errors) + self.foreign
+
+    def _requested(self) -> str:
+        if self.requested_count is None:
+            return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
+        text = f"latest {self.requested_count} requested"
+        if self.entries < self.requested_count:
+            text += f", the stream held only {self.entries}"
+        return text
+
+    def describe(self) -> str:
+        """One line for assertion messages: what was read, counts, and window coverage."""
+        if self.first_id is None:
+            return f"{self.key}: empty, no entries read; {self._requested()}"
+        same_day = _utc(self.first_ms)[:10] == _utc(self.last_ms)[:10]
+        counts = ", ".join(
+            (
+                _plural(len(self.records), self.noun),
+                _plural(len(self.errors), "parse error"),
+                _plural(self.foreign, "foreign entry", "foreign entries") + " skipped",
+            )
+        )
+        return (
+            f"{self.key} entries {self.first_id} ({_utc(self.first_ms)}) .. {self.last_id} "
+            f"({_utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Whether the stream still holds everything from start_ms on (see module docstring)."""
+
+    key: str
+    start_ms: int
+    oldest_ms: int | None
+    covered: bool
+
+    def __bool__(self) -> bool:
+        return self.covered
+
+    def describe(self) -> str:
+        return _coverage_text(self.start_ms, None, self.covered, self.oldest_ms)
+
+
+def _covers(oldest_ms: int | None, start_ms: int) -> bool:
+    return oldest_ms is not None and oldest_ms <= start_ms
+
+
+def _next_id(entry_id: str) -> str:
+    """The smallest id after `entry_id`: where the next batch starts."""
+    ms, _, seq = entry_id.partition("-")
+    if int(seq) == _MAX_SEQ:
+        return f"{int(ms) + 1}-0"
+    return f"{ms}-{int(seq) + 1}"
+
+
+class StreamReader(Generic[R]):
+    """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`."""
+
+    def __init__(
+        self,
+        client: ReadOnlyRedis,
+        key: str,
+        url: str | None = None,
+        parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.url = redact_url(url) if url is not None else client.url
+        self.parser = parser
+        self.noun = _NOUNS.get(parser, "record")
+
+    # -- Redis calls, each translated into one operator message on failure --
+
+    def _call(self, command: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return command(self.key, *args)
+        except redis.RedisError as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: redis.RedisError) -> StreamError:
+        where = f"cannot read stream {self.key!r} at {self.url}"
+        if isinstance(exc, redis.AuthenticationError):
+            if self.client.has_password:
+                why = "Redis refused the password in the URL (wrong password or user)"
+            else:
+                why = "Redis requires a password and the URL has none (redis://:PASSWORD@host)"
+        elif isinstance(exc, redis.TimeoutError):
+            if "connect" in str(exc).lower():
+                why = f"Redis did not accept a connection within {self.client.connect_timeout} s"
+                why += " (host down, firewall, or wrong address?)"
+            else:
+                why = f"Redis did not answer within {self.client.read_timeout} s"
+                why += " (server slow, blocked or overloaded)"
+        elif isinstance(exc, redis.ConnectionError):
+            if "refused" in str(exc).lower():
+                why = "connection refused: nothing listens there (is Redis running? right port?)"
+            else:
+                why = f"cannot connect: {exc}"
+        elif isinstance(exc, redis.exceptions.NoPermissionError):
+            why = f"the Redis user may not read this key: {exc}"
+        else:
+            why = f"Redis answered with an error: {type(exc).__name__}: {exc}"
+        return StreamError(f"{where}: {why}", self.url, self.key)
+
+    def _check_stream(self) -> None:
+        kind = self._call(self.client.type)
+        if kind == "none":
+            raise StreamMissing(
+                f"stream {self.key!r} does not exist at {self.url}: the engine has not "
+                "published there, or the key name is wrong",
+                self.url,
+                self.key,
+            )
+        if kind != "stream":
+            raise StreamError(
+                f"key {self.key!r} at {self.url} is a {kind}, not a stream: wrong key name?",
+                self.url,
+                self.key,
+            )
+
+    def oldest_ms(self) -> int | None:
+        """Millisecond time of the stream's oldest entry; None when it holds none."""
+        first = self._call(self.client.xrange, "-", "+", 1)
+        return _id_ms(first[0][0].decode()) if first else None
+
+    # -- windows --
+
+    def _window(
+        self,
+        results: Iterator[R | ParseError | Foreign],
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        count: int | None = None,
+    ) -> Window[R]:
+        records: list[R] = []
+        errors: list[ParseError] = []
+        foreign = 0
+        first_id = last_id = None
+        for result in results:
+            if first_id is None:
+                first_id = result.entry_id
+            last_id = result.entry_id
+            if isinstance(result, ParseError):
+                errors.append(result)
+            elif isinstance(result, Foreign):
+                foreign += 1
+            else:
+                records.append(result)
+        oldest = self.oldest_ms()  # after reading: trimming during the read counts against it
+        return Window(
+            key=self.key,
+            records=tuple(records),
+            errors=tuple(errors),
+            foreign=foreign,
+            first_id=first_id,
+            last_id=last_id,
+            first_ms=None if first_id is None else _id_ms(first_id),
+            last_ms=None if last_id is None else _id_ms(last_id),
+            start_ms=start_ms,
+            end_ms=end_ms,
+            requested_count=count,
+            covered=None if start_ms is None else _covers(oldest, start_ms),
+            oldest_ms=oldest,
+            noun=self.noun,
+        )
+
+    def latest(self, count: int) -> Window[R]:
+        """The `count` newest entries in chronological order (the runbook's XREVRANGE)."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        self._check_stream()
+        newest = self._call(self.client.xrevrange, "+", "-", count)
+        results = (self.parser(entry_id.decode(), fields) for entry_id, fields in newest[::-1])
+        return self._window(results, count=count)
+
+    def iter_range(
+        self, start_ms: int, end_ms: int | None = None, batch: int = 1000
+    ) -> Iterator[R | ParseError | Foreign]:
+        """Parse every entry with start_ms <= time < end_ms, reading `batch` entries at a time.
+
+        Arguments and the key are checked now; entries are read as the iterator is consumed.
+        """
+        if start_ms < 0 or batch < 1:
+            raise ValueError(f"need start_ms >= 0 and batch >= 1, got {start_ms}, {batch}")
+        self._check_stream()
+        if end_ms is not None and end_ms <= start_ms:
+            return iter(())
+        return self._forward(f"{start_ms}-0", "+" if end_ms is None else str(end_ms - 1), batch)
+
+    def _forward(self, lo: str, hi: str, batch: int) -> Iterator[R | ParseError | Foreign]:
+        while True:
+            entries = self._call(self.client.xrange, lo, hi, batch)
+            for entry_id, fields in entries:
+                yield self.parser(entry_id.decode(), fields)
+            if len(entries) < batch:
+                return
+            lo = _next_id(entries[-1][0].decode())
+
+    def window(self, start_ms: int, end_ms: int | None = None, batch: int = 1000) -> Window[R]:
+        """All entries in [start_ms, end_ms), and whether the stream still reaches start_ms."""
+        return self._window(self.iter_range(start_ms, end_ms, batch), start_ms, end_ms)
+
+    def coverage(self, start_ms: int) -> Coverage:
+        """Whether the stream's oldest entry is at or before start_ms (window fully held)."""
+        self._check_stream()
+        oldest = self.oldest_ms()
+        return Coverage(self.key, start_ms, oldest, _covers(oldest, start_ms))

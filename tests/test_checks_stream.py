@@ -1,0 +1,151 @@
+"""Stream checks (P2, P3, P5, B1-B3, B5, B6, G1-G4) on stand-in engine data: each passes on the
+healthy engine and fails, with value and threshold in its message, on the engine's bad state."""
+
+from __future__ import annotations
+
+import pytest
+
+from shadowgate.checks import blockers, gates, preconditions
+from shadowgate.config import Target, Thresholds
+from shadowgate.host import JournalLine
+from shadowgate.verdict import Status
+from tests.engine_data import engine_windows
+
+TARGET = Target()
+TH = Thresholds.load()
+SHADOW_LINE = JournalLine(ts=None, message="[SHADOW] PatchTST | BTCUSDT | action=BUY conf=0.62")
+
+
+@pytest.fixture(scope="module")
+def healthy(redis_module):
+    return engine_windows(redis_module, "healthy_shadow")
+
+
+@pytest.fixture
+def data(redis_server):
+    return lambda scenario, **kw: engine_windows(redis_server, scenario, **kw)
+
+
+def all_checks(w, journal=(SHADOW_LINE,)):
+    gate_list = gates.evaluate(w.day, w.outcomes, TARGET, TH)
+    return [
+        preconditions.p2_shadow_behaviour(w.snapshot, list(journal), TARGET, TH),
+        preconditions.p3_no_full_consensus_24h(w.day, TARGET, TH),
+        preconditions.p5_observation_long_enough(w.day, TARGET, TH, w.now_ms),
+        blockers.b1_consensus_in_shadow(w.snapshot, TARGET, TH),
+        blockers.b3_payload_p95(w.snapshot, TH),
+        blockers.b6_hard_disagreement(w.snapshot, TARGET, TH),
+        *gate_list,
+        gates.b5_quorum(gate_list, TH),
+    ]
+
+
+def failing(verdicts):
+    return {v.check_id: v for v in verdicts if not v.ok and v.status is not Status.DEFERRED}
+
+
+def test_healthy_shadow_passes_every_stream_check(healthy):
+    verdicts = all_checks(healthy)
+    assert failing(verdicts) == {}
+    assert {v.check_id for v in verdicts} == {
+        "P2", "P3", "P5", "B1", "B3", "B6", "G1", "G2", "G3", "G4", "B5",
+    }  # fmt: skip
+    g4 = next(v for v in verdicts if v.check_id == "G4")
+    assert g4.status is Status.PASS, g4.message()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        ("shadow_leak", {"P3", "B1"}),
+        ("bloat", {"B3"}),
+        ("flatline", {"G1", "G2", "G3", "B5"}),
+        ("contrarian", {"B6", "G3"}),
+        ("collapse", {"G2", "G4", "B5"}),  # constant confidence: no calibration either
+    ],
+)
+def test_bad_engine_fails_exactly_its_checks(data, scenario, expected):
+    bad = failing(all_checks(data(scenario)))
+    assert set(bad) == expected, {k: v.message() for k, v in bad.items()}
+    for verdict in bad.values():
+        text = verdict.message()
+        assert "measured:" in text and "threshold:" in text and "runbook" in text
+
+
+def test_b1_message_names_count_threshold_and_entries(data):
+    w = data("shadow_leak")
+    v = blockers.b1_consensus_in_shadow(w.snapshot, TARGET, TH)
+    assert v.status is Status.FAIL
+    assert f"of {len(w.snapshot)} intents" in v.measured
+    assert "<= 0 events" in v.threshold
+    assert v.evidence and all("-" in e for e in v.evidence)
+
+
+def test_b3_bloat_states_p95_and_limit(data):
+    v = blockers.b3_payload_p95(data("bloat").snapshot, TH)
+    assert v.status is Status.FAIL and v.value >= 1500
+    assert v.measured.startswith(f"p95 {v.value:.0f} bytes") and v.threshold == "p95 < 1500 bytes"
+
+
+def test_b6_contrarian_states_share(data):
+    v = blockers.b6_hard_disagreement(data("contrarian").snapshot, TARGET, TH)
+    assert v.status is Status.FAIL and v.value > 0.30
+    assert "<= 30%" in v.threshold and "%)" in v.measured
+
+
+def test_p2_fails_without_journal_lines_or_tags(data, healthy):
+    no_lines = preconditions.p2_shadow_behaviour(healthy.snapshot, [], TARGET, TH)
+    assert no_lines.status is Status.FAIL
+    assert "0 [SHADOW] journal lines" in no_lines.measured
+    voting = data("healthy_voting", shadow=False)
+    untagged = preconditions.p2_shadow_behaviour(voting.snapshot, [SHADOW_LINE], TARGET, TH)
+    assert untagged.status is Status.FAIL
+    assert "untagged" in untagged.measured and untagged.evidence
+
+
+def test_b2_fails_only_while_the_flag_is_on(data):
+    from shadowgate.envfile import parse_env
+
+    w = data("shadow_leak")
+    on = blockers.b2_voting_while_flag_on(
+        w.snapshot, parse_env("PATCHTST_SHADOW_ONLY=true\n"), TARGET
+    )
+    assert on.status is Status.FAIL and "flag on" in on.measured
+    off = blockers.b2_voting_while_flag_on(w.snapshot, parse_env("X=1\n"), TARGET)
+    assert off.status is Status.PASS and "see P1" in off.measured
+
+
+def test_capped_stream_makes_p3_inconclusive_and_p5_fail(data):
+    w = data("healthy_shadow", maxlen=3000)  # ~3000 intents at 10 s spacing: < 24 h
+    p3 = preconditions.p3_no_full_consensus_24h(w.day, TARGET, TH)
+    assert p3.status is Status.INCONCLUSIVE
+    assert "no longer covers the 24 h window" in p3.detail and "NOT covered" in p3.window
+    p5 = preconditions.p5_observation_long_enough(w.day, TARGET, TH, w.now_ms)
+    assert p5.status is Status.FAIL and ">= 24 h" in p5.threshold
+
+
+def test_too_few_events_is_inconclusive_not_pass(data):
+    w = data("healthy_shadow", hours=0.4)  # ~120 events
+    g1 = gates.g1_action_diversity(w.day, TARGET, TH)
+    assert g1.status is Status.INCONCLUSIVE and "at least 200 events" in g1.threshold
+
+
+def test_g4_deferred_without_outcomes_and_quorum_becomes_two_of_three(data):
+    w = data("flatline", outcomes=False)
+    gate_list = gates.evaluate(w.day, w.outcomes, TARGET, TH)
+    assert gate_list[3].status is Status.DEFERRED
+    quorum = gates.b5_quorum(gate_list, TH)
+    assert quorum.threshold == ">= 2/3 (G4 deferred)" and quorum.status is Status.FAIL
+
+
+def test_quorum_passes_on_three_of_three_with_g4_deferred(data):
+    healthy = data("healthy_shadow", outcomes=False, seed=3)
+    ok = gates.b5_quorum(gates.evaluate(healthy.day, None, TARGET, TH), TH)
+    assert ok.status is Status.PASS and ok.measured.startswith("3/3 gates passed")
+
+
+def test_garbage_is_counted_and_reported_verdicts_unchanged(data, healthy):
+    w = data("garbage")
+    assert w.snapshot.errors and w.snapshot.foreign
+    assert "parse error" in blockers.b3_payload_p95(w.snapshot, TH).window
+    assert failing(all_checks(w)) == {}

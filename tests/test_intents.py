@@ -1,0 +1,362 @@
+"""parse_intent / parse_outcome: the engine's real entry shapes, foreign entries, and every kind
+of bad entry turned into a ParseError whose reason names what is wrong."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shadowgate.intents import (
+    Foreign,
+    Intent,
+    ModelVote,
+    Outcome,
+    ParseError,
+    parse_intent,
+    parse_outcome,
+)
+
+ENTRY_ID = "1764138000000-3"
+
+
+def engine_payload(
+    side: str = "BUY",
+    consensus: int = 3,
+    patchtst: tuple[str, float] = ("BUY", 0.62),
+    shadow: bool = True,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A trade.intent payload shaped like the engine's (about 1.2 KB once dumped)."""
+    patchtst_vote = {"action": patchtst[0], "confidence": patchtst[1], "model": "patchtst"}
+    if shadow:
+        patchtst_vote.update(model="patchtst_shadow", shadow=True)
+    payload: dict[str, Any] = {
+        "symbol": "BTCUSDT",
+        "side": side,
+        "confidence": 0.71,
+        "timestamp": "2025-11-26T06:20:00.123456+00:00",
+        "model": "ensemble",
+        "consensus_count": consensus,
+        "total_models": 4,
+        "model_breakdown": {
+            "xgb": {"action": side, "confidence": 0.74, "model": "xgboost_v20260101"},
+            "lgbm": {"action": side, "confidence": 0.69, "model": "lightgbm_v20260101"},
+            "nhits": {"action": side, "confidence": 0.66, "model": "nhits_v20251220"},
+            "patchtst": patchtst_vote,
+        },
+        "position_size_usd": 250.0,
+        "leverage": 5,
+        "entry_price": 91234.5,
+        "stop_loss": 89409.81,
+        "take_profit": 94884.88,
+        "regime": "trending_up",
+        "volatility": 0.0213,
+        "atr": 812.4,
+        "risk_reward": 2.0,
+        "indicators": {
+            "rsi_14": 61.2,
+            "macd": 112.7,
+            "macd_signal": 98.3,
+            "ema_50": 90110.2,
+            "ema_200": 86502.9,
+            "bb_width": 0.041,
+            "volume_z": 1.37,
+            "funding": 0.0001,
+        },
+        "meta": {
+            "features": 48,
+            "lookback": 512,
+            "exchange": "binance",
+            "interval": "5m",
+            "engine_version": "2.14.3",
+            "host": "vps-fra-1",
+            "latency_ms": 38.2,
+        },
+        "features_sha256": "9b1e0c4f5a7d2e3b8c6a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c",
+        "reason": "ensemble BUY 3/4 (xgb, lgbm, nhits); patchtst shadow vote excluded",
+    }
+    payload.update(changes)
+    return payload
+
+
+def engine_fields(payload: dict[str, Any] | str, **changes: str) -> dict[bytes, bytes]:
+    """The flat fields the engine writes, as redis-py returns them (bytes)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    fields = {
+        "event_type": "trade.intent",
+        "payload": text,
+        "trace_id": "4f1c2a9e-7d1b-4d6f-9a43-0c2b1e5d8f10",
+        "correlation_id": "c-20251126-062000-btcusdt",
+        "timestamp": "2025-11-26T06:20:00.124Z",
+        "source": "ai-engine",
+        **changes,
+    }
+    return {name.encode(): value.encode() for name, value in fields.items()}
+
+
+# -- the engine's entries --
+
+
+def test_shadow_entry_parses_with_patchtst_tagged_shadow():
+    payload = engine_payload()
+    fields = engine_fields(payload)
+    intent = parse_intent(ENTRY_ID, fields)
+    assert isinstance(intent, Intent)
+    assert (intent.entry_id, intent.ts_ms) == (ENTRY_ID, 1764138000000)
+    assert (intent.symbol, intent.side, intent.confidence) == ("BTCUSDT", "BUY", 0.71)
+    assert (intent.consensus_count, intent.total_models, intent.fallback) == (3, 4, False)
+    assert intent.breakdown["patchtst"] == ModelVote("BUY", 0.62, "patchtst_shadow", shadow=True)
+    assert intent.breakdown["xgb"] == ModelVote("BUY", 0.74, "xgboost_v20260101", shadow=False)
+    assert intent.payload_bytes == len(fields[b"payload"]) > 1100
+
+
+def test_text_fields_and_bytes_fields_parse_alike():
+    fields = engine_fields(engine_payload(shadow=False, consensus=4))
+    as_text = {name.decode(): value.decode() for name, value in fields.items()}
+    assert parse_intent(ENTRY_ID, as_text) == parse_intent(ENTRY_ID.encode(), fields)
+    assert parse_intent(ENTRY_ID, as_text).breakdown["patchtst"].shadow is False
+
+
+def test_payload_bytes_counts_utf8_bytes_as_stored():
+    text = json.dumps(engine_payload(regime="tendance haussière"), ensure_ascii=False)
+    intent = parse_intent(ENTRY_ID, engine_fields(text))
+    assert intent.payload_bytes == len(text.encode()) == len(text) + 1
+
+
+def test_fallback_is_not_a_model_and_is_flagged():
+    payload = engine_payload(consensus=1)
+    payload["model_breakdown"]["fallback"] = {"action": "BUY", "reason": "models disagree"}
+    intent = parse_intent(ENTRY_ID, engine_fields(payload))
+    assert intent.fallback is True
+    assert set(intent.breakdown) == {"xgb", "lgbm", "nhits", "patchtst"}
+
+
+def test_failed_patchtst_prediction_is_a_hold_vote():
+    intent = parse_intent(ENTRY_ID, engine_fields(engine_payload(patchtst=("HOLD", 0.5))))
+    assert intent.breakdown["patchtst"].action == "HOLD"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"data": json.dumps(engine_payload()), "source": "ai-engine"}, id="flat"),
+        pytest.param({"data": json.dumps(engine_payload(source="ai-engine"))}, id="json-source"),
+        pytest.param({"data": json.dumps(engine_payload(event_type="trade.intent"))}, id="json-ev"),
+        pytest.param({"data": json.dumps(engine_payload()), "event_type": "trade.intent"}, id="ev"),
+    ],
+)
+def test_data_form_is_accepted(fields):
+    intent = parse_intent(ENTRY_ID, fields)
+    assert isinstance(intent, Intent)
+    assert intent.payload_bytes == len(fields["data"])
+
+
+def test_expected_source_and_event_type_are_parameters():
+    fields = engine_fields(engine_payload(), source="ai-engine-v2")
+    assert isinstance(parse_intent(ENTRY_ID, fields), Foreign)
+    assert isinstance(parse_intent(ENTRY_ID, fields, source="ai-engine-v2"), Intent)
+    data = {"data": json.dumps(engine_payload()), "event_type": "intent.v2"}
+    assert isinstance(parse_intent(ENTRY_ID, data, event_type="intent.v2"), Intent)
+
+
+# -- other publishers' entries: counted, never parsed --
+
+
+@pytest.mark.parametrize(
+    ("fields", "source", "event_type"),
+    [
+        ({"event_type": "trade.intent", "payload": "{}", "source": "risk-guard"},
+         "risk-guard", "trade.intent"),
+        ({"payload": "not even json", "source": "manual"}, "manual", ""),
+        ({"data": json.dumps({"source": "exit-monitor", "symbol": "ETHUSDT"})},
+         "exit-monitor", ""),
+        ({"data": json.dumps({"event_type": "heartbeat"})}, "", "heartbeat"),
+        ({"data": json.dumps({"symbol": "ETHUSDT"})}, "", ""),
+        ({"data": "{broken", "event_type": "position.update"}, "", "position.update"),
+        ({"note": "hello"}, "", ""),
+        ({b"source": b"ai-\xe9ngine", b"payload": b"{}"}, "ai-\ufffdngine", ""),  # not UTF-8
+        ({"data": json.dumps({"source": 5, "event_type": ["trade.intent"]})},
+         "5", '["trade.intent"]'),
+    ],
+)  # fmt: skip
+def test_foreign_entries_are_skipped_with_their_origin(fields, source, event_type):
+    assert parse_intent(ENTRY_ID, fields) == Foreign(ENTRY_ID, source, event_type)
+
+
+def test_flat_source_wins_over_the_json_source():
+    fields = engine_fields(engine_payload(source="someone-else"))
+    assert isinstance(parse_intent(ENTRY_ID, fields), Intent)
+
+
+# -- bad entries: a ParseError with a precise reason --
+
+
+def _with(**changes: Any) -> dict[bytes, bytes]:
+    return engine_fields(engine_payload(**changes))
+
+
+def _vote(name: str, **vote: Any) -> dict[bytes, bytes]:
+    payload = engine_payload()
+    payload["model_breakdown"][name] = vote
+    return engine_fields(payload)
+
+
+def _without(key: str) -> dict[bytes, bytes]:
+    payload = engine_payload()
+    del payload[key]
+    return engine_fields(payload)
+
+
+VOTE = {"action": "BUY", "confidence": 0.7, "model": "xgb"}
+
+BAD_INTENTS = [
+    (_with(consensus_count=3.5), "payload: consensus_count must be an integer, got '3.5'"),
+    (_with(consensus_count=True), "payload: consensus_count must be an integer, got 'true'"),
+    (_with(consensus_count=-1), "payload: consensus_count must not be negative, got '-1'"),
+    (_with(total_models="4"), "payload: total_models must be an integer, got '4'"),
+    (_with(confidence="high"), "payload: confidence must be a number, got 'high'"),
+    (_with(confidence=None), "payload: confidence must be a number, got 'null'"),
+    (_with(confidence=1.5), "payload: confidence must be between 0 and 1, got '1.5'"),
+    (_with(side="buy"), "payload: side must be BUY or SELL, got 'buy'"),
+    (_with(side="HOLD"), "payload: side must be BUY or SELL, got 'HOLD'"),
+    (_with(symbol=""), "payload: symbol must be a non-empty string, got ''"),
+    (_without("symbol"), "payload: symbol is missing"),
+    (_without("side"), "payload: side is missing"),
+    (_without("confidence"), "payload: confidence is missing"),
+    (_without("consensus_count"), "payload: consensus_count is missing"),
+    (_without("total_models"), "payload: total_models is missing"),
+    (_without("model_breakdown"), "payload: model_breakdown is missing"),
+    (_with(model_breakdown=[]), "payload: model_breakdown must be an object, got '[]'"),
+    (_vote("xgb", **{**VOTE, "action": "buy"}),
+     "payload: model_breakdown.xgb: action must be BUY, SELL or HOLD, got 'buy'"),
+    (_vote("xgb", **{**VOTE, "confidence": "0.7"}),
+     "payload: model_breakdown.xgb: confidence must be a number, got '0.7'"),
+    (_vote("xgb", action="BUY", confidence=0.7),
+     "payload: model_breakdown.xgb: model is missing"),
+    (_vote("patchtst", **{**VOTE, "shadow": "yes"}),
+     "payload: model_breakdown.patchtst: shadow must be true or false, got 'yes'"),
+    (engine_fields(engine_payload(model_breakdown={"xgb": 0.7})),
+     "payload: model_breakdown.xgb must be an object, got '0.7'"),
+    (engine_fields("[1, 2]"), "payload must be a JSON object, got an array"),
+    (engine_fields('"BUY"'), "payload must be a JSON object, got a string"),
+    (engine_fields("null"), "payload must be a JSON object, got null"),
+    ({**_with(), b"payload": b"\xff\xfe{}"}, "payload is not valid UTF-8 (byte 0xff at offset 0)"),
+    ({b"source": b"ai-engine", b"event_type": b"trade.intent"}, "no payload or data field"),
+    ({b"data": b"[]", b"source": b"ai-engine"}, "data must be a JSON object, got an array"),
+    ({b"data": json.dumps(engine_payload(side="sell")).encode(), b"source": b"ai-engine"},
+     "data: side must be BUY or SELL, got 'sell'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "reason"), BAD_INTENTS)
+def test_bad_intent_is_a_parse_error_naming_the_problem(fields, reason):
+    assert parse_intent(ENTRY_ID, fields) == ParseError(ENTRY_ID, reason)
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason_start"),
+    [
+        (engine_fields("{not json"), "payload is not valid JSON: "),
+        ({b"payload": b"{broken"}, "payload is not valid JSON: "),  # no source, no event type
+        (engine_fields(""), "payload is not valid JSON: "),
+    ],
+)  # fmt: skip
+def test_unreadable_json_is_a_parse_error(fields, reason_start):
+    result = parse_intent(ENTRY_ID, fields)
+    assert isinstance(result, ParseError)
+    assert result.reason.startswith(reason_start)
+
+
+def test_nan_written_by_json_dumps_is_read_and_judged_where_it_matters():
+    fine = parse_intent(ENTRY_ID, _with(volatility=float("nan"), atr=float("inf")))
+    assert isinstance(fine, Intent)
+    bad = parse_intent(ENTRY_ID, _with(confidence=float("nan")))
+    assert bad.reason == "payload: confidence must be between 0 and 1, got 'NaN'"
+
+
+@pytest.mark.parametrize(
+    "entry_id", ["abc", "1764138000000", "1764138000000-x", "-1-0", "\uff11-0"]
+)
+def test_malformed_entry_id_is_a_parse_error(entry_id):
+    result = parse_intent(entry_id, engine_fields(engine_payload()))
+    assert result == ParseError(entry_id, f"entry id {entry_id!r} is not a stream id <ms>-<seq>")
+
+
+def test_long_values_are_cut_short_in_reasons():
+    result = parse_intent(ENTRY_ID, _with(side="B" * 500))
+    assert result.reason == f"payload: side must be BUY or SELL, got '{'B' * 57}...'"
+
+
+# -- outcomes (trade.closed) --
+
+
+def outcome_fields(**changes: str) -> dict[bytes, bytes]:
+    fields = {
+        "timestamp": "2025-11-26T07:05:12Z",
+        "symbol": "BTCUSDT",
+        "side": "LONG",
+        "entry_price": "91234.5",
+        "exit_price": "92146.85",
+        "pnl_percent": "1.0",
+        "confidence": "0.71",
+        "model_id": "ensemble",
+        "pnl_usd": "12.5",
+        "reason": "take_profit",
+        "source": "exit-monitor",
+        **changes,
+    }
+    return {name.encode(): value.encode() for name, value in fields.items()}
+
+
+def test_outcome_parses_from_any_source():
+    outcome = parse_outcome(ENTRY_ID, outcome_fields())
+    assert outcome == Outcome(
+        ENTRY_ID, 1764138000000, "BTCUSDT", "LONG", 91234.5, 92146.85, 1.0, 0.71, 12.5
+    )
+    assert parse_outcome(ENTRY_ID, outcome_fields(source="anything")) == outcome
+
+
+@pytest.mark.parametrize("absent", ["", "None", "null"])
+def test_outcome_optional_fields_may_be_absent(absent):
+    fields = outcome_fields(confidence=absent, pnl_usd=absent)
+    outcome = parse_outcome(ENTRY_ID, fields)
+    assert (outcome.confidence, outcome.pnl_usd) == (None, None)
+    del fields[b"confidence"], fields[b"pnl_usd"]
+    assert parse_outcome(ENTRY_ID, fields) == outcome
+
+
+def test_entry_without_outcome_fields_is_foreign():
+    fields = {b"event_type": b"heartbeat", b"source": b"exit-monitor"}
+    assert parse_outcome(ENTRY_ID, fields) == Foreign(ENTRY_ID, "exit-monitor", "heartbeat")
+
+
+def _outcome_without(key: str) -> dict[bytes, bytes]:
+    fields = outcome_fields()
+    del fields[key.encode()]
+    return fields
+
+
+BAD_OUTCOMES = [
+    (_outcome_without("exit_price"), "field exit_price is missing"),
+    (_outcome_without("symbol"), "field symbol is missing"),
+    (_outcome_without("side"), "field side is missing"),
+    (outcome_fields(side="BUY"), "field side must be LONG or SHORT, got 'BUY'"),
+    (outcome_fields(symbol=""), "field symbol must not be empty"),
+    (outcome_fields(entry_price="abc"), "field entry_price must be a number, got 'abc'"),
+    (outcome_fields(pnl_percent="nan"), "field pnl_percent must be a finite number, got 'nan'"),
+    (outcome_fields(confidence="1.7"), "field confidence must be between 0 and 1, got '1.7'"),
+    (outcome_fields(pnl_usd="lots"), "field pnl_usd must be a number, got 'lots'"),
+    ({**outcome_fields(), b"symbol": b"\xffBTC"},
+     "field symbol is not valid UTF-8 (byte 0xff at offset 0)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "reason"), BAD_OUTCOMES)
+def test_bad_outcome_is_a_parse_error_naming_the_problem(fields, reason):
+    assert parse_outcome(ENTRY_ID, fields) == ParseError(ENTRY_ID, reason)
+
+
+def test_outcome_with_malformed_id_is_a_parse_error():
+    assert isinstance(parse_outcome("nope", outcome_fields()), ParseError)

@@ -1,0 +1,189 @@
+"""metrics: properties that hold for any window the engine could publish."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shadowgate import metrics as m
+from shadowgate.intents import ACTIONS, Intent, ModelVote, Outcome
+
+fast = settings(max_examples=50, deadline=None)  # this module's own budget, not a global profile
+
+MODELS = ("xgb", "lgbm", "nhits", "patchtst", "tft")
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+PT = "patchtst"
+
+finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
+confidence = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+ts = st.integers(min_value=0, max_value=60 * 60_000)
+
+
+@st.composite
+def votes(draw: st.DrawFn, name: str) -> ModelVote:
+    suffix = draw(st.sampled_from(["", "_shadow", "_error"]))
+    return ModelVote(
+        draw(st.sampled_from(ACTIONS)), draw(confidence), name + suffix, draw(st.booleans())
+    )
+
+
+@st.composite
+def intents(draw: st.DrawFn, seq: int = 0) -> Intent:
+    names = draw(st.lists(st.sampled_from(MODELS), unique=True, max_size=len(MODELS)))
+    at = draw(ts)
+    return Intent(
+        entry_id=f"{at}-{seq}",
+        ts_ms=at,
+        symbol=draw(st.sampled_from(SYMBOLS)),
+        side=draw(st.sampled_from(["BUY", "SELL"])),
+        confidence=draw(confidence),
+        consensus_count=draw(st.integers(0, 5)),
+        total_models=draw(st.integers(0, 5)),
+        breakdown={name: draw(votes(name)) for name in names},
+        fallback=draw(st.booleans()),
+        payload_bytes=draw(st.integers(0, 4000)),
+    )
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> list[Intent]:
+    """Intents with distinct entry ids, as a stream guarantees."""
+    return [draw(intents(seq)) for seq in range(draw(st.integers(0, 15)))]
+
+
+@st.composite
+def outcome_lists(draw: st.DrawFn) -> list[Outcome]:
+    result = []
+    for seq in range(draw(st.integers(0, 15))):
+        at = draw(ts)
+        pnl = draw(st.floats(-5, 5, allow_nan=False))
+        side = draw(st.sampled_from(["LONG", "SHORT"]))
+        result.append(
+            Outcome(f"{at}-{seq}", at, draw(st.sampled_from(SYMBOLS)), side, 1.0, 1.0, pnl)
+        )
+    return result
+
+
+def ratios(window: list[Intent]) -> list[m.Ratio]:
+    return [
+        m.full_consensus_share(window),
+        m.low_consensus_share(window),
+        m.agreement(window, PT),
+        m.hard_disagreement(window, PT),
+        m.failed_predictions(window, PT),
+        m.share(window, lambda i: m.beyond_others(i, PT)),
+        m.share(window, lambda i: m.counts_model(i, PT)),
+        *m.action_distribution(window, PT).values(),
+    ]
+
+
+def aggregates(window: list[Intent], outcomes: list[Outcome]) -> list[object]:
+    """Every aggregate over the window, in a comparable form."""
+    pairs = m.join_outcomes(window, outcomes, 20 * 60_000)
+    return [
+        ratios(window),
+        m.consensus_distribution(window),
+        m.largest_share(m.action_distribution(window, PT)),
+        sorted(m.model_confidences(window, PT)),
+        m.confidence_spread(m.model_confidences(window, PT)),
+        m.payload_p95(window),
+        [sorted(i.entry_id for i in s) for s in m.time_slices(window, 40 * 60_000, 10 * 60_000, 3)],
+        [(i.entry_id, o.entry_id) for i, o in pairs],
+        m.calibration_buckets(pairs, PT, 3),
+        m.win_rate(outcomes),
+        m.mean_loss(outcomes),
+    ]
+
+
+@fast
+@given(windows())
+def test_ratios_are_rates(window):
+    for r in ratios(window):
+        assert 0 <= r.hits <= r.total
+        assert r.value is None if r.total == 0 else 0.0 <= r.value <= 1.0
+    agree, hard = m.agreement(window, PT), m.hard_disagreement(window, PT)
+    assert agree.hits + hard.hits <= agree.total == hard.total
+
+
+@fast
+@given(windows())
+def test_distributions_sum_to_their_sample(window):
+    assert sum(m.consensus_distribution(window).values()) == len(window)
+    dist = m.action_distribution(window, PT)
+    assert sum(r.hits for r in dist.values()) == len(m.model_confidences(window, PT))
+    assert len({r.total for r in dist.values()}) == 1
+
+
+@fast
+@given(windows(), outcome_lists(), st.data())
+def test_every_aggregate_ignores_input_order(window, outcomes, data):
+    shuffled = data.draw(st.permutations(window))
+    shuffled_outcomes = data.draw(st.permutations(outcomes))
+    assert aggregates(shuffled, shuffled_outcomes) == aggregates(window, outcomes)
+
+
+@fast
+@given(st.lists(finite, min_size=1, max_size=40), st.floats(0, 100), st.floats(0, 100))
+def test_percentile_is_monotone_and_within_range(values, q1, q2):
+    lo, hi = sorted((q1, q2))
+    assert min(values) <= m.percentile(values, lo) <= m.percentile(values, hi) <= max(values)
+
+
+@fast
+@given(st.lists(finite, min_size=1, max_size=40))
+def test_spread_is_ordered(values):
+    s = m.confidence_spread(values)
+    assert s is not None
+    assert s.n == len(values)
+    assert min(values) <= s.p10 <= s.p50 <= s.p90 <= max(values)
+    assert min(values) <= s.mean <= max(values)
+    assert s.std >= 0
+    assert s.range_p10_p90 >= 0
+
+
+@fast
+@given(finite, st.integers(1, 40))
+def test_constant_has_no_spread(value, n):
+    s = m.confidence_spread([value] * n)
+    assert s is not None
+    assert (s.std, s.range_p10_p90, s.mean) == (0.0, 0.0, value)
+
+
+@fast
+@given(windows(), outcome_lists(), st.integers(0, 30 * 60_000))
+def test_join_pairs_only_matching_earlier_intents_once(window, outcomes, window_ms):
+    pairs = m.join_outcomes(window, outcomes, window_ms)
+    for intent, outcome in pairs:
+        assert intent.symbol == outcome.symbol
+        assert m.OUTCOME_SIDE[intent.side] == outcome.side
+        assert 0 <= outcome.ts_ms - intent.ts_ms <= window_ms
+    assert max(Counter(i.entry_id for i, _ in pairs).values(), default=1) == 1
+    assert max(Counter(o.entry_id for _, o in pairs).values(), default=1) == 1
+
+
+@fast
+@given(windows(), outcome_lists(), st.integers(1, 5))
+def test_calibration_buckets_partition_the_directional_pairs(window, outcomes, k):
+    pairs = m.join_outcomes(window, outcomes, 30 * 60_000)
+    buckets = m.calibration_buckets(pairs, PT, k)
+    directional = [p for p in pairs if m.model_hit(*p, PT) is not None]
+    assert sum(b.n for b in buckets) == len(directional)
+    assert len(buckets) <= k
+    for b in buckets:
+        assert b.lo <= b.hi and 0 <= b.hits <= b.n and 0.0 <= b.hit_rate <= 1.0
+    for lower, upper in pairwise(buckets):
+        assert lower.hi < upper.lo  # ties never straddle a boundary
+
+
+@fast
+@given(windows(), st.integers(0, 60 * 60_000), st.integers(1, 20 * 60_000), st.integers(0, 4))
+def test_time_slices_are_consecutive_and_disjoint(window, end, width, count):
+    slices = m.time_slices(window, end, width, count)
+    assert len(slices) == count
+    for k, chunk in enumerate(reversed(slices)):
+        assert all(end - (k + 1) * width < i.ts_ms <= end - k * width for i in chunk)
+    inside = [i for i in window if end - count * width < i.ts_ms <= end]
+    assert sum(len(s) for s in slices) == len(inside)
