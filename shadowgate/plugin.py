@@ -96,6 +96,16 @@ _VERDICT = pytest.StashKey[Verdict]()
 _RESULTS = pytest.StashKey[list]()
 
 
+def verdict_of(item: pytest.Item) -> Verdict | None:
+    """The verdict a check test judged, None if it never got that far (source failed)."""
+    return item.stash.get(_VERDICT, None)
+
+
+def run_results(config_: pytest.Config) -> list[tuple[str, Verdict | None, str | None]]:
+    """(nodeid, verdict, failure text) of every phase-marked test run so far, in run order."""
+    return config_.stash.get(_RESULTS, [])
+
+
 def phase_of(config_: pytest.Config) -> str | None:
     """The phase this run checks, when `-m` names exactly one phase marker."""
     expr = (config_.getoption("markexpr") or "").strip()
