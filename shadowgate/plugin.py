@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import NoReturn
+from typing import TypeVar
 
 import pytest
 
@@ -92,6 +93,7 @@ PHASES = (
     "rollback",
 )
 NO_GO_PREFIX = "NO-GO cause: "
+T = TypeVar("T")
 _VERDICT = pytest.StashKey[Verdict]()
 _RESULTS = pytest.StashKey[list]()
 
@@ -112,9 +114,14 @@ def phase_of(config_: pytest.Config) -> str | None:
     return expr if expr in PHASES else None
 
 
-def source_failed(exc: Exception) -> NoReturn:
-    """A data source is unusable: fail with one operator line, never a traceback."""
-    pytest.fail(f"{NO_GO_PREFIX}{exc}", pytrace=False)
+def read_source(action: Callable[[], T]) -> T:
+    """Run one read of a data source; an unusable source fails the test with one operator line
+    (the cause), never a traceback or an exception chain."""
+    try:
+        return action()
+    except (stream.StreamError, host.HostError) as exc:
+        cause = str(exc)
+    pytest.fail(f"{NO_GO_PREFIX}{cause}", pytrace=False)
 
 
 @pytest.fixture
@@ -220,17 +227,11 @@ def intent_reader(redis_client, target: config.Target) -> stream.StreamReader:
 @pytest.fixture(scope="session")
 def intent_snapshot(intent_reader, thresholds: config.Thresholds) -> stream.Window:
     """The runbook's `XREVRANGE ... COUNT 100` snapshot."""
-    try:
-        return intent_reader.latest(int(thresholds["window.snapshot_count"]))
-    except stream.StreamError as exc:
-        source_failed(exc)
+    return read_source(lambda: intent_reader.latest(int(thresholds["window.snapshot_count"])))
 
 
 def _hours_window(reader, hours: float, now: int) -> stream.Window:
-    try:
-        return reader.window(now - int(hours * HOUR_MS))
-    except stream.StreamError as exc:
-        source_failed(exc)
+    return read_source(lambda: reader.window(now - int(hours * HOUR_MS)))
 
 
 @pytest.fixture(scope="session")
@@ -259,12 +260,14 @@ def outcomes_day(
         redis_client, target.outcomes_stream, target.redis_url, parser=parse_outcome
     )
     start = now_ms - int(thresholds.number("window.precondition_hours") * HOUR_MS)
-    try:
-        return reader.window(start)
-    except stream.StreamMissing:
-        return None
-    except stream.StreamError as exc:
-        source_failed(exc)
+
+    def window_or_none() -> stream.Window | None:
+        try:
+            return reader.window(start)
+        except stream.StreamMissing:
+            return None
+
+    return read_source(window_or_none)
 
 
 @pytest.fixture(scope="session")
@@ -273,47 +276,40 @@ def gate_verdicts(intent_day, outcomes_day, target, thresholds) -> list[Verdict]
     return gates.evaluate(intent_day, outcomes_day, target, thresholds)
 
 
-def _host_read(action):
-    try:
-        return action()
-    except host.HostError as exc:
-        source_failed(exc)
-
-
 @pytest.fixture(scope="session")
 def unit_at_start(engine_host, target: config.Target) -> host.UnitState:
     """The unit as first seen in this run: B4 compares it with a later sample."""
-    return _host_read(lambda: host.unit_state(engine_host, target.unit))
+    return read_source(lambda: host.unit_state(engine_host, target.unit))
 
 
 @pytest.fixture
 def unit_now(engine_host, target: config.Target, unit_at_start) -> host.UnitState:
-    return _host_read(lambda: host.unit_state(engine_host, target.unit))
+    return read_source(lambda: host.unit_state(engine_host, target.unit))
 
 
 @pytest.fixture(scope="session")
 def host_clock(engine_host):
-    return _host_read(lambda: host.host_now(engine_host))
+    return read_source(lambda: host.host_now(engine_host))
 
 
 @pytest.fixture(scope="session")
 def journal_recent(engine_host, target, thresholds, host_clock) -> list[host.JournalLine]:
     """The unit's journal over the runbook's `--since "5 minutes ago"`."""
     since = host_clock - timedelta(minutes=thresholds.number("shadow.journal_minutes"))
-    return _host_read(lambda: host.journal_lines(engine_host, target.unit, since))
+    return read_source(lambda: host.journal_lines(engine_host, target.unit, since))
 
 
 @pytest.fixture(scope="session")
 def env_file(engine_host, target: config.Target) -> EnvFile:
     """The engine's env file as stored (read only)."""
-    return parse_env(_host_read(lambda: host.read_text(engine_host, target.env_file)))
+    return parse_env(read_source(lambda: host.read_text(engine_host, target.env_file)))
 
 
 @pytest.fixture(scope="session")
 def env_backups(engine_host, target: config.Target) -> list[Backup]:
     """Backups of the env file, oldest first, each parsed or with the reason it cannot be."""
     found = []
-    for path in _host_read(lambda: host.backups(engine_host, target.env_file)):
+    for path in read_source(lambda: host.backups(engine_host, target.env_file)):
         try:
             found.append(Backup(path, parse_env(host.read_text(engine_host, path))))
         except host.HostError as exc:
@@ -327,4 +323,4 @@ def model_file(engine_host, env_file: EnvFile, target: config.Target) -> host.Fi
     lines = env_file.occurrences(target.model_path_key)
     if len(lines) != 1:
         return None
-    return _host_read(lambda: host.file_facts(engine_host, lines[0].value))
+    return read_source(lambda: host.file_facts(engine_host, lines[0].value))

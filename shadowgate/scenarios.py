@@ -100,8 +100,7 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 "disagreement ~45%",
                 trips=("B6", "G3", "M2", "M3", "S3"),
                 patchtst_agree=(0.40, 0.30, 0.25),
-                opposite_share=0.75,
-                calibration=0.3,
+                opposite_share=0.75,  # calibrated like the healthy model: only G3/B6 trip
             ),
             replace(
                 _HEALTHY,

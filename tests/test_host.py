@@ -16,7 +16,7 @@ import testinfra.host
 from testinfra.backend.base import BaseBackend, CommandResult
 
 from shadowgate import host, sdbox
-from tests.conftest import DEFAULT_ENV_TEXT, ENGINE_UNIT, ENV_FILE, MODEL_BYTES, MODEL_PATH
+from shadowgate.testbed import DEFAULT_ENV_TEXT, ENGINE_UNIT, ENV_FILE, MODEL_BYTES, MODEL_PATH
 
 STAND_IN = "stand-in.service"
 
@@ -235,7 +235,7 @@ def test_read_text_keeps_the_file_verbatim_or_says_why_not(
 def test_backups_of_the_env_file_oldest_first(
     engine_unit: Callable[..., object], box: sdbox.SystemdBox, box_host: testinfra.host.Host
 ) -> None:
-    engine_unit("healthy_shadow")
+    engine_unit("healthy_shadow", backup_text=None)
     assert host.backups(box_host, ENV_FILE) == []
     newer = f"{ENV_FILE}.bak.activation.20260110_080000"
     older = f"{ENV_FILE}.bak"

@@ -1,0 +1,124 @@
+"""The stand-in engine installed as `quantum-ai-engine.service` in a SystemdBox.
+
+Shared by the self-tests and the demo: the unit is configured like the real one
+(EnvironmentFile, Restart=on-failure), with the env file, its backup and the model file the
+runbook's preconditions look for.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shadowgate import config
+from shadowgate.sdbox import SystemdBox
+
+ENGINE_UNIT = config.DEFAULT_UNIT
+ENV_FILE = config.DEFAULT_ENV_FILE
+BACKUP_FILE = f"{ENV_FILE}.bak.activation.20260109_233500"
+MODEL_PATH = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
+DEFAULT_ENV_TEXT = f"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH={MODEL_PATH}\n"
+MODEL_BYTES = b"stand-in PatchTST weights (shadowgate test bed)\n" * 64
+# Restart=on-failure after 2 s: a crash loop counts NRestarts up, and even a process that dies
+# at once starts at most 5 times in 10 s, so the default start limit (5 in 10 s) never fails it.
+RESTART_SEC = 2
+
+
+@dataclass(frozen=True)
+class EngineUnit:
+    """The stand-in engine as installed in the box."""
+
+    name: str
+    scenario: str
+    env_file: str
+    model_path: str
+    redis_url: str
+    started: datetime  # just before `systemctl start` (UTC)
+
+
+def engine_unit_text(
+    redis_url: str,
+    scenario: str,
+    rate: float,
+    backfill_hours: float | None,
+    seed: int | None,
+    extra_args: tuple[str, ...] = (),
+    shadow_log_interval: float = 1.0,
+) -> str:
+    """quantum-ai-engine.service running the simulator, configured like the real unit."""
+    argv = [sys.executable, "-m", "shadowgate.simulator", "--redis-url", redis_url,
+            "--scenario", scenario, "--env-file", ENV_FILE,
+            "--shadow-log-interval", f"{shadow_log_interval:g}", "--rate", f"{rate:g}"]  # fmt: skip
+    if backfill_hours is not None:
+        argv += ["--backfill-hours", f"{backfill_hours:g}"]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    argv += extra_args
+    # systemd expands %specifiers and $VARS in ExecStart: keep a password's % and $ literal.
+    exec_start = shlex.join(argv).replace("%", "%%").replace("$", "$$")
+    return (
+        "[Unit]\n"
+        f"Description=Quantum AI engine (shadowgate stand-in, scenario {scenario})\n\n"
+        "[Service]\n"
+        f"EnvironmentFile={ENV_FILE}\n"
+        "Environment=PYTHONUNBUFFERED=1\n"
+        f"ExecStart={exec_start}\n"
+        "Restart=on-failure\n"
+        f"RestartSec={RESTART_SEC}\n"
+    )
+
+
+def wait_entered_active(box: SystemdBox, unit: str, timeout: float = 30.0) -> None:
+    """Until the unit has been active once (a crash-looping unit does not stay active)."""
+    deadline = time.monotonic() + timeout
+    props: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        shown = box.systemctl("show", "-p", "ActiveState,ActiveEnterTimestampMonotonic", unit)
+        props = dict(line.partition("=")[::2] for line in shown.stdout.splitlines())
+        if props.get("ActiveEnterTimestampMonotonic", "0") != "0":
+            return
+        if props.get("ActiveState") == "failed":
+            break
+        time.sleep(0.05)
+    journal = box.exec(["journalctl", "-u", unit, "-n", "30", "--no-pager", "-o", "cat"]).stdout
+    raise RuntimeError(f"{unit} did not become active ({props}); journal:\n{journal}")
+
+
+def install_engine(
+    box: SystemdBox,
+    redis_url: str,
+    scenario: str = "healthy_shadow",
+    *,
+    env_text: str | bytes = DEFAULT_ENV_TEXT,
+    backup_text: str | bytes | None = DEFAULT_ENV_TEXT,
+    model: bytes | None = MODEL_BYTES,
+    rate: float = 2.0,
+    backfill_hours: float | None = None,
+    seed: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    shadow_log_interval: float = 1.0,
+) -> EngineUnit:
+    """Write the env file (verbatim), its backup and the model file (None: leave absent),
+    install the unit, start it and return once it has been active."""
+    box.write_file(ENV_FILE, env_text, mode=0o600)
+    if backup_text is not None:
+        box.write_file(BACKUP_FILE, backup_text, mode=0o600)
+    if model is not None:
+        box.write_file(MODEL_PATH, model)
+    text = engine_unit_text(
+        redis_url, scenario, rate, backfill_hours, seed, extra_args, shadow_log_interval
+    )
+    box.install_unit(ENGINE_UNIT, text)
+    unit = EngineUnit(ENGINE_UNIT, scenario, ENV_FILE, MODEL_PATH, redis_url, datetime.now(UTC))
+    box.systemctl("start", ENGINE_UNIT)
+    wait_entered_active(box, ENGINE_UNIT)
+    return unit
+
+
+def remove_engine(box: SystemdBox) -> None:
+    """Stop and remove the unit and every file install_engine wrote."""
+    box.remove_unit(ENGINE_UNIT)
+    box.exec(["rm", "-f", "--", ENV_FILE, BACKUP_FILE, MODEL_PATH], check=True)

@@ -1,0 +1,128 @@
+"""The real preactivation suite, run inside a real systemd against the stand-in engine: for each
+engine state, exactly the expected check IDs fail, with value and threshold in the message."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shadowgate import testbed
+from tests.suite_run import run_suite
+
+pytestmark = pytest.mark.systemd
+
+ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
+FLAGLESS_ENV = f"PATCHTST_MODEL_PATH={testbed.MODEL_PATH}\n"
+SETTLE_S = 3.0  # live events and a [SHADOW] line after the start; crash_loop crashes once
+
+
+def start_engine(engine_unit, scenario="healthy_shadow", **options):
+    unit = engine_unit(scenario, backfill_hours=26, rate=5, seed=5, **options)
+    time.sleep(SETTLE_S)
+    return unit
+
+
+def wait_for_restart(box, timeout=30.0):
+    """Until systemd has restarted the crashing engine at least once."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = box.systemctl("show", "-p", "NRestarts", testbed.ENGINE_UNIT).stdout
+        if int(shown.strip().partition("=")[2] or 0) >= 1:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the crash_loop engine was never restarted")
+
+
+@pytest.fixture
+def suite(box, redis_server, tmp_path):
+    return lambda *args: run_suite(box, redis_server.url, tmp_path, "preactivation", *args)
+
+
+def test_healthy_shadow_is_go_every_check_passes(engine_unit, suite):
+    start_engine(engine_unit)
+    run = suite()
+    assert run.exit_code == 0, run.output
+    assert set(run.checks) == ALL_IDS
+    assert all(c.outcome == "passed" for c in run.checks.values()), run.output
+    assert "shadowgate preactivation: GO" in run.output
+
+
+EXPECTED = {
+    # scenario -> (failing IDs, {ID: text its failure message must carry})
+    "flatline": ({"G1", "G2", "G3", "B5"}, {
+        "G1": "largest BUY 100.0%", "G2": "P10..P90 >= 0.12", "B5": "0/3 gates passed"}),
+    "shadow_leak": ({"B1", "B2", "P3"}, {
+        "B1": "<= 0 events", "B2": "intents count the patchtst vote", "P3": "<= 0 events"}),
+    "bloat": ({"B3"}, {"B3": "threshold: p95 < 1500 bytes"}),
+    "crash_loop": ({"P4", "B4"}, {"P4": "NRestarts=", "B4": "NRestarts <= 0 and not growing"}),
+    "contrarian": ({"B6", "G3"}, {"B6": "<= 30%", "G3": "agreement 55%..75%"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_bad_engine_fails_exactly_the_expected_ids(engine_unit, box, suite, scenario):
+    failing, texts = EXPECTED[scenario]
+    start_engine(engine_unit, scenario)
+    if scenario == "crash_loop":
+        wait_for_restart(box)
+    run = suite()
+    assert run.exit_code == 1
+    assert run.failing() == failing, run.output
+    for check_id, text in texts.items():
+        message = run.checks[check_id].message
+        assert text in message and "measured:" in message, message
+    assert "shadowgate preactivation: NO-GO" in run.output
+
+
+def test_flag_removed_from_env_file_fails_p1_only(engine_unit, box, suite):
+    start_engine(engine_unit)
+    box.write_file(testbed.ENV_FILE, FLAGLESS_ENV, mode=0o600)  # edited, engine not restarted
+    run = suite()
+    assert run.failing() == {"P1"}, run.output
+    assert "0 anchored PATCHTST_SHADOW_ONLY= line(s): none" in run.checks["P1"].message
+
+
+def test_engine_ignoring_the_flag_is_caught_by_behaviour(engine_unit, box, suite):
+    """The historical bug: the flag says shadow, the engine votes (here: started without it)."""
+    start_engine(engine_unit, env_text=FLAGLESS_ENV)
+    box.write_file(testbed.ENV_FILE, testbed.DEFAULT_ENV_TEXT, mode=0o600)
+    run = suite()
+    assert run.failing() == {"P2", "P3", "P5", "B1", "B2"}, run.output  # P5: 0 h of shadow
+    assert "untagged" in run.checks["P2"].message
+
+
+def test_missing_backup_and_model_file_fail_p6_and_p7(engine_unit, suite):
+    start_engine(engine_unit, backup_text=None, model=None)
+    run = suite()
+    assert run.failing() == {"P6", "P7"}, run.output
+    assert "no backup found" in run.checks["P6"].message
+    assert "exists=False" in run.checks["P7"].message
+
+
+def test_garbage_is_counted_and_reported_verdicts_unchanged(engine_unit, suite):
+    start_engine(engine_unit, "garbage")
+    run = suite()
+    assert run.failing() == set(), run.output
+    assert run.exit_code == 0
+
+
+def test_stream_capped_short_of_24h_makes_p3_inconclusive(engine_unit, suite):
+    start_engine(engine_unit, extra_args=("--maxlen", "3000"))
+    run = suite()
+    assert run.failing() == {"P3", "P5"}, run.output
+    assert "P3 INCONCLUSIVE" in run.checks["P3"].message
+    assert "no longer covers the 24 h window" in run.checks["P3"].message
+
+
+def test_unreachable_redis_is_no_go_with_one_line_per_cause(engine_unit, box, tmp_path):
+    from shadowgate.throwaway_redis import free_port
+
+    start_engine(engine_unit)
+    run = run_suite(box, f"redis://127.0.0.1:{free_port()}/0", tmp_path)
+    assert run.exit_code == 1
+    stream_ids = {"P2", "P3", "P5", "B1", "B2", "B3", "B5", "B6", "G1", "G2", "G3", "G4"}
+    assert stream_ids <= run.failing(), run.output
+    assert "Traceback" not in run.output
+    causes = [line for line in run.output.splitlines() if line.startswith("NO-GO cause:")]
+    assert len(set(causes)) == 1 and "connection refused" in causes[0], run.output
