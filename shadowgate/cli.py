@@ -1,11 +1,110 @@
-"""The `shadowgate` command: entry point for the operator's subcommands."""
+"""The `shadowgate` command: entry point for the operator's subcommands.
+
+Each subcommand registers a handler with `set_defaults(handler=...)`; the handler returns the
+exit code. `shadowgate evidence verify|last` answer, from the shell, the questions the actions
+ask before they act: does the decision log hold up, and has PHASE just passed?
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from pathlib import Path
 
-from shadowgate import __version__
+from shadowgate import __version__, evidence
+
+REPORTS_DIR_ENV = "SHADOWGATE_REPORTS_DIR"
+
+
+def _reports_dir(args: argparse.Namespace) -> Path:
+    return Path(args.reports_dir or os.environ.get(REPORTS_DIR_ENV) or "reports")
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "NO"
+
+
+def evidence_verify(args: argparse.Namespace) -> int:
+    """Exit 0 only if the whole decision log verifies; no records is exit 1 (nothing to trust)."""
+    result = evidence.verify(_reports_dir(args))
+    if result.ok:
+        print(result.describe())
+        return 0
+    print(result.describe(), file=sys.stderr)
+    return 1
+
+
+def evidence_last(args: argparse.Namespace) -> int:
+    """Exit 0 only if the latest PHASE record is fresh, complete, passing and chain-verified."""
+    reports_dir = _reports_dir(args)
+    run = evidence.last(reports_dir, args.phase, fresh_minutes=args.fresh_minutes)
+    if run is None:
+        recorded = sorted({str(r.get("phase")) for r in evidence.records(reports_dir)})
+        known = f" (phases recorded: {', '.join(recorded)})" if recorded else ""
+        print(f"no {args.phase} record in {reports_dir}{known}", file=sys.stderr)
+        return 1
+    rec = run.record
+    age = "unknown" if math.isinf(run.age_s) else f"{run.age_s:.0f} s"
+    print(f"run:       {rec.get('run_id')}  ({run.path})")
+    print(f"finished:  {rec.get('finished_at')}  (age {age})")
+    print(f"decision:  {rec.get('decision')}")
+    print(f"complete:  {_yes(run.complete)}")
+    print(f"passed:    {_yes(run.passed)}")
+    print(f"fresh:     {_yes(run.fresh)}  (limit {args.fresh_minutes:g} min)")
+    print(f"chain:     {'verified' if run.chain_ok else 'BROKEN'}")
+    print("target and thresholds are not compared here; the actions compare them")
+    if run.armed:
+        print(f"ARMED: {run.describe()}")
+        return 0
+    print(f"NOT ARMED: {run.describe()}")
+    return 1
+
+
+def _add_evidence(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "evidence",
+        help="check the decision log and the latest record of a phase",
+        description="The run records and hash-chained decision log under the reports dir.",
+    )
+    parser.set_defaults(handler=lambda _args: _usage(parser))
+    actions = parser.add_subparsers(dest="evidence_command", metavar="ACTION")
+    reports = argparse.ArgumentParser(add_help=False)
+    reports.add_argument(
+        "--reports-dir",
+        metavar="DIR",
+        help=f"where runs are recorded [env {REPORTS_DIR_ENV}; default reports]",
+    )
+    verify = actions.add_parser(
+        "verify",
+        parents=[reports],
+        help="verify the whole decision log (exit 1 if broken or empty)",
+        description="Walk the hash chain and every record and report it names; exit 0 only "
+        "if all hold up. A missing or empty log exits 1: there is nothing to trust.",
+    )
+    verify.set_defaults(handler=evidence_verify)
+    latest = actions.add_parser(
+        "last",
+        parents=[reports],
+        help="the latest record of PHASE (exit 0 only if it would arm an action)",
+        description="Show the latest record of PHASE; exit 0 only if it is fresh, complete, "
+        "passed and the decision log verifies.",
+    )
+    latest.add_argument("phase", metavar="PHASE", help="e.g. preactivation, window_30m")
+    latest.add_argument(
+        "--fresh-minutes",
+        type=float,
+        default=15.0,
+        metavar="M",
+        help="how old the record may be (default 15)",
+    )
+    latest.set_defaults(handler=evidence_last)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,17 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="The PatchTST activation runbook as a live pytest suite.",
     )
     parser.add_argument("--version", action="version", version=f"shadowgate {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(handler=lambda _args: _usage(parser))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_evidence(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return 0
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
 
 
 if __name__ == "__main__":

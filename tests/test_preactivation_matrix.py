@@ -8,7 +8,7 @@ import time
 import pytest
 
 from shadowgate import testbed
-from tests.suite_run import run_suite
+from shadowgate.suiterun import DRILL, box_runner, run_suite
 
 pytestmark = pytest.mark.systemd
 
@@ -36,7 +36,10 @@ def wait_for_restart(box, timeout=30.0):
 
 @pytest.fixture
 def suite(box, redis_server, tmp_path):
-    return lambda *args: run_suite(box, redis_server.url, tmp_path, "preactivation", *args)
+    runner = box_runner(box)
+    return lambda *args: run_suite(
+        runner, redis_server.url, tmp_path, "preactivation", *DRILL, *args
+    )
 
 
 def test_healthy_shadow_is_go_every_check_passes(engine_unit, suite):
@@ -119,7 +122,8 @@ def test_unreachable_redis_is_no_go_with_one_line_per_cause(engine_unit, box, tm
     from shadowgate.throwaway_redis import free_port
 
     start_engine(engine_unit)
-    run = run_suite(box, f"redis://127.0.0.1:{free_port()}/0", tmp_path)
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    run = run_suite(box_runner(box), url, tmp_path, "preactivation", *DRILL)
     assert run.exit_code == 1
     stream_ids = {"P2", "P3", "P5", "B1", "B2", "B3", "B5", "B6", "G1", "G2", "G3", "G4"}
     assert stream_ids <= run.failing(), run.output

@@ -1,4 +1,5 @@
-"""Run the live suite the way an operator does, inside the systemd box, and read its verdicts."""
+"""Run the live suite as an operator does, as a subprocess (in the systemd box or on this
+machine), and read back each check's outcome: what the demo and the self-tests judge."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import ast
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,18 +60,31 @@ def _read_junit(path: Path) -> dict[str, CheckResult]:
     return results
 
 
+Runner = Callable[[list[str], str], subprocess.CompletedProcess[str]]
+
+
+def local_runner(argv: list[str], cwd: str) -> subprocess.CompletedProcess[str]:
+    """Run on this machine (no systemd box)."""
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def box_runner(box: SystemdBox) -> Runner:
+    """Run inside the systemd box, where `systemctl` and `journalctl` reach a real systemd."""
+    return lambda argv, cwd: box.exec(argv, cwd=cwd, timeout=300)
+
+
 def run_suite(
-    box: SystemdBox, redis_url: str, workdir: Path, phase: str = "preactivation", *args: str
+    runner: Runner, redis_url: str, workdir: Path, phase: str = "preactivation", *args: str
 ) -> SuiteRun:
-    """`pytest -m PHASE` from the repo, inside the box, against `redis_url`."""
+    """`pytest -m PHASE` from the repo against `redis_url`; junit and reports go to workdir."""
     junit = workdir / f"{phase}.junit.xml"
-    argv = [sys.executable, "-m", "pytest", "-m", phase, "-p", "no:cacheprovider",
-            f"--rootdir={repo_root()}", f"--redis-url={redis_url}", f"--reports-dir={workdir}",
-            f"--junitxml={junit}", *DRILL, *args]  # fmt: skip
     # `--opt=value`: before the plugin is loaded pytest cannot know --redis-url takes a value,
     # and would read a separate URL argument as a path to collect.
-    done: subprocess.CompletedProcess[str] = box.exec(argv, cwd=str(repo_root()), timeout=300)
+    argv = [sys.executable, "-m", "pytest", "-m", phase, "-p", "no:cacheprovider",
+            f"--rootdir={repo_root()}", f"--redis-url={redis_url}", f"--reports-dir={workdir}",
+            f"--junitxml={junit}", *args]  # fmt: skip
+    done = runner(argv, str(repo_root()))
     output = done.stdout + done.stderr
     if not junit.exists():
-        raise AssertionError(f"suite wrote no junit (exit {done.returncode}):\n{output}")
+        raise RuntimeError(f"the suite wrote no junit (exit {done.returncode}):\n{output}")
     return SuiteRun(done.returncode, output, _read_junit(junit))

@@ -1,0 +1,110 @@
+"""`shadowgate evidence verify|last`: the operator's shell view of what the actions will accept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shadowgate.cli import main
+from shadowgate.evidence import LOG_NAME
+from tests.test_evidence import add_run, flip_byte
+
+
+@pytest.fixture
+def reports(tmp_path, monkeypatch):
+    monkeypatch.delenv("SHADOWGATE_REPORTS_DIR", raising=False)
+    return tmp_path / "reports"
+
+
+def just_now() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=30)
+
+
+def test_verify_ok(reports, capsys):
+    add_run(reports, finished=just_now())
+    add_run(reports, "window_30m", finished=just_now())
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 0
+    assert capsys.readouterr().out == "chain OK: 2 records\n"
+
+
+def test_verify_reads_the_reports_dir_from_the_environment(reports, capsys, monkeypatch):
+    add_run(reports, finished=just_now())
+    monkeypatch.setenv("SHADOWGATE_REPORTS_DIR", str(reports))
+    assert main(["evidence", "verify"]) == 0
+    assert capsys.readouterr().out == "chain OK: 1 records\n"
+
+
+def test_verify_names_the_first_bad_record(reports, capsys):
+    first = add_run(reports, finished=just_now())
+    add_run(reports, finished=just_now())
+    flip_byte(reports / f"{first['run_id']}.html", b"report of")
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"chain BROKEN at {first['run_id']} (line 1): the HTML report")
+    assert "has changed since the run" in err
+
+
+@pytest.mark.parametrize("make", [False, True], ids=["missing-dir", "empty-dir"])
+def test_verify_without_records_fails(reports, capsys, make):
+    if make:
+        reports.mkdir()
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 1
+    assert "no records" in capsys.readouterr().err
+
+
+def test_last_armed(reports, capsys):
+    record = add_run(reports, finished=just_now())
+    assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 0
+    out = capsys.readouterr().out
+    assert f"run:       {record['run_id']}" in out
+    assert f"finished:  {record['finished_at']}" in out
+    assert "decision:  GO" in out
+    assert "fresh:     yes  (limit 15 min)" in out
+    assert "chain:     verified" in out
+    assert "ARMED: The latest preactivation record" in out
+
+
+def test_last_stale_then_allowed_by_a_longer_limit(reports, capsys):
+    add_run(reports, finished=datetime.now(UTC) - timedelta(minutes=40))
+    args = ["evidence", "last", "preactivation", "--reports-dir", str(reports)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "fresh:     NO  (limit 15 min)" in out
+    assert "NOT ARMED" in out
+    assert "it is stale: finished 40 min" in out
+    assert main([*args, "--fresh-minutes", "60"]) == 0
+
+
+def test_last_gives_every_reason(reports, capsys):
+    add_run(reports, finished=just_now(), passed=False, complete=False)
+    (reports / LOG_NAME).write_bytes((reports / LOG_NAME).read_bytes() + b"{")
+    assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 1
+    out = capsys.readouterr().out
+    assert "decision:  NO-GO" in out
+    assert "complete:  NO" in out
+    assert "passed:    NO" in out
+    assert "chain:     BROKEN" in out
+    assert "the run did not pass (decision NO-GO): B3 FAIL" in out
+    assert "the run was incomplete (-k B3 was given" in out
+    assert "cut short" in out
+
+
+def test_last_without_a_record_of_the_phase(reports, capsys):
+    add_run(reports, "window_30m", finished=just_now())
+    assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 1
+    assert capsys.readouterr().err == (
+        f"no preactivation record in {reports} (phases recorded: window_30m)\n"
+    )
+    assert main(["evidence", "last", "rollback", "--reports-dir", str(reports / "none")]) == 1
+    assert capsys.readouterr().err == f"no rollback record in {reports / 'none'}\n"
+
+
+def test_usage(capsys):
+    assert main([]) == 2
+    assert "evidence" in capsys.readouterr().out
+    assert main(["evidence"]) == 2
+    assert "verify" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["evidence", "last"])
+    assert exit_.value.code == 2
