@@ -23,11 +23,8 @@ REQUIRE_SYSTEMD = "SHADOWGATE_REQUIRE_SYSTEMD"
 @pytest.fixture
 def redis_server() -> Iterator[throwaway_redis.ThrowawayRedis]:
     """A private redis-server on a free port, stopped after the test."""
-    server = throwaway_redis.start()
-    try:
+    with throwaway_redis.start() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +84,5 @@ def engine_unit(
 @pytest.fixture(scope="module")
 def redis_module() -> Iterator[throwaway_redis.ThrowawayRedis]:
     """One private redis-server shared by a module's read-only tests."""
-    server = throwaway_redis.start()
-    try:
+    with throwaway_redis.start() as server:
         yield server
-    finally:
-        server.stop()

@@ -104,32 +104,23 @@ def p3_no_full_consensus_24h(window: Window[Intent], target: Target, th: Thresho
     limit = int(th["blockers.max_full_consensus_in_shadow"])
     threshold = f"<= {limit} events over {hours:g} h (consensus above the other voters)"
     hits = [i for i in window.records if metrics.beyond_others(i, target.breakdown_key)]
-    if not window.covered:
-        return Verdict(
-            "P3",
-            title,
-            Status.INCONCLUSIVE,
-            measured=f"{len(hits)} such events in the part still held",
-            threshold=threshold,
-            section="s.1",
-            window=window_text(window),
-            sample=len(window.records),
-            value=len(hits),
-            evidence=sample_ids(hits),
-            detail=f"the stream no longer covers the {hours:g} h window (capped): "
-            "cannot prove zero events",
-        )
+    covered = bool(window.covered)
     return Verdict(
         "P3",
         title,
-        judged(len(hits) <= limit),
-        measured=f"{len(hits)} of {len(window.records)} intents",
+        judged(len(hits) <= limit) if covered else Status.INCONCLUSIVE,
+        measured=f"{len(hits)} of {len(window.records)} intents"
+        + ("" if covered else " in the part still held"),
         threshold=threshold,
         section="s.1",
         window=window_text(window),
         sample=len(window.records),
         value=len(hits),
         evidence=sample_ids(hits),
+        detail=""
+        if covered
+        else f"the stream no longer covers the {hours:g} h window "
+        "(capped): cannot prove zero events",
     )
 
 
