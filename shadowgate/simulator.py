@@ -35,6 +35,7 @@ import redis
 
 from shadowgate import scenarios
 from shadowgate.config import DEFAULT_OUTCOMES_STREAM, DEFAULT_STREAM, redact_url
+from shadowgate.envfile import parse_env
 from shadowgate.scenarios import GARBAGE_KINDS, Scenario
 
 SHADOW_FLAG = "PATCHTST_SHADOW_ONLY"
@@ -81,18 +82,8 @@ class Mode:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines as systemd's EnvironmentFile reads them (comments, quotes; last wins)."""
-    values: dict[str, str] = {}
-    for line in path.read_text(errors="replace").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")) or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+    """The variables systemd's EnvironmentFile= would give the engine from this file."""
+    return parse_env(path.read_text(errors="replace")).systemd_env()
 
 
 def resolve_mode(env: Mapping[str, str], env_file: Path | str | None, scenario: Scenario) -> Mode:
