@@ -11,7 +11,7 @@ command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 [ -x /lib/systemd/systemd ] || missing+=(systemd)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
-for pkg in ${SHADOWGATE_EXTRA_APT:-}; do missing+=("$pkg"); done
+for pkg in ${SHADOWGATE_EXTRA_APT:-}; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${missing[*]}" >&2

@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -49,7 +49,7 @@ def redact_url(url: str) -> str:
 class Target:
     """The engine under test: its Redis, streams, systemd unit, env file and model name."""
 
-    redis_url: str = DEFAULT_REDIS_URL
+    redis_url: str = field(default=DEFAULT_REDIS_URL, repr=False)  # may hold a password
     stream: str = DEFAULT_STREAM
     outcomes_stream: str = DEFAULT_OUTCOMES_STREAM
     unit: str = DEFAULT_UNIT

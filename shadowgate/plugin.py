@@ -1,20 +1,41 @@
-"""The pytest plugin: options, target and threshold fixtures.
+"""The pytest plugin: options, target and threshold fixtures, verdicts, and the run record.
 
 Options can also be given as environment variables SHADOWGATE_<NAME> (e.g.
 SHADOWGATE_REDIS_URL), so a systemd timer or a wrapper script need not repeat them.
+
+A run whose `-m` names a phase marker is evidence (DESIGN "Evidence"): it writes, under
+--reports-dir, `<run_id>.html` (pytest-html, self-contained), `<run_id>.junit.xml` and, once
+both are final, its record through `evidence.append_record`. Hook order:
+
+    pytest_configure (tryfirst)      run id; point pytest-html and junitxml at the reports dir
+    pytest_collection_modifyitems    the phase's checks as collected (tryfirst: before -m/-k)
+    pytest_deselected, pytest_make_collect_report   what was left out, what failed to collect
+    pytest_runtest_makereport        verdicts, outcomes; the Redis password scrubbed
+    pytest_sessionfinish (outermost wrapper)
+        before: the record is built (pytest-html's summary and the terminal summary show it)
+        after:  pytest-html and junitxml have written their files: hash them, append the record
 """
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
+import html
+import math
 import os
+import re
+import sys
 import time
-from collections.abc import Callable
-from datetime import timedelta
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from shadowgate import config, host, stream
+from shadowgate import __version__, config, evidence, host, stream
 from shadowgate.checks import gates
 from shadowgate.checks.preconditions import Backup
 from shadowgate.envfile import EnvFile, parse_env
@@ -31,6 +52,10 @@ _OPTIONS = (
     ("config", None, "threshold TOML layered over the shipped defaults"),
     ("reports_dir", "reports", "where reports and records are written"),
     ("operator", None, "who runs this (default: $SUDO_USER or $USER)"),
+    ("approved_by", None, "who approved the activation, name/role (runbook s.7)"),
+    ("weight", None, "initial voting weight in percent (runbook s.3: 10)"),
+    ("confidence_cap", None, "confidence cap in 0..1, or none (runbook s.3: 0.75)"),
+    ("observation_hours", None, "critical observation window in hours (runbook s.3: 6)"),
 )
 
 
@@ -63,21 +88,60 @@ def option(config_: pytest.Config, dest: str):
     return config_.getoption(f"sg_{dest}")
 
 
-@pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config) -> config.Target:
+def target_of(config_: pytest.Config) -> config.Target:
     """Where this run looks: Redis, streams, unit, env file, model."""
     return config.Target(
         **{
-            name: option(pytestconfig, name)
+            name: option(config_, name)
             for name in ("redis_url", "stream", "outcomes_stream", "unit", "env_file", "model")
         }
     )
 
 
+def strategy_of(config_: pytest.Config) -> dict[str, Any]:
+    """The activation parameters given for this run (runbook s.3, s.7), None where not given:
+    shown in the report and recorded. A value out of range is refused with the option's name."""
+    cap = option(config_, "confidence_cap")
+    no_cap = cap is not None and str(cap).strip().lower() == "none"
+    return {
+        "approved_by": option(config_, "approved_by") or None,
+        "weight": _positive(config_, "weight", 100.0),
+        "confidence_cap": "none" if no_cap else _positive(config_, "confidence_cap", 1.0),
+        "observation_hours": _positive(config_, "observation_hours", math.inf),
+    }
+
+
+def _positive(config_: pytest.Config, dest: str, top: float) -> float | None:
+    text = option(config_, dest)
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = float(str(text).strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= top):
+        bound = f"a number > 0 and <= {top:g}" if math.isfinite(top) else "a number > 0"
+        raise pytest.UsageError(
+            f"--{dest.replace('_', '-')} (env {_env_name(dest)}) must be {bound}, got {text!r}"
+        )
+    return value
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> config.Target:
+    """Where this run looks: Redis, streams, unit, env file, model."""
+    return target_of(pytestconfig)
+
+
+def thresholds_of(config_: pytest.Config) -> config.Thresholds:
+    """The effective thresholds of this run (defaults, --config, --set); ConfigError if bad."""
+    return config.Thresholds.load(option(config_, "config"), option(config_, "set"))
+
+
 @pytest.fixture(scope="session")
 def thresholds(pytestconfig: pytest.Config) -> config.Thresholds:
     """The effective thresholds of this run (defaults, --config, --set)."""
-    return config.Thresholds.load(option(pytestconfig, "config"), option(pytestconfig, "set"))
+    return thresholds_of(pytestconfig)
 
 
 # -- verdicts ----------------------------------------------------------------------------------
@@ -93,9 +157,13 @@ PHASES = (
     "rollback",
 )
 NO_GO_PREFIX = "NO-GO cause: "
+NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
+REDACTED = "***"
 T = TypeVar("T")
 _VERDICT = pytest.StashKey[Verdict]()
 _RESULTS = pytest.StashKey[list]()
+_CHECK_ID = re.compile(r"test_([A-Z]+\d+)(?![0-9A-Za-z])")
+_WORSE = {"passed": 0, "skipped": 1, "failed": 2}
 
 
 def verdict_of(item: pytest.Item) -> Verdict | None:
@@ -112,6 +180,12 @@ def phase_of(config_: pytest.Config) -> str | None:
     """The phase this run checks, when `-m` names exactly one phase marker."""
     expr = (config_.getoption("markexpr") or "").strip()
     return expr if expr in PHASES else None
+
+
+def check_id_of(test_name: str) -> str:
+    """The check ID a test name carries (`test_B3_payload_p95` -> `B3`); else the name."""
+    found = _CHECK_ID.match(test_name)
+    return found.group(1) if found else test_name
 
 
 def read_source(action: Callable[[], T]) -> T:
@@ -149,19 +223,34 @@ def judge(request: pytest.FixtureRequest, thresholds: config.Thresholds):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    secrets = secrets_of(item.config)
+    if secrets:
+        report.longrepr = scrubbed(report.longrepr, secrets)
+        report.sections = scrubbed(report.sections, secrets)
+        report.user_properties = scrubbed(report.user_properties, secrets)
+    state = run_state(item.config)
+    if state is not None and item.nodeid in state.collected:
+        _note_outcome(state, report)
     if not any(item.get_closest_marker(phase) for phase in PHASES):
         return report
     verdict = item.stash.get(_VERDICT, None)
     results = item.config.stash.setdefault(_RESULTS, [])
     if verdict is not None and report.when == "call":
-        report.user_properties.append(("verdict", verdict.as_record()))
+        # The item's list too: junitxml reads the teardown report's copy of it.
+        for properties in (report.user_properties, item.user_properties):
+            properties.append(("verdict", scrubbed(verdict.as_record(), secrets)))
         results.append((item.nodeid, verdict, None))
     elif report.failed and verdict is None:
-        text = str(
-            getattr(report.longrepr, "reprcrash", None) and report.longrepr.reprcrash.message
-        )
-        results.append((item.nodeid, None, text))
+        results.append((item.nodeid, None, failure_text(report)))
     return report
+
+
+def failure_text(report: pytest.TestReport) -> str:
+    """The one-paragraph reason of a failed or skipped report (no traceback)."""
+    if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
+        return str(report.longrepr[2])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message if crash is not None else report.longreprtext
 
 
 def _decision(phase: str | None, ok: bool) -> str:
@@ -170,14 +259,24 @@ def _decision(phase: str | None, ok: bool) -> str:
     return "OK" if ok else "STOP"
 
 
+def headline(record: dict[str, Any]) -> str:
+    """`shadowgate preactivation: NO-GO`: the run's verdict as the terminal and report title
+    say it; a partial run says so, because it can never arm an action."""
+    phase = record["phase"] or "(no single phase)"
+    suffix = "" if record["complete"] else " (incomplete run)"
+    return f"shadowgate {phase}: {record['decision'] or 'no decision'}{suffix}"
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    results = config.stash.get(_RESULTS, [])
-    if not results:
+    state = run_state(config)
+    record = state.record if state is not None else None
+    results = run_results(config)
+    if not results and record is None:
         return
     tr = terminalreporter
     phase = phase_of(config)
-    ok = exitstatus == 0
-    tr.section(f"shadowgate {phase or '(no single phase)'}: {_decision(phase, ok)}", sep="=")
+    title = f"shadowgate {phase or '(no single phase)'}: {_decision(phase, exitstatus == 0)}"
+    tr.section(headline(record) if record else title, sep="=")
     causes: list[str] = []
     for nodeid, verdict, failure in results:
         if verdict is not None:
@@ -190,8 +289,365 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             tr.write_line(f"{nodeid.rpartition('::')[2]}: not evaluated")
     for cause in causes:
         tr.write_line(cause, red=True)
-    if phase is None:
-        tr.write_line("not a single-phase run (-m PHASE): this run decides nothing", yellow=True)
+    if record is None:
+        if phase is None:
+            tr.write_line(
+                "not a single-phase run (-m PHASE): this run decides nothing", yellow=True
+            )
+        return
+    for reason in record["incomplete_reasons"]:
+        tr.write_line(f"incomplete: {reason}", yellow=True)
+    tr.write_line(f"record: {state.record_path}")
+
+
+# -- the run record (DESIGN "Evidence") ---------------------------------------------------------
+
+_RUN = pytest.StashKey["RunState"]()
+_OBSERVED = pytest.StashKey[dict]()
+
+
+@dataclass
+class RunState:
+    """What a recorded run gathers from configure to sessionfinish; `record` is set when the
+    session finishes, before pytest-html renders its summary."""
+
+    run_id: str
+    phase: str | None  # the single phase -m selects; None when -m is more than one marker
+    markers: tuple[str, ...]  # every phase marker -m names
+    started: datetime
+    reports_dir: Path
+    html_path: Path | None  # None: pytest-html is not active
+    junit_path: Path | None  # None: junitxml is disabled
+    collected: dict[str, str] = field(default_factory=dict)  # nodeid -> check ID, as collected
+    deselected: list[str] = field(default_factory=list)
+    collect_errors: list[str] = field(default_factory=list)
+    outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome, in run order
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+    record: dict[str, Any] | None = None
+
+    @property
+    def record_path(self) -> Path:
+        return self.reports_dir / f"{self.run_id}.json"
+
+    def carries(self, item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(marker) for marker in self.markers)
+
+
+def run_state(config_: pytest.Config) -> RunState | None:
+    """This run's recording state; None when `-m` names no phase marker (nothing recorded)."""
+    return config_.stash.get(_RUN, None)
+
+
+def observed(config_: pytest.Config) -> dict[str, stream.Window]:
+    """The intent windows the checks read ("snapshot", "day"), for the report's plots."""
+    return config_.stash.get(_OBSERVED, {})
+
+
+def _observe(config_: pytest.Config, name: str, window: stream.Window) -> stream.Window:
+    config_.stash.setdefault(_OBSERVED, {})[name] = window
+    return window
+
+
+def _named_phases(markexpr: str) -> tuple[str, ...]:
+    return tuple(p for p in PHASES if re.search(rf"(?<![\w.]){p}(?![\w.])", markexpr))
+
+
+def secrets_of(config_: pytest.Config) -> tuple[str, ...]:
+    """The Redis password as given and decoded: never shown, never recorded."""
+    password = urlsplit(option(config_, "redis_url") or "").password
+    return tuple({password, unquote(password)}) if password else ()
+
+
+def scrubbed(value: Any, secrets: Iterable[str]) -> Any:
+    """`value` with every secret replaced by ***: strings, containers, and pytest's report
+    objects (dataclasses, changed in place), so a password in a traceback's function
+    arguments never reaches the terminal, the HTML report or the junit file."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        value[:] = [scrubbed(v, secrets) for v in value]
+    elif isinstance(value, tuple):
+        return tuple(scrubbed(v, secrets) for v in value)
+    elif isinstance(value, dict):
+        return {scrubbed(k, secrets): scrubbed(v, secrets) for k, v in value.items()}
+    elif _mutable_dataclass(value):
+        for f in dataclasses.fields(value):
+            setattr(value, f.name, scrubbed(getattr(value, f.name), secrets))
+    return value
+
+
+def _mutable_dataclass(value: Any) -> bool:
+    return (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and not value.__dataclass_params__.frozen
+    )
+
+
+def _resolved(config_: pytest.Config, path: str | None) -> Path | None:
+    """A report path as pytest-html / junitxml resolve it (from the invocation dir)."""
+    if not path:
+        return None
+    return config_.invocation_params.dir / Path(os.path.expandvars(path)).expanduser()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Before pytest-html and junitxml configure: a phase run gets its run id and its report
+    paths in the reports dir (an --html / --junitxml the operator gave is kept)."""
+    strategy_of(config)  # a bad --weight is refused before anything runs
+    markers = _named_phases(config.getoption("markexpr") or "")
+    if not markers or config.option.collectonly or config.option.help:
+        return
+    started = datetime.now(UTC)
+    phase = phase_of(config)
+    run_id = evidence.new_run_id(phase, started)
+    reports_dir = _resolved(config, option(config, "reports_dir"))
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    opt = config.option
+    if hasattr(opt, "htmlpath"):
+        opt.htmlpath = opt.htmlpath or str(reports_dir / f"{run_id}.html")
+        opt.self_contained_html = True  # evidence is one file: its sha256 covers everything
+    if hasattr(opt, "xmlpath"):
+        opt.xmlpath = opt.xmlpath or str(reports_dir / f"{run_id}.junit.xml")
+    config.stash[_RUN] = RunState(
+        run_id,
+        phase,
+        markers,
+        started,
+        reports_dir,
+        _resolved(config, getattr(opt, "htmlpath", None)),
+        _resolved(config, getattr(opt, "xmlpath", None)),
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The phase's checks as collected, before `-m` / `-k` deselect anything."""
+    state = run_state(config)
+    if state is not None:
+        state.collected.update((i.nodeid, check_id_of(i.name)) for i in items if state.carries(i))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    state = run_state(items[0].config) if items else None
+    if state is not None:
+        state.deselected += [i.nodeid for i in items if state.carries(i)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    state = run_state(collector.config)
+    if state is not None and report.failed:
+        state.collect_errors.append(report.nodeid or str(collector.path))
+    return report
+
+
+def _note_outcome(state: RunState, report: pytest.TestReport) -> None:
+    """The check's worst outcome over setup, call and teardown."""
+    before = state.outcomes.get(report.nodeid, "passed")
+    state.outcomes[report.nodeid] = max(before, report.outcome, key=_WORSE.__getitem__)
+    if report.skipped:
+        state.skip_reasons[report.nodeid] = failure_text(report)
+
+
+def cause_of(failure: str) -> str:
+    """The operator's sentence in a source failure (`Failed: NO-GO cause: ...`)."""
+    return failure.removeprefix("Failed: ").removeprefix(NO_GO_PREFIX).strip()
+
+
+def _check_entry(
+    state: RunState, nodeid: str, verdict: Verdict | None, failure: str | None
+) -> dict[str, Any]:
+    entry = {"nodeid": nodeid, "id": state.collected[nodeid], "outcome": state.outcomes[nodeid]}
+    if verdict is not None:
+        return entry | verdict.as_record()
+    cause = cause_of(failure) if failure else state.skip_reasons.get(nodeid, "no verdict judged")
+    return entry | {
+        "title": None,
+        "status": NOT_EVALUATED,
+        "measured": None,
+        "value": None,
+        "threshold": None,
+        "sample": None,
+        "window": None,
+        "section": None,
+        "detail": cause,
+        "evidence": [],
+    }
+
+
+def _uncovered_testpaths(config_: pytest.Config) -> list[str]:
+    """The configured test paths a run with explicit paths (or from a subdir) did not collect."""
+    if config_.args_source is pytest.Config.ArgsSource.TESTPATHS:
+        return []
+    base = config_.invocation_params.dir
+    given = [(base / arg).resolve() for arg in config_.args if "::" not in arg]
+    root = config_.rootpath
+    return [
+        path
+        for path in config_.getini("testpaths")
+        if not any((root / path).resolve().is_relative_to(g) for g in given)
+    ]
+
+
+def _ids(state: RunState, nodeids: Iterable[str]) -> str:
+    return ", ".join(state.collected.get(n, n) for n in nodeids)
+
+
+def _incomplete_reasons(
+    config_: pytest.Config, state: RunState, checks: list[dict[str, Any]], exitstatus: int
+) -> list[str]:
+    """Why this run does not cover its whole phase; empty when it does (DESIGN "Evidence")."""
+    reasons = []
+    if state.phase is None:
+        expr = config_.getoption("markexpr")
+        reasons.append(f"-m {expr!r} is not exactly one phase marker: it decides nothing")
+    if config_.getoption("keyword"):
+        reasons.append(f"-k {config_.getoption('keyword')!r} selects a subset of the checks")
+    if state.deselected:
+        reasons.append(f"deselected: {_ids(state, state.deselected)}")
+    missing = _uncovered_testpaths(config_)
+    if missing:
+        reasons.append(f"test paths not collected: {', '.join(missing)} (give no path arguments)")
+    reasons += [f"collection error in {where}" for where in state.collect_errors]
+    if not state.collected:
+        reasons.append("no check of the phase was collected")
+    not_run = [n for n in state.collected if n not in state.outcomes and n not in state.deselected]
+    if not_run:
+        count = f"{len(not_run)} of {len(state.collected)}"
+        reasons.append(f"{count} checks did not run: {_ids(state, not_run)}")
+    for check in checks:
+        if check["outcome"] == "skipped" and check["status"] != Status.DEFERRED.value:
+            why = (check["measured"] or check["detail"] or "").splitlines()[:1]
+            reasons.append(f"{check['id']} skipped ({check['status']}): {''.join(why)}")
+    if state.html_path is None:
+        reasons.append("no HTML report: pytest-html is not active (-p no:html?)")
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        reasons.append("the run was interrupted")
+    return reasons
+
+
+def _plain(value: Any) -> Any:
+    """JSON types only, as the decision log demands: tuples become lists, NaN becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _operator(config_: pytest.Config) -> str | None:
+    given = option(config_, "operator") or os.environ.get("SUDO_USER") or os.environ.get("USER")
+    try:
+        return given or getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return None
+
+
+def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> dict[str, Any]:
+    results = run_results(config_)
+    by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
+    checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
+    reasons = _incomplete_reasons(config_, state, checks, exitstatus)
+    try:
+        th = thresholds_of(config_)
+    except config.ConfigError as exc:
+        th = None
+        reasons.append(f"thresholds not loaded: {exc}")
+    causes = dict.fromkeys(cause_of(f) for _, v, f in results if v is None and f)
+    passed = exitstatus == pytest.ExitCode.OK and bool(checks)
+    passed = passed and all(c["outcome"] != "failed" for c in checks)
+    record = {
+        "run_id": state.run_id,
+        "phase": state.phase,
+        "markexpr": config_.getoption("markexpr") or None,
+        "keyword": config_.getoption("keyword") or None,
+        "started_at": evidence.iso_utc(state.started),
+        "finished_at": evidence.iso_utc(datetime.now(UTC)),
+        "operator": _operator(config_),
+        "target": target_of(config_).describe(),
+        "thresholds_digest": th.digest() if th else None,
+        "overrides": dict(th.overrides) if th else {},
+        "suite_version": __version__,
+        "strategy": strategy_of(config_),
+        "checks": checks,
+        "complete": not reasons,
+        "incomplete_reasons": reasons,
+        "passed": passed,
+        "decision": _decision(state.phase, passed and not reasons) if state.phase else None,
+        "causes": list(causes),
+    }
+    return scrubbed(_plain(record), secrets_of(config_))
+
+
+def _say(config_: pytest.Config, text: str, **markup: bool) -> None:
+    terminal = config_.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(text, **markup)
+    else:
+        print(text, file=sys.stderr)
+
+
+def _final_report(
+    config_: pytest.Config, state: RunState, path: Path | None, suffix: str
+) -> Path | None:
+    """The report file as archived beside the record: None unless written completely; copied
+    into the reports dir when the operator pointed it elsewhere; any secret that reached it
+    replaced (a last line of defence) before its sha256 is taken."""
+    if path is None or not path.is_file():
+        return None
+    data = path.read_bytes()
+    if suffix == ".html" and not data.rstrip().endswith(b"</html>"):
+        return None
+    archived = path
+    if not path.resolve().is_relative_to(state.reports_dir.resolve()):
+        archived = state.reports_dir / f"{state.run_id}{suffix}"
+    clean = data
+    for secret in secrets_of(config_):
+        for form in {secret, html.escape(secret)}:
+            clean = clean.replace(form.encode(), REDACTED.encode())
+    if clean != data:
+        _say(config_, f"shadowgate: the Redis password was removed from {path}", yellow=True)
+    if clean != data or archived != path:
+        archived.write_bytes(clean)
+    return archived
+
+
+def _append(config_: pytest.Config, state: RunState) -> bool:
+    """Append the finished record to the decision log; False (said in red) if it failed."""
+    record = state.record
+    html_file = _final_report(config_, state, state.html_path, ".html")
+    if html_file is None and state.html_path is not None:
+        record["incomplete_reasons"].append(f"the HTML report {state.html_path} is incomplete")
+        record["complete"] = False
+        record["decision"] = _decision(record["phase"], False) if record["phase"] else None
+    junit_file = _final_report(config_, state, state.junit_path, ".junit.xml")
+    try:
+        evidence.append_record(state.reports_dir, record, html_file, junit_file)
+    except (OSError, ValueError, evidence.EvidenceError) as exc:
+        _say(config_, f"shadowgate: this run was NOT recorded: {exc}", red=True)
+        return False
+    return True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    """Outermost: build the record before pytest-html's summary and the terminal summary show
+    it; append it after pytest-html and junitxml have written their final files."""
+    state = run_state(session.config)
+    if state is not None:
+        state.record = _build_record(session.config, state, session.exitstatus)
+    try:
+        return (yield)
+    finally:
+        if state is not None and not _append(session.config, state):
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
 
 # -- data sources: each read once per run; an unusable source is one NO-GO line ---------------
@@ -225,9 +681,10 @@ def intent_reader(redis_client, target: config.Target) -> stream.StreamReader:
 
 
 @pytest.fixture(scope="session")
-def intent_snapshot(intent_reader, thresholds: config.Thresholds) -> stream.Window:
-    """The runbook's `XREVRANGE ... COUNT 100` snapshot."""
-    return read_source(lambda: intent_reader.latest(int(thresholds["window.snapshot_count"])))
+def intent_snapshot(pytestconfig, intent_reader, thresholds: config.Thresholds) -> stream.Window:
+    """The runbook's `XREVRANGE ... COUNT 100` snapshot (kept for the report's plots)."""
+    count = int(thresholds["window.snapshot_count"])
+    return _observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
 
 
 def _hours_window(reader, hours: float, now: int) -> stream.Window:
@@ -235,9 +692,13 @@ def _hours_window(reader, hours: float, now: int) -> stream.Window:
 
 
 @pytest.fixture(scope="session")
-def intent_day(intent_reader, thresholds: config.Thresholds, now_ms: int) -> stream.Window:
-    """The precondition window (24 h): P3, and the gates' shadow observation."""
-    return _hours_window(intent_reader, thresholds.number("window.precondition_hours"), now_ms)
+def intent_day(
+    pytestconfig, intent_reader, thresholds: config.Thresholds, now_ms: int
+) -> stream.Window:
+    """The precondition window (24 h): P3, and the gates' shadow observation (kept for the
+    report's plots)."""
+    hours = thresholds.number("window.precondition_hours")
+    return _observe(pytestconfig, "day", _hours_window(intent_reader, hours, now_ms))
 
 
 @pytest.fixture(scope="session")

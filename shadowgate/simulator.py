@@ -601,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
         journal.json("INFO", f"PatchTST voting mode: ACTIVE ({SHADOW_FLAG} not true)")
     journal.json("INFO", f"mode from {mode.source}: {'shadow' if mode.shadow else 'voting'}")
 
-    client = redis.Redis.from_url(args.redis_url)
+    # Bounded waits: a stalled Redis must not keep the engine from seeing SIGTERM for long.
+    client = redis.Redis.from_url(args.redis_url, socket_timeout=10, socket_connect_timeout=5)
     engine = Engine(
         client,
         scenario,

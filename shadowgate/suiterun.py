@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shadowgate import evidence
 from shadowgate.sdbox import SystemdBox, repo_root
 
 # A freshly installed unit has no 24 h of uptime: the drill override DESIGN.md names.
@@ -25,6 +26,7 @@ class CheckResult:
     outcome: str  # passed / failed / skipped / error
     status: str | None  # the Verdict status, None when no verdict was reached
     message: str
+    window: str = ""  # what the verdict was measured over (counts of parse errors, coverage)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SuiteRun:
     exit_code: int
     output: str
     checks: dict[str, CheckResult]  # by check ID ("B3")
+    record: dict  # the run's evidence record (shadowgate.evidence)
 
     def failing(self) -> set[str]:
         return {cid for cid, c in self.checks.items() if c.outcome in ("failed", "error")}
@@ -51,12 +54,13 @@ def _read_junit(path: Path) -> dict[str, CheckResult]:
             if node is not None:
                 outcome = {"failure": "failed"}.get(tag, tag)
                 message = (node.get("message") or "") + "\n" + (node.text or "")
-        status = None
+        status, window = None, ""
         for prop in case.iter("property"):
             if prop.get("name") == "verdict":
                 verdict = ast.literal_eval(prop.get("value", "{}"))
-                status, message = verdict["status"], message or verdict["measured"]
-        results[_check_id(name)] = CheckResult(name, outcome, status, message)
+                status, window = verdict["status"], verdict["window"]
+                message = message or verdict["measured"]
+        results[_check_id(name)] = CheckResult(name, outcome, status, message, window)
     return results
 
 
@@ -74,17 +78,18 @@ def box_runner(box: SystemdBox) -> Runner:
 
 
 def run_suite(
-    runner: Runner, redis_url: str, workdir: Path, phase: str = "preactivation", *args: str
+    runner: Runner, redis_url: str, reports_dir: Path, phase: str = "preactivation", *args: str
 ) -> SuiteRun:
-    """`pytest -m PHASE` from the repo against `redis_url`; junit and reports go to workdir."""
-    junit = workdir / f"{phase}.junit.xml"
-    # `--opt=value`: before the plugin is loaded pytest cannot know --redis-url takes a value,
-    # and would read a separate URL argument as a path to collect.
+    """`pytest -m PHASE` from the repo against `redis_url`, recorded under reports_dir; the
+    results are read back from the junit file the run's record names."""
+    before = len(evidence.records(reports_dir))
     argv = [sys.executable, "-m", "pytest", "-m", phase, "-p", "no:cacheprovider",
-            f"--rootdir={repo_root()}", f"--redis-url={redis_url}", f"--reports-dir={workdir}",
-            f"--junitxml={junit}", *args]  # fmt: skip
+            f"--rootdir={repo_root()}", f"--redis-url={redis_url}",
+            f"--reports-dir={reports_dir}", *args]  # fmt: skip
     done = runner(argv, str(repo_root()))
     output = done.stdout + done.stderr
-    if not junit.exists():
-        raise RuntimeError(f"the suite wrote no junit (exit {done.returncode}):\n{output}")
-    return SuiteRun(done.returncode, output, _read_junit(junit))
+    recorded = evidence.records(reports_dir)[before:]
+    junit = recorded[-1]["files"]["junit"] if recorded else None
+    if junit is None:
+        raise RuntimeError(f"the suite recorded no run (exit {done.returncode}):\n{output}")
+    return SuiteRun(done.returncode, output, _read_junit(reports_dir / junit), recorded[-1])

@@ -68,6 +68,8 @@ def engine_unit_text(
         f"ExecStart={exec_start}\n"
         "Restart=on-failure\n"
         f"RestartSec={RESTART_SEC}\n"
+        # A stop that hangs (once seen in CI-like runs, cause unknown) costs 10 s, not 90.
+        "TimeoutStopSec=10\n"
     )
 
 

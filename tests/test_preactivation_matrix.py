@@ -3,6 +3,7 @@ engine state, exactly the expected check IDs fail, with value and threshold in t
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -108,6 +109,10 @@ def test_garbage_is_counted_and_reported_verdicts_unchanged(engine_unit, suite):
     run = suite()
     assert run.failing() == set(), run.output
     assert run.exit_code == 0
+    for check_id in ("B1", "B3", "P3", "G1"):  # snapshot and day windows both say so
+        window = run.checks[check_id].window
+        assert re.search(r"intents, [1-9]\d* parse errors?, [1-9]\d* foreign entr", window), window
+    assert "first parse error" in run.checks["B3"].window
 
 
 def test_stream_capped_short_of_24h_makes_p3_inconclusive(engine_unit, suite):

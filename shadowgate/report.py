@@ -1,0 +1,534 @@
+"""The pytest-html report as the runbook's decision log (DESIGN "Evidence").
+
+For a run the plugin records (`-m` names a phase), this registers a pytest-html plugin that
+shows the run's record, so report and record never disagree: the verdict in the title; the
+runbook's section 7 pre-activation decision log and section 9 GO / NO-GO checklist filled in;
+per-check columns (ID, status, measured, threshold, window, entries) with WARN rows in yellow;
+each verdict as an HTML extra; and two plots embedded as PNG data URIs: the snapshot's
+consensus distribution and the model's confidence distribution. The environment table shows
+the target without the Redis password.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from html import escape
+from typing import Any
+
+import pytest
+import pytest_html
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from shadowgate import config, metrics, plugin, stream
+from shadowgate.verdict import Status
+
+Check = Mapping[str, Any]
+OK_STATUSES = (Status.PASS.value, Status.WARN.value)
+GATES = (
+    ("G1", "Gate 1 (Action Diversity)"),
+    ("G2", "Gate 2 (Confidence Spread)"),
+    ("G3", "Gate 3 (Agreement)"),
+    ("G4", "Gate 4 (Calibration)"),
+)
+BLOCKERS = ("B1", "B2", "B3", "B4", "B5", "B6")
+MANUAL = "manual: not checked by shadowgate"
+
+# Runbook s.9, row by row: the text, then the check IDs that prove it (None: not a check).
+PRE_ACTIVATION_ROWS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    ("Shadow mode active and verified (PATCHTST_SHADOW_ONLY=true)", ("P1", "P2")),
+    ("Gate evaluation completed (≥3/4 or ≥2/3 passed)", ("G1", "G2", "G3", "G4", "B5")),
+    ("Zero consensus=4 events in last 24h", ("P3",)),
+    ("Service stable (no restart loops, uptime ≥24h)", ("P4", "B4")),
+    ("Payload p95 <1500 bytes", ("B3",)),
+    ("Rollback procedure validated", ("P6",)),
+    ("Backup env file created", ("P6",)),
+    ("Monitoring scripts ready", None),
+    ("Team approval obtained", None),
+    ("Emergency contacts available", None),
+    ("Shadow observation long enough, ≥24h (s.1)", ("P5",)),
+    ("PATCHTST_MODEL_PATH set, model file present (s.4 step 4)", ("P7",)),
+)
+HARD_BLOCKER_ROWS = (
+    ("Consensus=4 found in shadow mode?", ("B1",)),
+    ("PatchTST voting while the shadow flag is on? (s.2)", ("B2",)),
+    ("Service in restart loop?", ("B4",)),
+    ("<3/4 gates passed?", ("B5",)),
+    ("Payload bloat detected?", ("B3",)),
+    ("High hard disagreement (>30%) in shadow?", ("B6",)),
+)
+POST_ACTIVATION_ROWS = (
+    ("T+5min: Service active, consensus=4 appearing", "activation"),
+    ("T+30min: Consensus distribution healthy (40-70% at 4)", "window_30m"),
+    ("T+1h: Agreement rate 50-80%, hard disagree <25%", "window_2h"),
+    ("T+2h: No stop conditions triggered", "window_2h"),
+    ("T+6h: Stable operation, no rollback needed", "window_6h"),
+)
+COLUMNS = (  # (data key, header, sortable): inserted after pytest-html's "Test" column
+    ("checkid", "ID", True),
+    ("status", "Status", True),
+    ("measured", "Measured", False),
+    ("threshold", "Threshold", False),
+    ("window", "Window", False),
+    ("entries", "Entries", False),
+)
+STYLE = """<style>
+.sg-verdict { padding: 8px 14px; margin: 8px 0; border-radius: 4px; color: #fff; }
+.sg-verdict h2 { margin: 4px 0; }
+.sg-go { background: #2e7d32; } .sg-stop { background: #c62828; }
+.sg-undecided { background: #616161; }
+.sg-incomplete { background: #fff3cd; color: #5c4400; padding: 6px 12px; border-radius: 4px; }
+table.sg-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+table.sg-table th, table.sg-table td { border: 1px solid #ccc; padding: 4px 8px;
+  text-align: left; vertical-align: top; }
+table.sg-table th { background: #f2f2f2; }
+table.sg-table tr.sg-section th { background: #dde4ee; }
+.sg-box { font-family: monospace; white-space: pre; }
+td.sg-PASS, td.sg-DEFERRED, td.sg-DEFER, td.sg-NO { color: #2e7d32; font-weight: bold; }
+td.sg-WARN { background: #ffe083; color: #5c4400; font-weight: bold; }
+td.sg-FAIL, td.sg-INCONCLUSIVE, td.sg-YES { color: #c62828; font-weight: bold; }
+td.sg-NOT-EVALUATED, td.sg-NOT-RUN, td.sg-UNKNOWN { color: #8a6d00; font-weight: bold; }
+#results-table tbody:has(td.sg-WARN) > tr.collapsible > td { background: #fff6d5; }
+#results-table td.col-entries { white-space: nowrap; font-family: monospace; }
+.sg-plots { display: flex; flex-wrap: wrap; gap: 16px; }
+.sg-plots figure { margin: 0; }
+.sg-plots figcaption { font-size: 12px; color: #444; max-width: 560px; }
+</style>"""
+
+
+def _cls(status: str) -> str:
+    return "sg-" + status.replace(" ", "-")
+
+
+def _cell(text: object, status: str | None = None) -> str:
+    css = f' class="{_cls(status)}"' if status else ""
+    return f"<td{css}>{escape(str(text))}</td>"
+
+
+def _table(caption: str, rows: Iterable[str], head: Sequence[str] = ()) -> str:
+    header = "".join(f"<th>{escape(h)}</th>" for h in head)
+    header_row = f"<tr>{header}</tr>" if head else ""
+    return f'<h2>{escape(caption)}</h2><table class="sg-table">{header_row}{"".join(rows)}</table>'
+
+
+def _status(check: Check | None) -> str:
+    return "NOT RUN" if check is None else str(check["status"])
+
+
+def _ok(check: Check | None) -> bool:
+    return check is not None and check["status"] in OK_STATUSES
+
+
+def _checks(record: Mapping[str, Any]) -> dict[str, Check]:
+    return {c["id"]: c for c in record["checks"]}
+
+
+def _number(value: float | None, unit: str = "") -> str:
+    return "___" if value is None else f"{value:g}{unit}"
+
+
+def _strategy_text(strategy: Mapping[str, Any]) -> str:
+    return (
+        f"Weight={_number(strategy['weight'], '%')}, "
+        f"Conf Cap={strategy['confidence_cap'] or '___'}, "
+        f"Observation={_number(strategy['observation_hours'], 'h')}"
+    )
+
+
+def _when(iso: str) -> str:
+    """2026-11-26T06:30:00Z -> 2026-11-26 06:30 UTC (the runbook's format)."""
+    return f"{iso[:10]} {iso[11:16]} UTC"
+
+
+# -- the summary: verdict, decision log (s.7), checklist (s.9), run facts -----------------------
+
+
+def verdict_html(record: Mapping[str, Any]) -> str:
+    """The decision in large type, what caused it, and why a partial run cannot count."""
+    decision = record["decision"]
+    css = {"GO": "sg-go", "OK": "sg-go", None: "sg-undecided"}.get(decision, "sg-stop")
+    failing = [
+        f"{c['id']} {c['status']}: {c['title'] or c['detail']}"
+        for c in record["checks"]
+        if c["outcome"] == "failed" and c["status"] != plugin.NOT_EVALUATED
+    ]
+    lines = [*failing, *(f"not evaluated: {cause}" for cause in record["causes"])]
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    parts = [f'<div class="sg-verdict {css}"><h2>{escape(plugin.headline(record))}</h2>']
+    if items:
+        parts.append(f"<ul>{items}</ul>")
+    parts.append("</div>")
+    if not record["complete"]:
+        reasons = "".join(f"<li>{escape(r)}</li>" for r in record["incomplete_reasons"])
+        parts.append(
+            '<div class="sg-incomplete"><b>Incomplete run: it can never arm an action.</b>'
+            f"<ul>{reasons}</ul></div>"
+        )
+    return "".join(parts)
+
+
+def _gate_status(check: Check | None) -> str:
+    status = _status(check)
+    return {"WARN": "PASS", "INCONCLUSIVE": "FAIL", "DEFERRED": "DEFER"}.get(status, status)
+
+
+def gate_total(checks: Mapping[str, Check]) -> str:
+    """`X/4`, or `X/3` with gate 4 deferred (runbook s.1): passed over gates that count."""
+    statuses = [_gate_status(checks.get(gate)) for gate, _ in GATES]
+    counted = [s for s in statuses if s != "DEFER"]
+    return f"{counted.count('PASS')}/{len(counted)}"
+
+
+def _hard_blockers(checks: Mapping[str, Check]) -> str:
+    present = [f"{b} {_status(checks.get(b))}" for b in BLOCKERS if not _ok(checks.get(b))]
+    return ", ".join(present) or "None"
+
+
+def decision_log_html(record: Mapping[str, Any]) -> str:
+    """Runbook s.7 "Pre-Activation", filled in from the run."""
+    checks = _checks(record)
+    p5 = checks.get("P5")
+    if p5 is not None and p5["value"] is not None:
+        duration = f"{p5['value']:.1f} hours (P5 {p5['status']}: {p5['measured']})"
+    else:
+        duration = f"unknown (P5 {_status(p5)})"
+    strategy = record["strategy"]
+    rows = [
+        f"<tr><th>Date/Time</th>{_cell(_when(record['finished_at']))}</tr>",
+        f"<tr><th>Shadow Mode Duration</th>{_cell(duration)}</tr>",
+        '<tr class="sg-section"><th colspan="2">Gate Status</th></tr>',
+    ]
+    for gate, name in GATES:
+        status = _gate_status(checks.get(gate))
+        rows.append(f"<tr><th>{escape(name)}</th>{_cell(status, status)}</tr>")
+    rows += [
+        f"<tr><th>Total</th>{_cell(gate_total(checks))}</tr>",
+        f"<tr><th>Hard Blockers</th>{_cell(_hard_blockers(checks))}</tr>",
+        f"<tr><th>Operator</th>{_cell(record['operator'] or 'unknown')}</tr>",
+        f"<tr><th>Approved By</th>{_cell(strategy['approved_by'] or '___ (--approved-by)')}</tr>",
+        f"<tr><th>Strategy</th>{_cell(_strategy_text(strategy))}</tr>",
+    ]
+    return _table("Decision log: Pre-Activation (runbook s.7)", rows)
+
+
+def _box(ticked: bool | None) -> str:
+    return {True: "[x]", False: "[ ]", None: "[?]"}[ticked]
+
+
+def _row(box: bool | None, text: str, note: str, status: str | None = None) -> str:
+    return f'<tr><td class="sg-box">{_box(box)}</td>{_cell(text)}{_cell(note, status)}</tr>'
+
+
+def _section(title: str) -> str:
+    return f'<tr class="sg-section"><th colspan="3">{escape(title)}</th></tr>'
+
+
+def _proof(checks: Mapping[str, Check], ids: Sequence[str]) -> str:
+    return ", ".join(f"{i} {_status(checks.get(i))}" for i in ids)
+
+
+def _pre_activation(record: Mapping[str, Any], checks: Mapping[str, Check]) -> list[str]:
+    rows = [_section("PRE-ACTIVATION CHECKLIST")]
+    approved = record["strategy"]["approved_by"]
+    for text, ids in PRE_ACTIVATION_ROWS:
+        if ids:
+            done = all(_ok(checks.get(i)) for i in ids)
+            rows.append(_row(done, text, _proof(checks, ids), "PASS" if done else "FAIL"))
+        elif text == "Team approval obtained":
+            note = f"approved by {approved}" if approved else "not given (--approved-by)"
+            rows.append(_row(bool(approved), text, note))
+        else:
+            rows.append(_row(False, text, MANUAL))
+    return rows
+
+
+def _blocker_answer(check: Check | None) -> str:
+    if _ok(check):
+        return "NO"
+    return "YES" if check is not None and check["status"] == Status.FAIL.value else "UNKNOWN"
+
+
+def _hard_blocker_rows(checks: Mapping[str, Check]) -> list[str]:
+    rows = [_section("HARD BLOCKERS (Any YES = STOP; UNKNOWN stops too: it is not proven safe)")]
+    for text, ids in HARD_BLOCKER_ROWS:
+        answers = [_blocker_answer(checks.get(i)) for i in ids]
+        answer = next((a for a in ("YES", "UNKNOWN") if a in answers), "NO")
+        box = {"YES": True, "NO": False, "UNKNOWN": None}[answer]
+        rows.append(_row(box, text, f"{answer} ({_proof(checks, ids)})", answer))
+    return rows
+
+
+def _parameter_rows(strategy: Mapping[str, Any], rollback_s: float | None) -> list[str]:
+    cap = strategy["confidence_cap"]
+    given = (
+        ("Initial weight", strategy["weight"], _number(strategy["weight"], "%"), "10%"),
+        ("Confidence cap", cap, str(cap or "___"), "0.75 or none"),
+        ("Observation window", strategy["observation_hours"],
+         _number(strategy["observation_hours"], "h"), "6h"),
+        ("Rollback threshold", rollback_s, _number(rollback_s, "s"), "60s"),
+    )  # fmt: skip
+    rows = [_section("ACTIVATION PARAMETERS")]
+    for name, value, shown, recommended in given:
+        rows.append(_row(value is not None, f"{name}: {shown}", f"recommended: {recommended}"))
+    return rows
+
+
+def checklist_html(record: Mapping[str, Any], rollback_s: float | None) -> str:
+    """Runbook s.9, the one-page GO / NO-GO checklist, each row ticked from its checks."""
+    checks = _checks(record)
+    rows = _pre_activation(record, checks) + _hard_blocker_rows(checks)
+    rows += _parameter_rows(record["strategy"], rollback_s)
+    rows.append(_section("POST-ACTIVATION MONITORING"))
+    rows += [_row(False, text, f"later: pytest -m {phase}") for text, phase in POST_ACTIVATION_ROWS]
+    go = record["decision"] == "GO"
+    notes = record["causes"] + record["incomplete_reasons"]
+    rows += [
+        _section("DECISION"),
+        _row(go, "GO — All checks passed, activate PatchTST", "", "PASS" if go else None),
+        _row(not go, "NO-GO — Blockers present, extend shadow or re-train", "",
+             None if go else "FAIL"),
+        _row(bool(record["strategy"]["approved_by"]),
+             f"Approved By: {record['strategy']['approved_by'] or '________'}",
+             f"Date: {_when(record['finished_at'])}"),
+        f'<tr><td></td>{_cell("Notes")}{_cell("; ".join(notes) or "none")}</tr>',
+    ]  # fmt: skip
+    return _table(
+        "GO / NO-GO checklist (runbook s.9)",
+        rows,
+        ("", "PATCHTST P0.5 ACTIVATION — GO/NO-GO", "this run"),
+    )
+
+
+def run_block_html(record: Mapping[str, Any]) -> str:
+    """For phases other than preactivation: when, who, the decision and what it rests on."""
+    by_status: dict[str, list[str]] = {}
+    for check in record["checks"]:
+        by_status.setdefault(check["status"], []).append(check["id"])
+    rows = [
+        f"<tr><th>Date/Time</th>{_cell(_when(record['finished_at']))}</tr>",
+        f"<tr><th>Phase</th>{_cell(record['phase'] or record['markexpr'])}</tr>",
+        f"<tr><th>Decision</th>{_cell(record['decision'] or 'none')}</tr>",
+        f"<tr><th>Operator</th>{_cell(record['operator'] or 'unknown')}</tr>",
+        f"<tr><th>Strategy</th>{_cell(_strategy_text(record['strategy']))}</tr>",
+    ]
+    rows += [
+        f"<tr><th>{escape(status)}</th>{_cell(', '.join(ids), status)}</tr>"
+        for status, ids in by_status.items()
+    ]
+    return _table("Decision log (runbook s.7)", rows)
+
+
+def facts_html(record: Mapping[str, Any]) -> str:
+    """What the record pins this run to: id, selection, target, thresholds, suite."""
+    target = "; ".join(f"{k}={v}" for k, v in record["target"].items())
+    overrides = ", ".join(f"{k}={v}" for k, v in record["overrides"].items()) or "none"
+    facts = (
+        ("Run id", record["run_id"]),
+        ("Record", f"{record['run_id']}.json (decision-log.jsonl)"),
+        ("Marker expression", record["markexpr"]),
+        ("Keyword (-k)", record["keyword"] or "none"),
+        ("Started / finished", f"{record['started_at']} / {record['finished_at']}"),
+        ("Target", target),
+        ("Thresholds digest", record["thresholds_digest"]),
+        ("Overrides (--set)", overrides),
+        ("Suite version", record["suite_version"]),
+        ("Complete", "yes" if record["complete"] else "NO"),
+        ("Passed", "yes" if record["passed"] else "NO"),
+    )
+    rows = [f"<tr><th>{escape(k)}</th>{_cell(v)}</tr>" for k, v in facts]
+    return _table("Run", rows)
+
+
+# -- plots ----------------------------------------------------------------------------------------
+
+
+def _png(fig: Figure) -> str:
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def consensus_plot(snapshot: stream.Window) -> str | None:
+    """Bar chart of consensus_count over the snapshot (runbook s.5 metric 1), base64 PNG."""
+    dist = metrics.consensus_distribution(snapshot.records)
+    if not dist:
+        return None
+    top = max(max(dist), *(max(i.total_models, len(i.breakdown)) for i in snapshot.records))
+    counts = [dist.get(k, 0) for k in range(top + 1)]
+    total = sum(counts)
+    fig = Figure(figsize=(5.6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    bars = ax.bar(range(top + 1), counts, color="#4a7ebb")
+    ax.bar_label(bars, labels=[f"{c / total:.0%}" if c else "" for c in counts])
+    ax.set_xticks(range(top + 1))
+    ax.set_xlabel("consensus_count")
+    ax.set_ylabel("intents")
+    ax.set_title(f"Consensus distribution, latest {total} intents")
+    return _png(fig)
+
+
+def confidence_plot(window: stream.Window, model: str) -> str | None:
+    """Histogram of the model's confidence with P10 and P90 marked (G2, s.5 metric 4)."""
+    values = metrics.model_confidences(window.records, model)
+    spread = metrics.confidence_spread(values)
+    if spread is None:
+        return None
+    fig = Figure(figsize=(5.6, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.hist(values, bins=30, color="#6a9f58")
+    for q, x in (("P10", spread.p10), ("P90", spread.p90)):
+        ax.axvline(x, color="#c62828", linestyle="--")
+        ax.annotate(f" {q}", (x, 0.97), xycoords=("data", "axes fraction"), va="top")
+    ax.set_xlabel(f"{model} confidence")
+    ax.set_ylabel("predictions")
+    ax.set_title(f"{model} confidence, n={spread.n}, P10..P90={spread.range_p10_p90:.3f}")
+    return _png(fig)
+
+
+def _figure(png: str | None, caption: str, missing: str) -> str:
+    if png is None:
+        return f"<figure><figcaption>{escape(caption)}: {escape(missing)}</figcaption></figure>"
+    return (
+        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{png}"/>'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
+def plots_html(windows: Mapping[str, stream.Window], model: str) -> str:
+    """Both plots; where the stream could not be read, the plot says so instead."""
+    snapshot = windows.get("snapshot")
+    confidence_window, label = windows.get("day"), "the precondition (24 h) window"
+    if confidence_window is None:
+        confidence_window, label = snapshot, "the snapshot"
+    figures = [
+        _figure(
+            consensus_plot(snapshot) if snapshot else None,
+            "Consensus distribution of the snapshot"
+            + (f" ({snapshot.describe()})" if snapshot else ""),
+            "no snapshot was read",
+        ),
+        _figure(
+            confidence_plot(confidence_window, model) if confidence_window else None,
+            f"{model} confidence distribution over {label}",
+            "no intents were read",
+        ),
+    ]
+    return f'<h2>Distributions</h2><div class="sg-plots">{"".join(figures)}</div>'
+
+
+# -- the per-check columns and extras -----------------------------------------------------------
+
+
+def _verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    return dict(report.user_properties).get("verdict")
+
+
+def _row_values(report: pytest.TestReport, check_id: str) -> tuple[str, ...]:
+    verdict = _verdict_of(report)
+    if verdict is not None:
+        return (
+            check_id,
+            verdict["status"],
+            verdict["measured"] + (f" (n={verdict['sample']})" if verdict["sample"] else ""),
+            verdict["threshold"],
+            verdict["window"],
+            "\n".join(verdict["evidence"]),
+        )
+    if report.failed or report.skipped:
+        cause = plugin.cause_of(plugin.failure_text(report))
+        return check_id, plugin.NOT_EVALUATED, cause, "", "", ""
+    return check_id, "", "", "", "", ""
+
+
+def verdict_extra(verdict: Mapping[str, Any]) -> str:
+    """The whole verdict under the check's row (expanded in the results table)."""
+    fields = ("title", "status", "measured", "threshold", "sample", "window", "section", "detail")
+    rows = [f"<tr><th>{f}</th>{_cell(verdict[f])}</tr>" for f in fields if verdict[f]]
+    if verdict["evidence"]:
+        rows.append(f"<tr><th>entries</th>{_cell(', '.join(verdict['evidence']))}</tr>")
+    return f'<table class="sg-table">{"".join(rows)}</table>'
+
+
+class DecisionLogReport:
+    """pytest-html hooks of one recorded run (registered by `pytest_configure` below)."""
+
+    def __init__(self, config_: pytest.Config, state: plugin.RunState) -> None:
+        self.config = config_
+        self.state = state
+        self.report_data: Any = None  # pytest-html's ReportData, to retitle when decided
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report) -> None:
+        self.report_data = report
+        report.title = f"shadowgate {self.state.phase or '(no single phase)'}: running"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix, summary, postfix, session) -> None:
+        record = self.state.record
+        if self.report_data is not None:
+            self.report_data.title = plugin.headline(record)
+        prefix += [STYLE, verdict_html(record)]
+        if record["phase"] == "preactivation":
+            summary += [decision_log_html(record), checklist_html(record, self._rollback_s())]
+        else:
+            summary.append(run_block_html(record))
+        postfix += [
+            plots_html(plugin.observed(self.config), record["target"]["model"]),
+            facts_html(record),
+        ]
+
+    def _rollback_s(self) -> float | None:
+        try:
+            return plugin.thresholds_of(self.config).number("rollback.max_seconds")
+        except config.ConfigError:
+            return None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            f'<th class="sortable" data-column-type="{key}">{name}</th>'
+            if sortable
+            else f"<th>{name}</th>"
+            for key, name, sortable in COLUMNS
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        check_id = self.state.collected.get(report.nodeid)
+        values = _row_values(report, check_id) if check_id else ("",) * len(COLUMNS)
+        status = values[1]
+        cells[2:2] = [
+            f'<td class="col-{key}{" " + _cls(status) if key == "status" and status else ""}">'
+            f"{escape(value).replace(chr(10), '<br/>')}</td>"
+            for (key, _, _), value in zip(COLUMNS, values, strict=True)
+        ]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        verdict = _verdict_of(report) if report.when == "call" else None
+        if verdict is not None:
+            extra = pytest_html.extras.html(verdict_extra(verdict))
+            report.extras = [*getattr(report, "extras", []), extra]
+        return report
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        config.pluginmanager.unregister(self)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    state = plugin.run_state(config)
+    if state is not None and config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(DecisionLogReport(config, state), "shadowgate-report")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
+    """The environment table: the target (password removed) instead of anything secret."""
+    metadata["shadowgate target"] = plugin.target_of(config).describe()
+    clean = plugin.scrubbed(dict(metadata), plugin.secrets_of(config))
+    metadata.clear()
+    metadata.update(clean)

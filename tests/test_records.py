@@ -1,0 +1,283 @@
+"""Every phase run leaves evidence: the real suite, run as an operator runs it, against a
+throwaway Redis filled by the stand-in engine. There is no engine host here (the unit and the
+env file are absent on purpose, on any machine), so the host checks cannot read their sources
+and every run is NO-GO with those causes: what is tested here is the record, not the engine."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shadowgate import __version__, evidence, scenarios, throwaway_redis
+from shadowgate.config import Target, Thresholds
+from shadowgate.plugin import check_id_of
+from shadowgate.simulator import Engine
+
+REPO = Path(__file__).resolve().parent.parent
+HOUR_MS = 3_600_000
+ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
+HOST_IDS = {"P1", "P2", "P4", "P6", "P7", "B2", "B4"}  # need the unit, journal or env file
+NO_HOST = ("--unit=shadowgate-absent.service", "--env-file=/nonexistent/shadowgate/engine.env")
+STREAM_IDS = ALL_IDS - HOST_IDS
+RECORD_KEYS = {
+    "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator", "target",
+    "thresholds_digest", "overrides", "suite_version", "strategy", "checks", "complete",
+    "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
+}  # fmt: skip
+CHECK_KEYS = {
+    "nodeid", "id", "outcome", "status", "measured", "value", "threshold", "sample", "window",
+    "section", "detail", "evidence",
+}  # fmt: skip
+ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+DRILL = "--set=service.min_uptime_hours=0"
+STRATEGY = ("--approved-by=Jane Doe (desk lead)", "--weight=10", "--confidence-cap=0.75",
+            "--observation-hours=6")  # fmt: skip
+
+
+def fill_engine(server: throwaway_redis.ThrowawayRedis, hours: float = 26.0) -> None:
+    """`hours` of a healthy shadow engine up to now: every stream check can pass."""
+    now = int(time.time() * 1000)
+    target = Target()
+    engine = Engine(
+        server.client(), scenarios.get("healthy_shadow"), True, target.stream,
+        target.outcomes_stream, 10_000, random.Random(7), start_ms=now - HOUR_MS,
+    )  # fmt: skip
+    engine.backfill(hours, now)
+
+
+@dataclass(frozen=True)
+class PhaseRun:
+    """One `pytest -m ...` of the real suite and what it left in its reports dir."""
+
+    exit_code: int
+    output: str
+    reports_dir: Path
+
+    @property
+    def records(self) -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(self.reports_dir.glob("*.json"))]
+
+    @property
+    def record(self) -> dict:
+        (only,) = self.records
+        return only
+
+    def file(self, suffix: str) -> Path:
+        return self.reports_dir / f"{self.record['run_id']}{suffix}"
+
+
+def run_phase(
+    redis_url: str, reports_dir: Path, *args: str, markexpr: str | None = "preactivation"
+) -> PhaseRun:
+    """The suite from the repo root, as an operator runs it (`--opt=value`: see suite_run)."""
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={REPO}",
+            f"--redis-url={redis_url}", f"--reports-dir={reports_dir}", *NO_HOST,
+            *args]  # fmt: skip
+    if markexpr is not None:
+        argv[3:3] = ["-m", markexpr]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHADOWGATE_", "PYTEST_"))}
+    done = subprocess.run(
+        argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    return PhaseRun(done.returncode, done.stdout + done.stderr, reports_dir)
+
+
+@pytest.fixture(scope="module")
+def engine_redis() -> Iterator[throwaway_redis.ThrowawayRedis]:
+    server = throwaway_redis.start()
+    try:
+        fill_engine(server)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def full_run(engine_redis, tmp_path_factory) -> PhaseRun:
+    reports = tmp_path_factory.mktemp("reports")
+    return run_phase(engine_redis.url, reports, DRILL, "--operator=oncall-7", *STRATEGY)
+
+
+def test_phase_run_writes_html_junit_and_record_beside_each_other(full_run):
+    record = full_run.record
+    names = {p.name for p in full_run.reports_dir.iterdir()}
+    run_id = record["run_id"]
+    assert {f"{run_id}.html", f"{run_id}.junit.xml", f"{run_id}.json"} <= names
+    assert "decision-log.jsonl" in names
+    assert record["files"]["html"] == f"{run_id}.html"
+    assert record["files"]["junit"] == f"{run_id}.junit.xml"
+    assert evidence.verify(full_run.reports_dir).ok
+    assert f"record: {full_run.file('.json')}" in full_run.output
+
+
+def test_record_hashes_the_final_html(full_run):
+    """The sha256 was taken after pytest-html wrote the last byte of its report."""
+    html = full_run.file(".html").read_bytes()
+    assert html.rstrip().endswith(b"</html>")
+    assert b"shadowgate preactivation: NO-GO" in html
+    assert hashlib.sha256(html).hexdigest() == full_run.record["files"]["html_sha256"]
+
+
+def test_record_fields(full_run, engine_redis):
+    record = full_run.record
+    assert set(record) == RECORD_KEYS
+    assert "-preactivation-" in record["run_id"]
+    assert record["phase"] == "preactivation" and record["markexpr"] == "preactivation"
+    assert record["keyword"] is None
+    assert ISO_Z.fullmatch(record["started_at"]) and ISO_Z.fullmatch(record["finished_at"])
+    assert record["started_at"] <= record["finished_at"]
+    assert record["operator"] == "oncall-7"
+    unit, env_file = (arg.partition("=")[2] for arg in NO_HOST)
+    assert record["target"] == Target(engine_redis.url, unit=unit, env_file=env_file).describe()
+    assert record["thresholds_digest"] == Thresholds.load(sets=[DRILL[6:]]).digest()
+    assert record["overrides"] == {"service.min_uptime_hours": 0.0}
+    assert record["suite_version"] == __version__
+    assert record["strategy"] == {
+        "approved_by": "Jane Doe (desk lead)",
+        "weight": 10.0,
+        "confidence_cap": 0.75,
+        "observation_hours": 6.0,
+    }
+
+
+def test_record_checks_and_no_go_causes(full_run):
+    record = full_run.record
+    checks = {c["id"]: c for c in record["checks"]}
+    assert set(checks) == ALL_IDS
+    assert all(set(c) >= CHECK_KEYS for c in checks.values())
+    for check_id in STREAM_IDS:
+        check = checks[check_id]
+        assert (check["outcome"], check["status"]) == ("passed", "PASS"), check
+        assert check["measured"] and check["threshold"] and check["section"]
+    assert checks["B3"]["window"].startswith("quantum:stream:trade.intent entries")
+    assert len(checks["B3"]["evidence"]) == 3
+    for check_id in HOST_IDS:
+        check = checks[check_id]
+        assert check["outcome"] == "failed", check
+        # P2 may read an empty journal (FAIL) where journalctl works at all
+        assert check["status"] == "NOT EVALUATED" or check_id == "P2", check
+        if check["status"] == "NOT EVALUATED":
+            assert check["detail"] in record["causes"]
+    assert record["causes"] and len(record["causes"]) == len(set(record["causes"]))
+    assert not any(c.startswith(("Failed:", "NO-GO cause:")) for c in record["causes"])
+    assert record["complete"] is True and record["incomplete_reasons"] == []
+    assert (record["passed"], record["decision"]) == (False, "NO-GO")
+    assert full_run.exit_code == 1
+
+
+def test_junit_carries_each_verdict(full_run):
+    cases = {c.get("name"): c for c in ET.parse(full_run.file(".junit.xml")).iter("testcase")}
+    assert {check_id_of(name) for name in cases} == ALL_IDS
+    (verdict,) = [p for p in cases["test_B3_payload_p95"].iter("property")]
+    assert verdict.get("name") == "verdict"
+    assert ast.literal_eval(verdict.get("value"))["status"] == "PASS"
+
+
+def test_deferred_gate_is_an_allowed_skip(engine_redis, tmp_path):
+    run = run_phase(engine_redis.url, tmp_path, "--outcomes-stream=absent:trade.closed")
+    g4 = next(c for c in run.record["checks"] if c["id"] == "G4")
+    assert (g4["outcome"], g4["status"]) == ("skipped", "DEFERRED")
+    assert run.record["complete"] is True, run.record["incomplete_reasons"]
+
+
+def test_keyword_selection_is_recorded_incomplete(engine_redis, tmp_path):
+    run = run_phase(engine_redis.url, tmp_path, "-k", "B3")
+    record = run.record
+    assert [c["id"] for c in record["checks"]] == ["B3"]
+    assert record["keyword"] == "B3"
+    assert record["passed"] is True and run.exit_code == 0
+    assert record["complete"] is False
+    assert "-k 'B3' selects a subset of the checks" in record["incomplete_reasons"]
+    deselected = next(r for r in record["incomplete_reasons"] if r.startswith("deselected: "))
+    assert set(deselected.removeprefix("deselected: ").split(", ")) == ALL_IDS - {"B3"}
+    assert record["decision"] == "NO-GO"  # a partial run never says GO
+    assert "shadowgate preactivation: NO-GO (incomplete run)" in run.output
+
+
+def test_two_phase_expression_is_recorded_without_a_decision(engine_redis, tmp_path):
+    run = run_phase(engine_redis.url, tmp_path, "-k", "P6", markexpr="preactivation or rollback")
+    record = run.record
+    assert (record["phase"], record["decision"], record["complete"]) == (None, None, False)
+    assert any("not exactly one phase marker" in r for r in record["incomplete_reasons"])
+
+
+def test_collection_error_is_incomplete_and_an_html_elsewhere_is_archived(engine_redis, tmp_path):
+    broken = tmp_path / "extra" / "test_broken.py"
+    broken.parent.mkdir()
+    broken.write_text("import no_such_module\n")
+    elsewhere = tmp_path / "elsewhere" / "report.html"
+    reports = tmp_path / "reports"
+    paths = ("blockers", "gates", "postactivation", str(broken))
+    run = run_phase(engine_redis.url, reports, f"--html={elsewhere}", *paths)
+    record = run.record
+    assert record["complete"] is False
+    assert any(r.startswith("collection error in ") for r in record["incomplete_reasons"])
+    assert record["files"]["html"] == f"{record['run_id']}.html"
+    assert run.file(".html").read_bytes() == elsewhere.read_bytes()
+    assert evidence.verify(reports).ok
+
+
+def test_run_without_a_phase_marker_writes_nothing(engine_redis, tmp_path):
+    reports = tmp_path / "reports"
+    run = run_phase(engine_redis.url, reports, "blockers/test_hard_blockers.py", "-k", "B3",
+                    markexpr=None)  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert not reports.exists()
+
+
+def test_bad_strategy_value_is_refused_before_anything_runs(tmp_path):
+    run = run_phase("redis://127.0.0.1:1/0", tmp_path / "r", "--weight=ten")
+    assert run.exit_code == pytest.ExitCode.USAGE_ERROR
+    assert "--weight (env SHADOWGATE_WEIGHT) must be a number > 0 and <= 100, got 'ten'" in (
+        run.output
+    )
+    assert not (tmp_path / "r").exists()
+
+
+LEAKY_CHECK = """
+import pytest
+
+pytestmark = pytest.mark.preactivation
+
+
+def test_X1_fails_with_the_target_in_its_traceback(target):
+    print("reading", target.redis_url)
+    assert target.redis_url == "another url"
+"""
+
+
+def test_redis_password_never_reaches_any_file_or_the_terminal(tmp_path):
+    """Also through the worst path: a check failing with a traceback, whose function
+    arguments pytest prints (`target = Target(redis_url='redis://:...@...')`)."""
+    password = "Pw-" + os.urandom(8).hex()
+    leaky = tmp_path / "leaky" / "test_leaky.py"
+    leaky.parent.mkdir()
+    leaky.write_text(LEAKY_CHECK)
+    server = throwaway_redis.start(password=password)
+    try:
+        fill_engine(server, hours=2)
+        reports = tmp_path / "reports"
+        run = run_phase(server.url, reports, "blockers", "gates", str(leaky), "--tb=long")
+    finally:
+        server.stop()
+    assert "FAILED" in run.output and "test_X1_fails_with_the_target" in run.output
+    assert "target = Target(stream=" in run.output  # the traceback was there (no redis_url)
+    assert password not in run.output
+    written = sorted(p for p in reports.iterdir() if p.is_file())
+    assert {p.suffix for p in written} >= {".html", ".xml", ".json", ".jsonl"}
+    for path in written:
+        assert password.encode() not in path.read_bytes(), path.name
+    assert run.record["target"]["redis_url"].startswith("redis://:***@127.0.0.1:")

@@ -1,0 +1,259 @@
+"""The HTML report as an auditor sees it: opened in a real headless Chromium, after
+pytest-html's JavaScript has rendered the results table (`--dump-dom`), it shows the verdict,
+the runbook's decision log and checklist filled in, the per-check columns, WARN rows in yellow,
+both plots, and the target without its password.
+
+Without Chromium these tests skip, except under SHADOWGATE_REQUIRE_SYSTEMD=1 (CI), where
+.ci/run installs it (SHADOWGATE_EXTRA_APT=chromium) and its absence is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shadowgate import throwaway_redis
+from tests.conftest import REQUIRE_SYSTEMD
+from tests.test_records import DRILL, REPO, STRATEGY, fill_engine, run_phase
+
+PASSWORD = "Rp-" + os.urandom(6).hex()
+WARN_YELLOW = (255, 224, 131)  # #ffe083, the WARN status cell
+WARN_ROW = (255, 246, 213)  # #fff6d5, the rest of a WARN row
+SYNTHETIC_CHECKS = """
+import pytest
+
+from shadowgate.verdict import Status, Verdict
+
+pytestmark = pytest.mark.window_30m
+
+
+def verdict(check_id, status):
+    return Verdict(check_id, "consensus distribution", status, measured="84% at full consensus",
+                   threshold="healthy 40..70%, warn above 80%", section="s.5 metric 1",
+                   window="latest 100 intents", sample=100, value=0.84, evidence=("1-0", "2-0"))
+
+
+def test_M1_consensus_distribution(judge):
+    judge(verdict("M1", Status.WARN))
+
+
+def test_M2_agreement(judge):
+    judge(verdict("M2", Status.PASS))
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    css: str
+
+
+class Rows(HTMLParser):
+    """Every table row of a document as its cells' texts and classes; every image source."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__()
+        self.rows: list[list[Cell]] = []
+        self.images: list[str] = []
+        self._open_rows: list[list[Cell]] = []
+        self._open_cells: list[tuple[list[str], str]] = []
+        self.feed(document)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self._open_rows.append([])
+        elif tag in ("td", "th"):
+            self._open_cells.append(([], dict(attrs).get("class") or ""))
+        elif tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+        elif tag == "br" and self._open_cells:
+            self._open_cells[-1][0].append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._open_cells:
+            parts, css = self._open_cells.pop()
+            if self._open_rows:
+                self._open_rows[-1].append(Cell(" ".join("".join(parts).split()), css))
+        elif tag == "tr" and self._open_rows:
+            self.rows.append(self._open_rows.pop())
+
+    def handle_data(self, data):
+        if self._open_cells:
+            self._open_cells[-1][0].append(data)
+
+    def pairs(self) -> dict[str, str]:
+        """Two-cell rows (decision log, run facts) as header -> value."""
+        return {r[0].text: r[1].text for r in self.rows if len(r) == 2}
+
+    def checklist(self) -> dict[str, tuple[str, str]]:
+        """Checklist rows as text -> (box, note)."""
+        boxes = ("[x]", "[ ]", "[?]")
+        return {r[1].text: (r[0].text, r[2].text) for r in self.rows if r and r[0].text in boxes}
+
+    def result_row(self, check_id: str) -> dict[str, Cell]:
+        """The results table row of a check, by column (after JavaScript rendered it)."""
+        for row in self.rows:
+            columns = {c.css.split()[0].removeprefix("col-"): c for c in row if "col-" in c.css}
+            if columns.get("checkid", Cell("", "")).text == check_id:
+                return columns
+        raise AssertionError(f"no results row for {check_id}")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get(REQUIRE_SYSTEMD) == "1":
+            pytest.fail(f"{REQUIRE_SYSTEMD}=1 but chromium is missing (SHADOWGATE_EXTRA_APT)")
+        pytest.skip("no chromium to render the report in (apt-get install chromium)")
+    return found
+
+
+def browse(chromium: str, page: Path, profile: Path, *action: str) -> str:
+    """Open `page` in headless Chromium, offline, after its scripts ran; `action` says what
+    to hand back (--dump-dom, --screenshot=...)."""
+    argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+            "--hide-scrollbars", "--window-size=1400,2400", *action, page.as_uri()]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@dataclass(frozen=True)
+class Rendered:
+    raw: str  # the file as written
+    dom: str  # the document after pytest-html's JavaScript ran
+    rows: Rows
+
+
+@pytest.fixture(scope="module")
+def preactivation(chromium, tmp_path_factory) -> Rendered:
+    """The real suite against a password-protected Redis holding a healthy shadow engine."""
+    reports = tmp_path_factory.mktemp("reports")
+    server = throwaway_redis.start(password=PASSWORD)
+    try:
+        fill_engine(server)
+        run = run_phase(server.url, reports, DRILL, *STRATEGY)
+    finally:
+        server.stop()
+    page = run.file(".html")
+    dom = browse(chromium, page, tmp_path_factory.mktemp("profile"), "--dump-dom")
+    return Rendered(page.read_text("utf-8"), dom, Rows(dom))
+
+
+@pytest.fixture(scope="module")
+def warn_report(chromium, tmp_path_factory) -> tuple[Rendered, Path]:
+    """A monitoring run with one WARN and one PASS verdict, and its screenshot."""
+    work = tmp_path_factory.mktemp("warn")
+    (work / "test_window.py").write_text(SYNTHETIC_CHECKS)
+    argv = [sys.executable, "-m", "pytest", "-m", "window_30m", "-p", "no:cacheprovider",
+            "-p", "shadowgate.plugin", "-p", "shadowgate.report",
+            "-c", str(REPO / "pyproject.toml"), f"--rootdir={work}",
+            f"--reports-dir={work / 'reports'}", "test_window.py"]  # fmt: skip
+    done = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=120, check=False)
+    (page,) = (work / "reports").glob("*.html")
+    profile = tmp_path_factory.mktemp("profile")
+    dom = browse(chromium, page, profile, "--dump-dom")
+    shot = work / "shot.png"
+    browse(chromium, page, profile, f"--screenshot={shot}")
+    assert "M1  WARN" in done.stdout, done.stdout + done.stderr
+    return Rendered(page.read_text("utf-8"), dom, Rows(dom)), shot
+
+
+def test_title_states_phase_and_verdict(preactivation):
+    title = "shadowgate preactivation: NO-GO"
+    assert f'<title id="head-title">{title}</title>' in preactivation.dom
+    assert f'<h1 id="title">{title}</h1>' in preactivation.dom
+    assert "not evaluated: /nonexistent/shadowgate/engine.env" in preactivation.dom
+
+
+def test_results_table_has_the_verdict_columns_rendered_by_javascript(preactivation):
+    row = '<td class="col-checkid">B3</td>'
+    assert row not in preactivation.raw  # only in pytest-html's JSON until its script runs
+    assert row in preactivation.dom
+    headers = [c.text for r in preactivation.rows.rows for c in r if c.text == "Entries"]
+    assert headers, "no Entries column"
+    b3 = preactivation.rows.result_row("B3")
+    assert b3["status"].text == "PASS" and "sg-PASS" in b3["status"].css
+    assert re.fullmatch(r"p95 \d+ bytes \(max \d+\) \(n=100\)", b3["measured"].text)
+    assert b3["threshold"].text == "p95 < 1500 bytes"
+    assert b3["window"].text.startswith("quantum:stream:trade.intent entries")
+    assert len(b3["entries"].text.split()) == 3
+    assert 'class="extraHTML"><div><table class="sg-table">' in preactivation.dom  # verdicts
+    p1 = preactivation.rows.result_row("P1")
+    assert p1["status"].text == "NOT EVALUATED"
+    assert p1["measured"].text == "/nonexistent/shadowgate/engine.env on local does not exist"
+
+
+def test_decision_log_pre_activation_block_is_filled_in(preactivation):
+    log = preactivation.rows.pairs()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", log["Date/Time"])
+    assert re.match(r"2[5-7]\.\d hours \(P5 PASS: ", log["Shadow Mode Duration"])
+    for gate in ("Gate 1 (Action Diversity)", "Gate 2 (Confidence Spread)",
+                 "Gate 3 (Agreement)", "Gate 4 (Calibration)"):  # fmt: skip
+        assert log[gate] == "PASS"
+    assert log["Total"] == "4/4"
+    assert log["Hard Blockers"] == "B2 NOT EVALUATED, B4 NOT EVALUATED"
+    assert log["Approved By"] == "Jane Doe (desk lead)"
+    assert log["Strategy"] == "Weight=10%, Conf Cap=0.75, Observation=6h"
+
+
+def test_go_no_go_checklist_rows_follow_their_checks(preactivation):
+    rows = preactivation.rows.checklist()
+    assert rows["Zero consensus=4 events in last 24h"] == ("[x]", "P3 PASS")
+    assert rows["Payload p95 <1500 bytes"] == ("[x]", "B3 PASS")
+    shadow = rows["Shadow mode active and verified (PATCHTST_SHADOW_ONLY=true)"]
+    assert shadow[0] == "[ ]" and shadow[1].startswith("P1 NOT EVALUATED, P2 ")
+    assert rows["Gate evaluation completed (≥3/4 or ≥2/3 passed)"][0] == "[x]"
+    assert rows["Team approval obtained"] == ("[x]", "approved by Jane Doe (desk lead)")
+    assert rows["Monitoring scripts ready"] == ("[ ]", "manual: not checked by shadowgate")
+    assert rows["Consensus=4 found in shadow mode?"] == ("[ ]", "NO (B1 PASS)")
+    assert rows["Service in restart loop?"] == ("[?]", "UNKNOWN (B4 NOT EVALUATED)")
+    assert rows["Initial weight: 10%"][0] == "[x]"
+    assert rows["Confidence cap: 0.75"][0] == "[x]"
+    assert rows["Observation window: 6h"][0] == "[x]"
+    assert rows["Rollback threshold: 60s"][0] == "[x]"
+    assert rows["GO — All checks passed, activate PatchTST"][0] == "[ ]"
+    assert rows["NO-GO — Blockers present, extend shadow or re-train"][0] == "[x]"
+
+
+def test_both_plots_are_embedded_pngs(preactivation):
+    prefix = "data:image/png;base64,"
+    pngs = [src.removeprefix(prefix) for src in preactivation.rows.images if src.startswith(prefix)]
+    assert len(pngs) == 2
+    for data in pngs:
+        image = Image.open(io.BytesIO(base64.b64decode(data)))
+        assert image.format == "PNG" and image.width > 300 and image.height > 200
+    assert "Consensus distribution of the snapshot" in preactivation.dom
+    assert "patchtst confidence distribution over the precondition (24 h) window" in (
+        preactivation.dom
+    )
+
+
+def test_environment_shows_the_target_but_never_the_password(preactivation):
+    assert "shadowgate target" in preactivation.dom
+    assert "redis_url: redis://:***@127.0.0.1:" in preactivation.dom
+    assert PASSWORD not in preactivation.dom and PASSWORD not in preactivation.raw
+
+
+def test_warn_rows_are_visibly_distinct_from_pass(warn_report):
+    rendered, shot = warn_report
+    m1, m2 = rendered.rows.result_row("M1"), rendered.rows.result_row("M2")
+    assert m1["status"].text == "WARN" and "sg-WARN" in m1["status"].css
+    assert m2["status"].text == "PASS" and "sg-PASS" in m2["status"].css
+    assert "<title" in rendered.dom and "shadowgate window_30m: STOP" in rendered.dom
+    colours = {rgb for _, rgb in Image.open(shot).convert("RGB").getcolors(1 << 20)}
+    assert WARN_YELLOW in colours and WARN_ROW in colours
