@@ -18,7 +18,6 @@ both are final, its record through `evidence.append_record`. Hook order:
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import html
 import math
@@ -31,11 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from shadowgate import __version__, config, evidence, host, stream
+from shadowgate import __version__, config, evidence, host, redact, stream
 from shadowgate.checks import gates
 from shadowgate.checks.preconditions import Backup
 from shadowgate.envfile import EnvFile, parse_env
@@ -158,7 +156,6 @@ PHASES = (
 )
 NO_GO_PREFIX = "NO-GO cause: "
 NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
-REDACTED = "***"
 T = TypeVar("T")
 _VERDICT = pytest.StashKey[Verdict]()
 _RESULTS = pytest.StashKey[list]()
@@ -225,9 +222,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     secrets = secrets_of(item.config)
     if secrets:
-        report.longrepr = scrubbed(report.longrepr, secrets)
-        report.sections = scrubbed(report.sections, secrets)
-        report.user_properties = scrubbed(report.user_properties, secrets)
+        report.longrepr = redact.scrubbed(report.longrepr, secrets)
+        report.sections = redact.scrubbed(report.sections, secrets)
+        report.user_properties = redact.scrubbed(report.user_properties, secrets)
     state = run_state(item.config)
     if state is not None and item.nodeid in state.collected:
         _note_outcome(state, report)
@@ -238,7 +235,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if verdict is not None and report.when == "call":
         # The item's list too: junitxml reads the teardown report's copy of it.
         for properties in (report.user_properties, item.user_properties):
-            properties.append(("verdict", scrubbed(verdict.as_record(), secrets)))
+            properties.append(("verdict", redact.scrubbed(verdict.as_record(), secrets)))
         results.append((item.nodeid, verdict, None))
     elif report.failed and verdict is None:
         results.append((item.nodeid, None, failure_text(report)))
@@ -354,36 +351,7 @@ def _named_phases(markexpr: str) -> tuple[str, ...]:
 
 def secrets_of(config_: pytest.Config) -> tuple[str, ...]:
     """The Redis password as given and decoded: never shown, never recorded."""
-    password = urlsplit(option(config_, "redis_url") or "").password
-    return tuple({password, unquote(password)}) if password else ()
-
-
-def scrubbed(value: Any, secrets: Iterable[str]) -> Any:
-    """`value` with every secret replaced by ***: strings, containers, and pytest's report
-    objects (dataclasses, changed in place), so a password in a traceback's function
-    arguments never reaches the terminal, the HTML report or the junit file."""
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, list):
-        value[:] = [scrubbed(v, secrets) for v in value]
-    elif isinstance(value, tuple):
-        return tuple(scrubbed(v, secrets) for v in value)
-    elif isinstance(value, dict):
-        return {scrubbed(k, secrets): scrubbed(v, secrets) for k, v in value.items()}
-    elif _mutable_dataclass(value):
-        for f in dataclasses.fields(value):
-            setattr(value, f.name, scrubbed(getattr(value, f.name), secrets))
-    return value
-
-
-def _mutable_dataclass(value: Any) -> bool:
-    return (
-        dataclasses.is_dataclass(value)
-        and not isinstance(value, type)
-        and not value.__dataclass_params__.frozen
-    )
+    return redact.url_secrets(option(config_, "redis_url") or "")
 
 
 def _resolved(config_: pytest.Config, path: str | None) -> Path | None:
@@ -583,7 +551,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> d
         "decision": _decision(state.phase, passed and not reasons) if state.phase else None,
         "causes": list(causes),
     }
-    return scrubbed(_plain(record), secrets_of(config_))
+    return redact.scrubbed(_plain(record), secrets_of(config_))
 
 
 def _say(config_: pytest.Config, text: str, **markup: bool) -> None:
@@ -611,7 +579,7 @@ def _final_report(
     clean = data
     for secret in secrets_of(config_):
         for form in {secret, html.escape(secret)}:
-            clean = clean.replace(form.encode(), REDACTED.encode())
+            clean = clean.replace(form.encode(), redact.REDACTED.encode())
     if clean != data:
         _say(config_, f"shadowgate: the Redis password was removed from {path}", yellow=True)
     if clean != data or archived != path:

@@ -22,7 +22,7 @@ import pytest_html
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from shadowgate import config, metrics, plugin, stream
+from shadowgate import config, metrics, plugin, redact, stream
 from shadowgate.verdict import Status
 
 Check = Mapping[str, Any]
@@ -529,6 +529,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
     """The environment table: the target (password removed) instead of anything secret."""
     metadata["shadowgate target"] = plugin.target_of(config).describe()
-    clean = plugin.scrubbed(dict(metadata), plugin.secrets_of(config))
+    clean = redact.scrubbed(dict(metadata), plugin.secrets_of(config))
     metadata.clear()
     metadata.update(clean)
