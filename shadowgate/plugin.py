@@ -36,6 +36,7 @@ import pytest
 from shadowgate import __version__, config, evidence, host, redact, stream
 from shadowgate.checks import gates
 from shadowgate.checks.preconditions import Backup
+from shadowgate.config import ConfigError
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import parse_outcome
 from shadowgate.verdict import Status, Verdict
@@ -366,6 +367,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Before pytest-html and junitxml configure: a phase run gets its run id and its report
     paths in the reports dir (an --html / --junitxml the operator gave is kept)."""
     strategy_of(config)  # a bad --weight is refused before anything runs
+    try:
+        thresholds_of(config)  # so is a misspelt threshold key or a bad value: one line
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     markers = _named_phases(config.getoption("markexpr") or "")
     if not markers or config.option.collectonly or config.option.help:
         return

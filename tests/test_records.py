@@ -82,7 +82,7 @@ class PhaseRun:
 def run_phase(
     redis_url: str, reports_dir: Path, *args: str, markexpr: str | None = "preactivation"
 ) -> PhaseRun:
-    """The suite from the repo root, as an operator runs it (`--opt=value`: see suite_run)."""
+    """The suite from the repo root, as an operator runs it (`--opt=value`: see suiterun)."""
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--rootdir={REPO}",
             f"--redis-url={redis_url}", f"--reports-dir={reports_dir}", *NO_HOST,
             *args]  # fmt: skip
@@ -244,6 +244,21 @@ def test_bad_strategy_value_is_refused_before_anything_runs(tmp_path):
     assert "--weight (env SHADOWGATE_WEIGHT) must be a number > 0 and <= 100, got 'ten'" in (
         run.output
     )
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--set=gates.min_evnts=3",), "ERROR: unknown threshold key 'gates.min_evnts'"),
+        (("--set=gates.min_events=many",), "ERROR: threshold 'gates.min_events' must be int"),
+        (("--config=/nonexistent.toml",), "ERROR: cannot read threshold file /nonexistent.toml"),
+    ],
+)
+def test_bad_threshold_is_one_usage_line_naming_the_key(tmp_path, args, message):
+    run = run_phase("redis://127.0.0.1:1/0", tmp_path / "r", *args)
+    assert run.exit_code == pytest.ExitCode.USAGE_ERROR
+    assert message in run.output and "Traceback" not in run.output
     assert not (tmp_path / "r").exists()
 
 
