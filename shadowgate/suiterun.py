@@ -83,6 +83,7 @@ def run_suite(
     """`pytest -m PHASE` from the repo against `redis_url`, recorded under reports_dir; the
     results are read back from the junit file the run's record names."""
     before = len(evidence.records(reports_dir))
+    # `--opt=value` throughout: pytest picks its rootdir before it knows these options (README).
     argv = [sys.executable, "-m", "pytest", "-m", phase, "-p", "no:cacheprovider",
             f"--rootdir={repo_root()}", f"--redis-url={redis_url}",
             f"--reports-dir={reports_dir}", *args]  # fmt: skip
