@@ -25,20 +25,21 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from testinfra.host import Host
 
 from shadowgate import __version__, config, evidence, host, redact, stream
 from shadowgate.checks import gates
 from shadowgate.checks.preconditions import Backup
 from shadowgate.config import ConfigError
 from shadowgate.envfile import EnvFile, parse_env
-from shadowgate.intents import parse_outcome
+from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.verdict import Status, Verdict
 
 _OPTIONS = (
@@ -82,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def option(config_: pytest.Config, dest: str):
+def option(config_: pytest.Config, dest: str) -> Any:
     """The value of a shadowgate option (CLI, then SHADOWGATE_<NAME>, then default)."""
     return config_.getoption(f"sg_{dest}")
 
@@ -158,6 +159,8 @@ PHASES = (
 NO_GO_PREFIX = "NO-GO cause: "
 NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
 T = TypeVar("T")
+IntentReader = stream.StreamReader[Intent]
+IntentWindow = stream.Window[Intent]
 _VERDICT = pytest.StashKey[Verdict]()
 _RESULTS = pytest.StashKey[list]()
 _CHECK_ID = re.compile(r"test_([A-Z]+\d+)(?![0-9A-Za-z])")
@@ -197,7 +200,9 @@ def read_source(action: Callable[[], T]) -> T:
 
 
 @pytest.fixture
-def judge(request: pytest.FixtureRequest, thresholds: config.Thresholds):
+def judge(
+    request: pytest.FixtureRequest, thresholds: config.Thresholds
+) -> Callable[[Verdict], None]:
     """Assert a Verdict: FAIL fails, INCONCLUSIVE fails (preactivation, or when configured),
     DEFERRED skips with its reason, WARN passes and is shown in the summary."""
 
@@ -635,39 +640,44 @@ def now_ms() -> int:
 
 
 @pytest.fixture(scope="session")
-def engine_host(pytestconfig: pytest.Config):
+def engine_host(pytestconfig: pytest.Config) -> Host:
     """The engine's machine through testinfra: local, or the first of `--hosts`."""
     hosts = pytestconfig.getoption("hosts", None) or "local://"
     return host.connect(hosts.split(",")[0])
 
 
 @pytest.fixture(scope="session")
-def redis_client(target: config.Target):
+def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
     client = stream.connect(target.redis_url)
     yield client
     client.close()
 
 
 @pytest.fixture(scope="session")
-def intent_reader(redis_client, target: config.Target) -> stream.StreamReader:
+def intent_reader(redis_client: stream.ReadOnlyRedis, target: config.Target) -> IntentReader:
     return stream.StreamReader(redis_client, target.stream, target.redis_url)
 
 
 @pytest.fixture(scope="session")
-def intent_snapshot(pytestconfig, intent_reader, thresholds: config.Thresholds) -> stream.Window:
+def intent_snapshot(
+    pytestconfig: pytest.Config, intent_reader: IntentReader, thresholds: config.Thresholds
+) -> IntentWindow:
     """The runbook's `XREVRANGE ... COUNT 100` snapshot (kept for the report's plots)."""
     count = int(thresholds["window.snapshot_count"])
     return _observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
 
 
-def _hours_window(reader, hours: float, now: int) -> stream.Window:
+def _hours_window(reader: stream.StreamReader, hours: float, now: int) -> stream.Window:
     return read_source(lambda: reader.window(now - int(hours * HOUR_MS)))
 
 
 @pytest.fixture(scope="session")
 def intent_day(
-    pytestconfig, intent_reader, thresholds: config.Thresholds, now_ms: int
-) -> stream.Window:
+    pytestconfig: pytest.Config,
+    intent_reader: IntentReader,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> IntentWindow:
     """The precondition window (24 h): P3, and the gates' shadow observation (kept for the
     report's plots)."""
     hours = thresholds.number("window.precondition_hours")
@@ -676,8 +686,11 @@ def intent_day(
 
 @pytest.fixture(scope="session")
 def shadow_history(
-    intent_reader, intent_day, thresholds: config.Thresholds, now_ms: int
-) -> stream.Window:
+    intent_reader: IntentReader,
+    intent_day: IntentWindow,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> IntentWindow:
     """Long enough to prove the shadow observation period (P5); the day window when it is."""
     hours = thresholds.number("shadow.min_observation_hours")
     if hours <= thresholds.number("window.precondition_hours"):
@@ -687,15 +700,18 @@ def shadow_history(
 
 @pytest.fixture(scope="session")
 def outcomes_day(
-    redis_client, target: config.Target, thresholds: config.Thresholds, now_ms: int
-) -> stream.Window | None:
+    redis_client: stream.ReadOnlyRedis,
+    target: config.Target,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> stream.Window[Outcome] | None:
     """Outcomes of the precondition window; None when the outcomes stream does not exist."""
     reader = stream.StreamReader(
         redis_client, target.outcomes_stream, target.redis_url, parser=parse_outcome
     )
     start = now_ms - int(thresholds.number("window.precondition_hours") * HOUR_MS)
 
-    def window_or_none() -> stream.Window | None:
+    def window_or_none() -> stream.Window[Outcome] | None:
         try:
             return reader.window(start)
         except stream.StreamMissing:
@@ -705,42 +721,53 @@ def outcomes_day(
 
 
 @pytest.fixture(scope="session")
-def gate_verdicts(intent_day, outcomes_day, target, thresholds) -> list[Verdict]:
+def gate_verdicts(
+    intent_day: IntentWindow,
+    outcomes_day: stream.Window[Outcome] | None,
+    target: config.Target,
+    thresholds: config.Thresholds,
+) -> list[Verdict]:
     """G1-G4 computed once: the gate tests and the quorum (B5) read the same verdicts."""
     return gates.evaluate(intent_day, outcomes_day, target, thresholds)
 
 
 @pytest.fixture(scope="session")
-def unit_at_start(engine_host, target: config.Target) -> host.UnitState:
+def unit_at_start(engine_host: Host, target: config.Target) -> host.UnitState:
     """The unit as first seen in this run: B4 compares it with a later sample."""
     return read_source(lambda: host.unit_state(engine_host, target.unit))
 
 
 @pytest.fixture
-def unit_now(engine_host, target: config.Target, unit_at_start) -> host.UnitState:
+def unit_now(
+    engine_host: Host, target: config.Target, unit_at_start: host.UnitState
+) -> host.UnitState:
+    """A second sample, always taken after `unit_at_start` (hence that argument)."""
     return read_source(lambda: host.unit_state(engine_host, target.unit))
 
 
 @pytest.fixture(scope="session")
-def host_clock(engine_host):
+def host_clock(engine_host: Host) -> datetime:
+    """The engine host's clock: uptime and the journal window are measured against it."""
     return read_source(lambda: host.host_now(engine_host))
 
 
 @pytest.fixture(scope="session")
-def journal_recent(engine_host, target, thresholds, host_clock) -> list[host.JournalLine]:
+def journal_recent(
+    engine_host: Host, target: config.Target, thresholds: config.Thresholds, host_clock: datetime
+) -> list[host.JournalLine]:
     """The unit's journal over the runbook's `--since "5 minutes ago"`."""
     since = host_clock - timedelta(minutes=thresholds.number("shadow.journal_minutes"))
     return read_source(lambda: host.journal_lines(engine_host, target.unit, since))
 
 
 @pytest.fixture(scope="session")
-def env_file(engine_host, target: config.Target) -> EnvFile:
+def env_file(engine_host: Host, target: config.Target) -> EnvFile:
     """The engine's env file as stored (read only)."""
     return parse_env(read_source(lambda: host.read_text(engine_host, target.env_file)))
 
 
 @pytest.fixture(scope="session")
-def env_backups(engine_host, target: config.Target) -> list[Backup]:
+def env_backups(engine_host: Host, target: config.Target) -> list[Backup]:
     """Backups of the env file, oldest first, each parsed or with the reason it cannot be."""
     found = []
     for path in read_source(lambda: host.backups(engine_host, target.env_file)):
@@ -752,7 +779,9 @@ def env_backups(engine_host, target: config.Target) -> list[Backup]:
 
 
 @pytest.fixture(scope="session")
-def model_file(engine_host, env_file: EnvFile, target: config.Target) -> host.FileFacts | None:
+def model_file(
+    engine_host: Host, env_file: EnvFile, target: config.Target
+) -> host.FileFacts | None:
     """Facts about the file PATCHTST_MODEL_PATH names; None unless it is set exactly once."""
     lines = env_file.occurrences(target.model_path_key)
     if len(lines) != 1:
