@@ -10,7 +10,6 @@ evaluated, the demo names them, and the verdict is then never GO.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -123,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reports-dir",
         type=Path,
-        default=Path(os.environ.get("SHADOWGATE_REPORTS_DIR", "reports")),
-        help="where the report and record go (reports/)",
+        default=Path("reports/demo"),
+        help="where the report and record go (reports/demo/: a chain of its own, so demo runs "
+        "never mix with a real engine's decision log)",
     )
     return parser
 
