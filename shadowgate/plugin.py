@@ -37,7 +37,7 @@ from testinfra.host import Host
 from shadowgate import __version__, config, evidence, host, redact, stream
 from shadowgate.checks import gates
 from shadowgate.checks.preconditions import Backup
-from shadowgate.config import ConfigError
+from shadowgate.config import ConfigError, Thresholds
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.verdict import Status, Verdict
@@ -133,9 +133,13 @@ def target(pytestconfig: pytest.Config) -> config.Target:
     return target_of(pytestconfig)
 
 
+_THRESHOLDS = pytest.StashKey[config.Thresholds]()
+
+
 def thresholds_of(config_: pytest.Config) -> config.Thresholds:
-    """The effective thresholds of this run (defaults, --config, --set); ConfigError if bad."""
-    return config.Thresholds.load(option(config_, "config"), option(config_, "set"))
+    """The effective thresholds of this run (defaults, --config, --set), loaded and validated
+    once, when pytest configures."""
+    return config_.stash[_THRESHOLDS]
 
 
 @pytest.fixture(scope="session")
@@ -372,8 +376,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Before pytest-html and junitxml configure: a phase run gets its run id and its report
     paths in the reports dir (an --html / --junitxml the operator gave is kept)."""
     strategy_of(config)  # a bad --weight is refused before anything runs
-    try:
-        thresholds_of(config)  # so is a misspelt threshold key or a bad value: one line
+    try:  # so is a misspelt threshold key or a bad value: one line
+        config.stash[_THRESHOLDS] = Thresholds.load(option(config, "config"), option(config, "set"))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     markers = _named_phases(config.getoption("markexpr") or "")
@@ -533,11 +537,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> d
     by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
     checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
     reasons = _incomplete_reasons(config_, state, checks, exitstatus)
-    try:
-        th = thresholds_of(config_)
-    except config.ConfigError as exc:
-        th = None
-        reasons.append(f"thresholds not loaded: {exc}")
+    th = thresholds_of(config_)
     causes = dict.fromkeys(cause_of(f) for _, v, f in results if v is None and f)
     passed = exitstatus == pytest.ExitCode.OK and bool(checks)
     passed = passed and all(c["outcome"] != "failed" for c in checks)
@@ -550,8 +550,8 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> d
         "finished_at": evidence.iso_utc(datetime.now(UTC)),
         "operator": _operator(config_),
         "target": target_of(config_).describe(),
-        "thresholds_digest": th.digest() if th else None,
-        "overrides": dict(th.overrides) if th else {},
+        "thresholds_digest": th.digest(),
+        "overrides": dict(th.overrides),
         "suite_version": __version__,
         "strategy": strategy_of(config_),
         "checks": checks,

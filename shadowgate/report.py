@@ -22,7 +22,7 @@ import pytest_html
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from shadowgate import config, metrics, plugin, redact, stream
+from shadowgate import metrics, plugin, redact, stream
 from shadowgate.verdict import Status
 
 Check = Mapping[str, Any]
@@ -260,7 +260,7 @@ def _hard_blocker_rows(checks: Mapping[str, Check]) -> list[str]:
     return rows
 
 
-def _parameter_rows(strategy: Mapping[str, Any], rollback_s: float | None) -> list[str]:
+def _parameter_rows(strategy: Mapping[str, Any], rollback_s: float) -> list[str]:
     cap = strategy["confidence_cap"]
     given = (
         ("Initial weight", strategy["weight"], _number(strategy["weight"], "%"), "10%"),
@@ -275,7 +275,7 @@ def _parameter_rows(strategy: Mapping[str, Any], rollback_s: float | None) -> li
     return rows
 
 
-def checklist_html(record: Mapping[str, Any], rollback_s: float | None) -> str:
+def checklist_html(record: Mapping[str, Any], rollback_s: float) -> str:
     """Runbook s.9, the one-page GO / NO-GO checklist, each row ticked from its checks."""
     checks = _checks(record)
     rows = _pre_activation(record, checks) + _hard_blocker_rows(checks)
@@ -480,11 +480,8 @@ class DecisionLogReport:
             facts_html(record),
         ]
 
-    def _rollback_s(self) -> float | None:
-        try:
-            return plugin.thresholds_of(self.config).number("rollback.max_seconds")
-        except config.ConfigError:
-            return None
+    def _rollback_s(self) -> float:
+        return plugin.thresholds_of(self.config).number("rollback.max_seconds")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
