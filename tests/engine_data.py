@@ -24,6 +24,25 @@ class Windows:
     now_ms: int
 
 
+def backfill(
+    server,
+    scenario: str = "healthy_shadow",
+    hours: float = 26.0,
+    now_ms: int = NOW_MS,
+    *,
+    shadow: bool = True,
+    maxlen: int = 10_000,
+    seed: int = 11,
+    outcomes_stream: str = Target().outcomes_stream,
+) -> None:
+    """`hours` of `scenario` up to now_ms, written by the stand-in engine into `server`."""
+    engine = Engine(
+        server.client(), scenarios.get(scenario), shadow, Target().stream, outcomes_stream,
+        maxlen, random.Random(seed), start_ms=now_ms - HOUR_MS,
+    )  # fmt: skip
+    engine.backfill(hours, now_ms)
+
+
 def engine_windows(
     server,
     scenario: str,
@@ -38,11 +57,10 @@ def engine_windows(
     th = thresholds or Thresholds.load()
     target = Target(redis_url=server.url)
     outcome_key = target.outcomes_stream if outcomes else "test:no-outcomes"
-    engine = Engine(
-        server.client(), scenarios.get(scenario), shadow, target.stream, outcome_key,
-        maxlen, random.Random(seed), start_ms=NOW_MS - HOUR_MS,
+    backfill(
+        server, scenario, hours, shadow=shadow, maxlen=maxlen, seed=seed,
+        outcomes_stream=outcome_key,
     )  # fmt: skip
-    engine.backfill(hours, NOW_MS)
     client = stream.connect(server.url)
     intents = stream.StreamReader(client, target.stream)
     day_start = NOW_MS - int(th.number("window.precondition_hours") * HOUR_MS)

@@ -9,7 +9,6 @@ import ast
 import hashlib
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -21,13 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from shadowgate import __version__, evidence, scenarios, throwaway_redis
+from shadowgate import __version__, evidence, throwaway_redis
 from shadowgate.config import Target, Thresholds
 from shadowgate.plugin import check_id_of
-from shadowgate.simulator import Engine
+from tests.engine_data import backfill
 
 REPO = Path(__file__).resolve().parent.parent
-HOUR_MS = 3_600_000
 ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
 HOST_IDS = {"P1", "P2", "P4", "P6", "P7", "B2", "B4"}  # need the unit, journal or env file
 NO_HOST = ("--unit=shadowgate-absent.service", "--env-file=/nonexistent/shadowgate/engine.env")
@@ -49,13 +47,7 @@ STRATEGY = ("--approved-by=Jane Doe (desk lead)", "--weight=10", "--confidence-c
 
 def fill_engine(server: throwaway_redis.ThrowawayRedis, hours: float = 26.0) -> None:
     """`hours` of a healthy shadow engine up to now: every stream check can pass."""
-    now = int(time.time() * 1000)
-    target = Target()
-    engine = Engine(
-        server.client(), scenarios.get("healthy_shadow"), True, target.stream,
-        target.outcomes_stream, 10_000, random.Random(7), start_ms=now - HOUR_MS,
-    )  # fmt: skip
-    engine.backfill(hours, now)
+    backfill(server, hours=hours, now_ms=int(time.time() * 1000), seed=7)
 
 
 @dataclass(frozen=True)
