@@ -6,7 +6,7 @@ Each reads the runbook's `COUNT 100` snapshot unless it is about the service its
 from __future__ import annotations
 
 from shadowgate import metrics
-from shadowgate.checks.common import judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import flag_values, judged, sample_ids, too_few, window_text
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.host import UnitState
@@ -45,7 +45,7 @@ def b2_voting_while_flag_on(snapshot: Window[Intent], env: EnvFile, target: Targ
     """The flag says shadow, yet the model's vote was counted in the consensus: a logic error."""
     title = "model voting while the shadow flag is on"
     threshold = "0 intents counting the model while the flag is on"
-    flag_on = [line.value for line in env.occurrences(target.shadow_flag)] == ["true"]
+    flag_on = flag_values(env, target) == ["true"]
     short = too_few("B2", title, SECTION, threshold, snapshot, len(snapshot.records), 1)
     if short:
         return short

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shadowgate.config import Target
+from shadowgate.envfile import EnvFile
 from shadowgate.intents import Intent
 from shadowgate.metrics import Ratio
 from shadowgate.stream import Window
 from shadowgate.verdict import Status, Verdict
 
 SAMPLE_IDS = 3  # entry ids quoted as evidence behind a verdict
+
+
+def flag_values(env: EnvFile, target: Target) -> list[str]:
+    """The values of the anchored `FLAG=` lines, as `grep "^PATCHTST_SHADOW_ONLY="` shows them."""
+    return [line.value for line in env.occurrences(target.shadow_flag)]
 
 
 def sample_ids(intents: Iterable[Intent]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shadowgate import metrics
-from shadowgate.checks.common import judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import flag_values, judged, sample_ids, too_few, window_text
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.host import FileFacts, JournalLine, UnitState
@@ -22,10 +22,6 @@ from shadowgate.verdict import Status, Verdict
 HOUR_MS = 3_600_000
 
 
-def _flag_lines(env: EnvFile, target: Target) -> list[str]:
-    return [line.value for line in env.occurrences(target.shadow_flag)]
-
-
 def _surprises(env: EnvFile, key: str) -> str:
     notes = env.surprises(key)
     return f"env file surprises: {'; '.join(notes)}" if notes else ""
@@ -33,7 +29,7 @@ def _surprises(env: EnvFile, key: str) -> str:
 
 def p1_shadow_flag(env: EnvFile, target: Target) -> Verdict:
     """The flag line the runbook greps for (`^FLAG=true`) stands exactly once."""
-    values = _flag_lines(env, target)
+    values = flag_values(env, target)
     exact = [v for v in values if v == "true"]
     return Verdict(
         "P1",
@@ -202,7 +198,7 @@ def p6_rollback_plan(backups: Sequence[Backup], target: Target) -> Verdict:
     if newest.env is None:
         measured, ok = f"{newest.path}: {newest.error}", False
     else:
-        values = _flag_lines(newest.env, target)
+        values = flag_values(newest.env, target)
         has_path = len(newest.env.occurrences(target.model_path_key)) == 1
         ok = values == ["true"] and has_path
         measured = (
