@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from shadowgate import sdbox, testbed, throwaway_redis
-from shadowgate.suiterun import DRILL, box_runner, run_suite
+from shadowgate.testbed import installer, sdbox, throwaway_redis
+from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
         box = sdbox.SystemdBox(tempfile.mkdtemp(), sdbox.default_binds(work)).up()
         boot = time.perf_counter() - started
         try:
-            testbed.install_engine(box, server.url, backfill_hours=args.hours, rate=2.0)
+            installer.install_engine(box, server.url, backfill_hours=args.hours, rate=2.0)
             time.sleep(3)
             entries = server.client().xlen("quantum:stream:trade.intent")
             times = []

@@ -27,10 +27,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from shadowgate import scenarios, throwaway_redis
 from shadowgate.intents import Intent
-from shadowgate.simulator import Engine
 from shadowgate.stream import StreamReader, connect
+from shadowgate.testbed import scenarios, throwaway_redis
+from shadowgate.testbed.simulator import Engine
 
 KEY = "quantum:stream:trade.intent"
 DAY_MS = 24 * 3600 * 1000

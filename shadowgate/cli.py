@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from shadowgate import __version__, demo, evidence
+from shadowgate import __version__, evidence
 
 REPORTS_DIR_ENV = "SHADOWGATE_REPORTS_DIR"
 
@@ -102,15 +102,6 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
     latest.set_defaults(handler=evidence_last)
 
 
-def _add_demo(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "demo",
-        add_help=False,
-        help="run the preactivation suite against a stand-in engine (see `demo --help`)",
-    )
-    parser.set_defaults(handler=lambda args: demo.main(args.passthrough), passthrough=True)
-
-
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
@@ -125,17 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=lambda _args: _usage(parser))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_evidence(commands)
-    _add_demo(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    if getattr(args, "passthrough", None) is True:  # `demo` parses its own options
-        args.passthrough = rest
-    elif rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args = parser.parse_args(argv)
     return args.handler(args)
 
 

@@ -1,5 +1,5 @@
 """Fixtures of the test bed: a throwaway Redis per test (never the shared one on 6379), and a
-real systemd (shadowgate.sdbox) running the stand-in engine as `quantum-ai-engine.service`.
+real systemd (shadowgate.testbed.sdbox) running the stand-in engine as `quantum-ai-engine.service`.
 
 Box tests skip, with the reason, where the box cannot run (not root, no cgroup2, ...), unless
 SHADOWGATE_REQUIRE_SYSTEMD=1 (CI), where that is an error instead.
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import testinfra.host
 
-from shadowgate import sdbox, testbed, throwaway_redis
-from shadowgate.testbed import EngineUnit
+from shadowgate.testbed import installer, sdbox, throwaway_redis
+from shadowgate.testbed.installer import EngineUnit
 
 REQUIRE_SYSTEMD = "SHADOWGATE_REQUIRE_SYSTEMD"
 
@@ -65,20 +65,20 @@ def engine_unit(
 ) -> Iterator[Callable[..., EngineUnit]]:
     """Factory: install and start the stand-in engine against this test's throwaway Redis.
 
-    engine_unit(scenario="healthy_shadow", **options): shadowgate.testbed.install_engine's
+    engine_unit(scenario="healthy_shadow", **options): shadowgate.testbed.installer.install_engine's
     options (env_text, backup_text, model, rate, backfill_hours, seed, extra_args). Everything
     is removed after the test.
     """
     installed: list[EngineUnit] = []
 
     def start(scenario: str = "healthy_shadow", **options) -> EngineUnit:
-        unit = testbed.install_engine(box, redis_server.url, scenario, **options)
+        unit = installer.install_engine(box, redis_server.url, scenario, **options)
         installed.append(unit)
         return unit
 
     yield start
     if installed:
-        testbed.remove_engine(box)
+        installer.remove_engine(box)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shadowgate import demo, sdbox
+from shadowgate.testbed import demo, sdbox
 
 
 @pytest.mark.systemd

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shadowgate import sdbox
 from shadowgate.envfile import EnvLine, parse_env
+from shadowgate.testbed import sdbox
 
 FLAG = "PATCHTST_SHADOW_ONLY"
 MODEL = "PATCHTST_MODEL_PATH=/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth\n"

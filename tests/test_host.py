@@ -15,8 +15,15 @@ import pytest
 import testinfra.host
 from testinfra.backend.base import BaseBackend, CommandResult
 
-from shadowgate import host, sdbox
-from shadowgate.testbed import DEFAULT_ENV_TEXT, ENGINE_UNIT, ENV_FILE, MODEL_BYTES, MODEL_PATH
+from shadowgate import host
+from shadowgate.testbed import sdbox
+from shadowgate.testbed.installer import (
+    DEFAULT_ENV_TEXT,
+    ENGINE_UNIT,
+    ENV_FILE,
+    MODEL_BYTES,
+    MODEL_PATH,
+)
 
 STAND_IN = "stand-in.service"
 

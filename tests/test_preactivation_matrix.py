@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from shadowgate import testbed
-from shadowgate.suiterun import DRILL, box_runner, run_suite
+from shadowgate.testbed import installer
+from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
 
 pytestmark = pytest.mark.systemd
 
 ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
-FLAGLESS_ENV = f"PATCHTST_MODEL_PATH={testbed.MODEL_PATH}\n"
+FLAGLESS_ENV = f"PATCHTST_MODEL_PATH={installer.MODEL_PATH}\n"
 SETTLE_S = 3.0  # live events and a [SHADOW] line after the start; crash_loop crashes once
 
 
@@ -28,7 +28,7 @@ def wait_for_restart(box, timeout=30.0):
     """Until systemd has restarted the crashing engine at least once."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        shown = box.systemctl("show", "-p", "NRestarts", testbed.ENGINE_UNIT).stdout
+        shown = box.systemctl("show", "-p", "NRestarts", installer.ENGINE_UNIT).stdout
         if int(shown.strip().partition("=")[2] or 0) >= 1:
             return
         time.sleep(0.2)
@@ -81,7 +81,7 @@ def test_bad_engine_fails_exactly_the_expected_ids(engine_unit, box, suite, scen
 
 def test_flag_removed_from_env_file_fails_p1_only(engine_unit, box, suite):
     start_engine(engine_unit)
-    box.write_file(testbed.ENV_FILE, FLAGLESS_ENV, mode=0o600)  # edited, engine not restarted
+    box.write_file(installer.ENV_FILE, FLAGLESS_ENV, mode=0o600)  # edited, engine not restarted
     run = suite()
     assert run.failing() == {"P1"}, run.output
     assert "0 anchored PATCHTST_SHADOW_ONLY= line(s): none" in run.checks["P1"].message
@@ -90,7 +90,7 @@ def test_flag_removed_from_env_file_fails_p1_only(engine_unit, box, suite):
 def test_engine_ignoring_the_flag_is_caught_by_behaviour(engine_unit, box, suite):
     """The historical bug: the flag says shadow, the engine votes (here: started without it)."""
     start_engine(engine_unit, env_text=FLAGLESS_ENV)
-    box.write_file(testbed.ENV_FILE, testbed.DEFAULT_ENV_TEXT, mode=0o600)
+    box.write_file(installer.ENV_FILE, installer.DEFAULT_ENV_TEXT, mode=0o600)
     run = suite()
     assert run.failing() == {"P2", "P3", "P5", "B1", "B2"}, run.output  # P5: 0 h of shadow
     assert "untagged" in run.checks["P2"].message
@@ -124,7 +124,7 @@ def test_stream_capped_short_of_24h_makes_p3_inconclusive(engine_unit, suite):
 
 
 def test_unreachable_redis_is_no_go_with_one_line_per_cause(engine_unit, box, tmp_path):
-    from shadowgate.throwaway_redis import free_port
+    from shadowgate.testbed.throwaway_redis import free_port
 
     start_engine(engine_unit)
     url = f"redis://127.0.0.1:{free_port()}/0"

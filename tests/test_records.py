@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from shadowgate import __version__, evidence, throwaway_redis
+from shadowgate import __version__, evidence
 from shadowgate.config import Target, Thresholds
-from shadowgate.plugin import check_id_of
+from shadowgate.plugin.judge import check_id_of
+from shadowgate.testbed import throwaway_redis
 from tests.engine_data import backfill
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shadowgate import throwaway_redis
+from shadowgate.testbed import throwaway_redis
 from tests.conftest import REQUIRE_SYSTEMD
 from tests.test_records import DRILL, REPO, STRATEGY, fill_engine, run_phase
 
@@ -160,7 +160,7 @@ def warn_report(chromium, tmp_path_factory) -> tuple[Rendered, Path]:
     work = tmp_path_factory.mktemp("warn")
     (work / "test_window.py").write_text(SYNTHETIC_CHECKS)
     argv = [sys.executable, "-m", "pytest", "-m", "window_30m", "-p", "no:cacheprovider",
-            "-p", "shadowgate.plugin", "-p", "shadowgate.report",
+            "-p", "shadowgate.plugin",
             "-c", str(REPO / "pyproject.toml"), f"--rootdir={work}",
             f"--reports-dir={work / 'reports'}", "test_window.py"]  # fmt: skip
     done = subprocess.run(argv, cwd=work, capture_output=True, text=True, timeout=120, check=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowgate import sdbox
+from shadowgate.testbed import sdbox
 
 
 def test_availability_gives_a_reason_when_it_cannot_run() -> None:
@@ -53,7 +53,7 @@ def test_box_boots_runs_commands_and_leaves_nothing(
         assert box.exec(["cat", "/etc/shadowgate-sdbox-probe"]).stdout == "box only\n"
         assert not Path("/etc/shadowgate-sdbox-probe").exists()
         # The repo and its venv python are visible inside: the stand-in engine runs from there.
-        code = "import shadowgate.sdbox, sys; print(sys.prefix)"
+        code = "import shadowgate.testbed.sdbox, sys; print(sys.prefix)"
         done = box.exec([sys.executable, "-c", code], check=True)
         assert done.stdout.strip()
         cgroup, pid = box.cgroup, box.pid

@@ -16,9 +16,10 @@ from datetime import datetime
 
 import pytest
 
-from shadowgate import metrics, scenarios
+from shadowgate import metrics
 from shadowgate.intents import Foreign, Intent, Outcome, ParseError, parse_intent, parse_outcome
-from shadowgate.simulator import DEFAULT_MAXLEN, Engine, Mode, resolve_mode
+from shadowgate.testbed import scenarios
+from shadowgate.testbed.simulator import DEFAULT_MAXLEN, Engine, Mode, resolve_mode
 
 STREAM = "quantum:stream:trade.intent"
 OUTCOMES = "quantum:stream:trade.closed"
@@ -328,7 +329,7 @@ def _engine_env() -> dict[str, str]:
 
 
 def _argv(server, *args: str) -> list[str]:
-    return [sys.executable, "-m", "shadowgate.simulator", "--redis-url", server.url, *args]
+    return [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url", server.url, *args]
 
 
 def test_process_shadow_vs_voting_journal(redis_server, tmp_path):
@@ -437,9 +438,9 @@ def test_process_sigterm_exits_zero(redis_server):
 
 
 def test_module_runs_as_documented():
-    """`python -m shadowgate.simulator --help` lists every option the unit file uses."""
+    """`python -m shadowgate.testbed.simulator --help` lists every option the unit file uses."""
     done = subprocess.run(
-        [sys.executable, "-m", "shadowgate.simulator", "--help"],
+        [sys.executable, "-m", "shadowgate.testbed.simulator", "--help"],
         capture_output=True,
         text=True,
         timeout=20,

@@ -9,9 +9,9 @@ import time
 import pytest
 import redis
 
-from shadowgate import throwaway_redis
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.stream import ReadOnlyRedis, StreamError, StreamMissing, StreamReader, connect
+from shadowgate.testbed import throwaway_redis
 from tests.test_intents import engine_fields, engine_payload, outcome_fields
 
 KEY = "quantum:stream:trade.intent"

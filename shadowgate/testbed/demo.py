@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shadowgate import scenarios, sdbox, testbed, throwaway_redis
-from shadowgate.suiterun import DRILL, SuiteRun, box_runner, local_runner, run_suite
+from shadowgate.testbed import installer, scenarios, sdbox, throwaway_redis
+from shadowgate.testbed.suiterun import DRILL, SuiteRun, box_runner, local_runner, run_suite
 
 SETTLE_S = 3.0  # live events and a [SHADOW] journal line after the engine starts
 NO_SYSTEMD_ROWS = ("P2", "P4", "B4")  # need the unit's state or its journal
@@ -36,8 +36,10 @@ def _engine_in_systemd(
     """The stand-in engine as a real systemd unit; yields the runner that reaches it."""
     state = tempfile.mkdtemp(prefix="shadowgate-demo-box-")
     with sdbox.SystemdBox(state, sdbox.default_binds(workdir, reports_dir)) as box:
-        testbed.install_engine(box, redis_url, scenario, backfill_hours=hours, rate=2.0)
-        _say(f"engine running as {testbed.ENGINE_UNIT} in a private systemd (scenario {scenario})")
+        installer.install_engine(box, redis_url, scenario, backfill_hours=hours, rate=2.0)
+        _say(
+            f"engine running as {installer.ENGINE_UNIT} in a private systemd (scenario {scenario})"
+        )
         time.sleep(SETTLE_S)
         yield box_runner(box), ()
 
@@ -51,11 +53,11 @@ def _engine_as_process(
     binding here: the suite runs on this machine)."""
     env_file = workdir / "ai-engine.env"
     model = workdir / "patchtst_demo.pth"
-    model.write_bytes(testbed.MODEL_BYTES)
+    model.write_bytes(installer.MODEL_BYTES)
     env_text = f"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH={model}\n"
     env_file.write_text(env_text)
     Path(f"{env_file}.bak.activation.demo").write_text(env_text)
-    argv = [sys.executable, "-m", "shadowgate.simulator", "--redis-url", redis_url,
+    argv = [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url", redis_url,
             "--scenario", scenario, "--env-file", str(env_file), "--backfill-hours",
             f"{hours:g}", "--rate", "2", "--shadow-log-interval", "1"]  # fmt: skip
     log = (workdir / "engine.log").open("w")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shadowgate import config
-from shadowgate.sdbox import SystemdBox
+from shadowgate.testbed.sdbox import SystemdBox
 
 ENGINE_UNIT = config.DEFAULT_UNIT
 ENV_FILE = config.DEFAULT_ENV_FILE
@@ -49,7 +49,7 @@ def engine_unit_text(
     shadow_log_interval: float = 1.0,
 ) -> str:
     """quantum-ai-engine.service running the simulator, configured like the real unit."""
-    argv = [sys.executable, "-m", "shadowgate.simulator", "--redis-url", redis_url,
+    argv = [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url", redis_url,
             "--scenario", scenario, "--env-file", ENV_FILE,
             "--shadow-log-interval", f"{shadow_log_interval:g}", "--rate", f"{rate:g}"]  # fmt: skip
     if backfill_hours is not None:

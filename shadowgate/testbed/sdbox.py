@@ -82,7 +82,7 @@ def availability() -> tuple[bool, str]:
 
 def repo_root() -> Path:
     """The checkout this package runs from (editable install): bound so the box sees the code."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def default_binds(*extra: str | os.PathLike[str]) -> list[str]:
@@ -156,7 +156,7 @@ class SystemdBox:
         self.cgroup = cgroups / f"{_CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.cgroup.mkdir()
         (self.state_dir / "cgroup").write_text(f"{self.cgroup}\n")
-        init = resources.files("shadowgate").joinpath("sdbox_init.sh")
+        init = resources.files("shadowgate.testbed").joinpath("sdbox_init.sh")
         # Join the fresh cgroup first, so the box's cgroup namespace is rooted there; unshare
         # --kill-child takes the box down if unshare itself dies.
         argv = [

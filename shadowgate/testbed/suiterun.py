@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shadowgate import evidence
-from shadowgate.sdbox import SystemdBox, repo_root
+from shadowgate.testbed.sdbox import SystemdBox, repo_root
 
 # A freshly installed unit has no 24 h of uptime: the drill override DESIGN.md names.
 DRILL = ("--set=service.min_uptime_hours=0",)

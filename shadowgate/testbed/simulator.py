@@ -1,12 +1,12 @@
 """A stand-in AI engine: publishes trade.intent / trade.closed like the real one and logs like it.
 
 The suite's own tests and the demo need an engine whose behaviour is known (a scenario from
-`shadowgate.scenarios`), that runs as `quantum-ai-engine.service` in a systemd test bed and
+`shadowgate.testbed.scenarios`), that runs as `quantum-ai-engine.service` in a systemd test bed and
 reads its mode once at start exactly as the real engine does, so that the runbook's env edit
 plus `systemctl restart` switches it between shadow and voting. It is only ever pointed at a
 throwaway Redis: it writes.
 
-    python -m shadowgate.simulator --redis-url URL --scenario NAME [--backfill-hours H] ...
+    python -m shadowgate.testbed.simulator --redis-url URL --scenario NAME [--backfill-hours H] ...
 
 `Engine` is the data side (what gets written, usable in-process); `main` adds the journal
 lines, the live loop at --rate, SIGTERM handling and the scenario's way of dying.
@@ -33,10 +33,10 @@ from typing import Any, TextIO
 
 import redis
 
-from shadowgate import scenarios
 from shadowgate.config import DEFAULT_OUTCOMES_STREAM, DEFAULT_STREAM, redact_url
 from shadowgate.envfile import parse_env
-from shadowgate.scenarios import GARBAGE_KINDS, Scenario
+from shadowgate.testbed import scenarios
+from shadowgate.testbed.scenarios import GARBAGE_KINDS, Scenario
 
 SHADOW_FLAG = "PATCHTST_SHADOW_ONLY"
 MODEL_PATH_KEY = "PATCHTST_MODEL_PATH"
@@ -554,7 +554,7 @@ class Journal:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m shadowgate.simulator",
+        prog="python -m shadowgate.testbed.simulator",
         description="Stand-in AI engine: writes trade.intent/trade.closed to a THROWAWAY Redis.",
     )
     p.add_argument("--redis-url", required=True, help="a throwaway Redis (this process writes)")

@@ -1,28 +1,18 @@
-"""The pytest-html report as the runbook's decision log (DESIGN "Evidence").
+"""The run record rendered as the runbook's decision log, in HTML, without pytest.
 
-For a run the plugin records (`-m` names a phase), this registers a pytest-html plugin that
-shows the run's record, so report and record never disagree: the verdict in the title; the
-runbook's section 7 pre-activation decision log and section 9 GO / NO-GO checklist filled in;
-per-check columns (ID, status, measured, threshold, window, entries) with WARN rows in yellow;
-each verdict as an HTML extra; and two plots embedded as PNG data URIs: the snapshot's
-consensus distribution and the model's confidence distribution. The environment table shows
-the target without the Redis password.
+Everything here is a pure function of a record (DESIGN "Evidence"): the verdict banner, the
+runbook's section 7 pre-activation decision log and section 9 GO / NO-GO checklist, the run's
+block for later phases and the target facts. The pytest-html hook class (`hooks`) places these
+in the report; an auditor's tool can call them on a record read back from the log.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-import pytest
-import pytest_html
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-from shadowgate import metrics, plugin, redact, stream
+from shadowgate.outcome import NOT_EVALUATED, headline
 from shadowgate.verdict import Status
 
 Check = Mapping[str, Any]
@@ -35,7 +25,6 @@ GATES = (
 )
 BLOCKERS = ("B1", "B2", "B3", "B4", "B5", "B6")
 MANUAL = "manual: not checked by shadowgate"
-
 # Runbook s.9, row by row: the text, then the check IDs that prove it (None: not a check).
 PRE_ACTIVATION_ROWS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("Shadow mode active and verified (PATCHTST_SHADOW_ONLY=true)", ("P1", "P2")),
@@ -65,14 +54,6 @@ POST_ACTIVATION_ROWS = (
     ("T+1h: Agreement rate 50-80%, hard disagree <25%", "window_2h"),
     ("T+2h: No stop conditions triggered", "window_2h"),
     ("T+6h: Stable operation, no rollback needed", "window_6h"),
-)
-COLUMNS = (  # (data key, header, sortable): inserted after pytest-html's "Test" column
-    ("checkid", "ID", True),
-    ("status", "Status", True),
-    ("measured", "Measured", False),
-    ("threshold", "Threshold", False),
-    ("window", "Window", False),
-    ("entries", "Entries", False),
 )
 STYLE = """<style>
 .sg-verdict { padding: 8px 14px; margin: 8px 0; border-radius: 4px; color: #fff; }
@@ -142,9 +123,6 @@ def _when(iso: str) -> str:
     return f"{iso[:10]} {iso[11:16]} UTC"
 
 
-# -- the summary: verdict, decision log (s.7), checklist (s.9), run facts -----------------------
-
-
 def verdict_html(record: Mapping[str, Any]) -> str:
     """The decision in large type, what caused it, and why a partial run cannot count."""
     decision = record["decision"]
@@ -152,11 +130,11 @@ def verdict_html(record: Mapping[str, Any]) -> str:
     failing = [
         f"{c['id']} {c['status']}: {c['title'] or c['detail']}"
         for c in record["checks"]
-        if c["outcome"] == "failed" and c["status"] != plugin.NOT_EVALUATED
+        if c["outcome"] == "failed" and c["status"] != NOT_EVALUATED
     ]
     lines = [*failing, *(f"not evaluated: {cause}" for cause in record["causes"])]
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    parts = [f'<div class="sg-verdict {css}"><h2>{escape(plugin.headline(record))}</h2>']
+    parts = [f'<div class="sg-verdict {css}"><h2>{escape(headline(record))}</h2>']
     if items:
         parts.append(f"<ul>{items}</ul>")
     parts.append("</div>")
@@ -339,193 +317,3 @@ def facts_html(record: Mapping[str, Any]) -> str:
     )
     rows = [f"<tr><th>{escape(k)}</th>{_cell(v)}</tr>" for k, v in facts]
     return _table("Run", rows)
-
-
-# -- plots ----------------------------------------------------------------------------------------
-
-
-def _png(fig: Figure) -> str:
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def consensus_plot(snapshot: stream.Window) -> str | None:
-    """Bar chart of consensus_count over the snapshot (runbook s.5 metric 1), base64 PNG."""
-    dist = metrics.consensus_distribution(snapshot.records)
-    if not dist:
-        return None
-    top = max(max(dist), *(max(i.total_models, len(i.breakdown)) for i in snapshot.records))
-    counts = [dist.get(k, 0) for k in range(top + 1)]
-    total = sum(counts)
-    fig = Figure(figsize=(5.6, 3.2), layout="constrained")
-    ax = fig.subplots()
-    bars = ax.bar(range(top + 1), counts, color="#4a7ebb")
-    ax.bar_label(bars, labels=[f"{c / total:.0%}" if c else "" for c in counts])
-    ax.set_xticks(range(top + 1))
-    ax.set_xlabel("consensus_count")
-    ax.set_ylabel("intents")
-    ax.set_title(f"Consensus distribution, latest {total} intents")
-    return _png(fig)
-
-
-def confidence_plot(window: stream.Window, model: str) -> str | None:
-    """Histogram of the model's confidence with P10 and P90 marked (G2, s.5 metric 4)."""
-    values = metrics.model_confidences(window.records, model)
-    spread = metrics.confidence_spread(values)
-    if spread is None:
-        return None
-    fig = Figure(figsize=(5.6, 3.2), layout="constrained")
-    ax = fig.subplots()
-    ax.hist(values, bins=30, color="#6a9f58")
-    for q, x in (("P10", spread.p10), ("P90", spread.p90)):
-        ax.axvline(x, color="#c62828", linestyle="--")
-        ax.annotate(f" {q}", (x, 0.97), xycoords=("data", "axes fraction"), va="top")
-    ax.set_xlabel(f"{model} confidence")
-    ax.set_ylabel("predictions")
-    ax.set_title(f"{model} confidence, n={spread.n}, P10..P90={spread.range_p10_p90:.3f}")
-    return _png(fig)
-
-
-def _figure(png: str | None, caption: str, missing: str) -> str:
-    if png is None:
-        return f"<figure><figcaption>{escape(caption)}: {escape(missing)}</figcaption></figure>"
-    return (
-        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{png}"/>'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-    )
-
-
-def plots_html(windows: Mapping[str, stream.Window], model: str) -> str:
-    """Both plots; where the stream could not be read, the plot says so instead."""
-    snapshot = windows.get("snapshot")
-    confidence_window, label = windows.get("day"), "the precondition (24 h) window"
-    if confidence_window is None:
-        confidence_window, label = snapshot, "the snapshot"
-    figures = [
-        _figure(
-            consensus_plot(snapshot) if snapshot else None,
-            "Consensus distribution of the snapshot"
-            + (f" ({snapshot.describe()})" if snapshot else ""),
-            "no snapshot was read",
-        ),
-        _figure(
-            confidence_plot(confidence_window, model) if confidence_window else None,
-            f"{model} confidence distribution over {label}",
-            "no intents were read",
-        ),
-    ]
-    return f'<h2>Distributions</h2><div class="sg-plots">{"".join(figures)}</div>'
-
-
-# -- the per-check columns and extras -----------------------------------------------------------
-
-
-def _verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
-    return dict(report.user_properties).get("verdict")
-
-
-def _row_values(report: pytest.TestReport, check_id: str) -> tuple[str, ...]:
-    verdict = _verdict_of(report)
-    if verdict is not None:
-        return (
-            check_id,
-            verdict["status"],
-            verdict["measured"] + (f" (n={verdict['sample']})" if verdict["sample"] else ""),
-            verdict["threshold"],
-            verdict["window"],
-            "\n".join(verdict["evidence"]),
-        )
-    if report.failed or report.skipped:
-        cause = plugin.cause_of(plugin.failure_text(report))
-        return check_id, plugin.NOT_EVALUATED, cause, "", "", ""
-    return check_id, "", "", "", "", ""
-
-
-def verdict_extra(verdict: Mapping[str, Any]) -> str:
-    """The whole verdict under the check's row (expanded in the results table)."""
-    fields = ("title", "status", "measured", "threshold", "sample", "window", "section", "detail")
-    rows = [f"<tr><th>{f}</th>{_cell(verdict[f])}</tr>" for f in fields if verdict[f]]
-    if verdict["evidence"]:
-        rows.append(f"<tr><th>entries</th>{_cell(', '.join(verdict['evidence']))}</tr>")
-    return f'<table class="sg-table">{"".join(rows)}</table>'
-
-
-class DecisionLogReport:
-    """pytest-html hooks of one recorded run (registered by `pytest_configure` below)."""
-
-    def __init__(self, config_: pytest.Config, state: plugin.RunState) -> None:
-        self.config = config_
-        self.state = state
-        self.report_data: Any = None  # pytest-html's ReportData, to retitle when decided
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report) -> None:
-        self.report_data = report
-        report.title = f"shadowgate {self.state.phase or '(no single phase)'}: running"
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(self, prefix, summary, postfix, session) -> None:
-        record = self.state.record
-        if self.report_data is not None:
-            self.report_data.title = plugin.headline(record)
-        prefix += [STYLE, verdict_html(record)]
-        if record["phase"] == "preactivation":
-            summary += [decision_log_html(record), checklist_html(record, self._rollback_s())]
-        else:
-            summary.append(run_block_html(record))
-        postfix += [
-            plots_html(plugin.observed(self.config), record["target"]["model"]),
-            facts_html(record),
-        ]
-
-    def _rollback_s(self) -> float:
-        return plugin.thresholds_of(self.config).number("rollback.max_seconds")
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells[2:2] = [
-            f'<th class="sortable" data-column-type="{key}">{name}</th>'
-            if sortable
-            else f"<th>{name}</th>"
-            for key, name, sortable in COLUMNS
-        ]
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        check_id = self.state.collected.get(report.nodeid)
-        values = _row_values(report, check_id) if check_id else ("",) * len(COLUMNS)
-        status = values[1]
-        cells[2:2] = [
-            f'<td class="col-{key}{" " + _cls(status) if key == "status" and status else ""}">'
-            f"{escape(value).replace(chr(10), '<br/>')}</td>"
-            for (key, _, _), value in zip(COLUMNS, values, strict=True)
-        ]
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        report = yield
-        verdict = _verdict_of(report) if report.when == "call" else None
-        if verdict is not None:
-            extra = pytest_html.extras.html(verdict_extra(verdict))
-            report.extras = [*getattr(report, "extras", []), extra]
-        return report
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        config.pluginmanager.unregister(self)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    state = plugin.run_state(config)
-    if state is not None and config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(DecisionLogReport(config, state), "shadowgate-report")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
-    """The environment table: the target (password removed) instead of anything secret."""
-    metadata["shadowgate target"] = plugin.target_of(config).describe()
-    clean = redact.scrubbed(dict(metadata), plugin.secrets_of(config))
-    metadata.clear()
-    metadata.update(clean)

@@ -1,0 +1,18 @@
+"""The shadowgate pytest plugin: one package, one job a module.
+
+    options     target, thresholds and strategy options, resolved once at configure
+    phases      the phase markers and their decision words
+    sources     data-source fixtures (Redis, systemd unit, journal, env file, model file)
+    judge       Verdict -> test outcome, the terminal summary and decision
+    recording   the run record and its append to the decision log
+
+Registered through the `pytest11` entry point and the root conftest; pytest loads the modules
+below as plugins of their own.
+"""
+
+pytest_plugins = [
+    "shadowgate.plugin.options",
+    "shadowgate.plugin.sources",
+    "shadowgate.plugin.judge",
+    "shadowgate.plugin.recording",
+]

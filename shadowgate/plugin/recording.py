@@ -1,0 +1,319 @@
+"""The run record (DESIGN "Evidence"): what a phase run gathers from configure to
+sessionfinish, and its append to the decision log.
+
+A run whose `-m` names a phase marker is evidence: it writes, under --reports-dir,
+`<run_id>.html` (pytest-html, self-contained), `<run_id>.junit.xml` and, once both are final,
+its record through `evidence.append_record`. Hook order:
+
+    pytest_configure (tryfirst)      run id; point pytest-html and junitxml at the reports dir
+    pytest_collection_modifyitems    the phase's checks as collected (tryfirst: before -m/-k)
+    pytest_deselected, pytest_make_collect_report   what was left out, what failed to collect
+    pytest_runtest_makereport        outcomes
+    pytest_sessionfinish (outermost wrapper)
+        before: the record is built (pytest-html's summary and the terminal summary show it)
+        after:  pytest-html and junitxml have written their files: hash them, append the record
+"""
+
+from __future__ import annotations
+
+import getpass
+import html
+import math
+import os
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shadowgate import __version__, evidence, redact
+from shadowgate.outcome import NOT_EVALUATED, cause_of, decision, failure_text
+from shadowgate.plugin.judge import check_id_of, run_results
+from shadowgate.plugin.options import (
+    option,
+    secrets_of,
+    strategy_of,
+    target_of,
+    thresholds_of,
+    validate,
+)
+from shadowgate.plugin.phases import named_phases, phase_of
+from shadowgate.plugin.sources import observed
+from shadowgate.plugin.state import RUN_STATE, RunState, run_state
+from shadowgate.report.hooks import DecisionLogReport
+from shadowgate.verdict import Status, Verdict
+
+_WORSE = {"passed": 0, "skipped": 1, "failed": 2}
+
+
+def _resolved(config_: pytest.Config, path: str | None) -> Path | None:
+    """A report path as pytest-html / junitxml resolve it (from the invocation dir)."""
+    if not path:
+        return None
+    return config_.invocation_params.dir / Path(os.path.expandvars(path)).expanduser()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Before pytest-html and junitxml configure: a phase run gets its run id and its report
+    paths in the reports dir (an --html / --junitxml the operator gave is kept)."""
+    validate(config)
+    markers = named_phases(config.getoption("markexpr") or "")
+    if not markers or config.option.collectonly or config.option.help:
+        return
+    started = datetime.now(UTC)
+    phase = phase_of(config)
+    run_id = evidence.new_run_id(phase, started)
+    reports_dir = _resolved(config, option(config, "reports_dir"))
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    opt = config.option
+    if hasattr(opt, "htmlpath"):
+        opt.htmlpath = opt.htmlpath or str(reports_dir / f"{run_id}.html")
+        opt.self_contained_html = True  # evidence is one file: its sha256 covers everything
+    if hasattr(opt, "xmlpath"):
+        opt.xmlpath = opt.xmlpath or str(reports_dir / f"{run_id}.junit.xml")
+    config.stash[RUN_STATE] = RunState(
+        run_id,
+        phase,
+        markers,
+        started,
+        reports_dir,
+        _resolved(config, getattr(opt, "htmlpath", None)),
+        _resolved(config, getattr(opt, "xmlpath", None)),
+    )
+    if config.pluginmanager.hasplugin("html"):
+        report = DecisionLogReport(
+            config.stash[RUN_STATE],
+            lambda: observed(config),
+            thresholds_of(config).number("rollback.max_seconds"),
+        )
+        config.pluginmanager.register(report, "shadowgate-report")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The phase's checks as collected, before `-m` / `-k` deselect anything."""
+    state = run_state(config)
+    if state is not None:
+        state.collected.update((i.nodeid, check_id_of(i.name)) for i in items if state.carries(i))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    state = run_state(items[0].config) if items else None
+    if state is not None:
+        state.deselected += [i.nodeid for i in items if state.carries(i)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    state = run_state(collector.config)
+    if state is not None and report.failed:
+        state.collect_errors.append(report.nodeid or str(collector.path))
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    state = run_state(item.config)
+    if state is not None and item.nodeid in state.collected:
+        _note_outcome(state, report)
+    return report
+
+
+def _note_outcome(state: RunState, report: pytest.TestReport) -> None:
+    """The check's worst outcome over setup, call and teardown."""
+    before = state.outcomes.get(report.nodeid, "passed")
+    state.outcomes[report.nodeid] = max(before, report.outcome, key=_WORSE.__getitem__)
+    if report.skipped:
+        state.skip_reasons[report.nodeid] = failure_text(report)
+
+
+def _check_entry(
+    state: RunState, nodeid: str, verdict: Verdict | None, failure: str | None
+) -> dict[str, Any]:
+    entry = {"nodeid": nodeid, "id": state.collected[nodeid], "outcome": state.outcomes[nodeid]}
+    if verdict is not None:
+        return entry | verdict.as_record()
+    cause = cause_of(failure) if failure else state.skip_reasons.get(nodeid, "no verdict judged")
+    return entry | {
+        "title": None,
+        "status": NOT_EVALUATED,
+        "measured": None,
+        "value": None,
+        "threshold": None,
+        "sample": None,
+        "window": None,
+        "section": None,
+        "detail": cause,
+        "evidence": [],
+    }
+
+
+def _uncovered_testpaths(config_: pytest.Config) -> list[str]:
+    """The configured test paths a run with explicit paths (or from a subdir) did not collect."""
+    if config_.args_source is pytest.Config.ArgsSource.TESTPATHS:
+        return []
+    base = config_.invocation_params.dir
+    given = [(base / arg).resolve() for arg in config_.args if "::" not in arg]
+    root = config_.rootpath
+    return [
+        path
+        for path in config_.getini("testpaths")
+        if not any((root / path).resolve().is_relative_to(g) for g in given)
+    ]
+
+
+def _ids(state: RunState, nodeids: Iterable[str]) -> str:
+    return ", ".join(state.collected.get(n, n) for n in nodeids)
+
+
+def _incomplete_reasons(
+    config_: pytest.Config, state: RunState, checks: list[dict[str, Any]], exitstatus: int
+) -> list[str]:
+    """Why this run does not cover its whole phase; empty when it does (DESIGN "Evidence")."""
+    reasons = []
+    if state.phase is None:
+        expr = config_.getoption("markexpr")
+        reasons.append(f"-m {expr!r} is not exactly one phase marker: it decides nothing")
+    if config_.getoption("keyword"):
+        reasons.append(f"-k {config_.getoption('keyword')!r} selects a subset of the checks")
+    if state.deselected:
+        reasons.append(f"deselected: {_ids(state, state.deselected)}")
+    missing = _uncovered_testpaths(config_)
+    if missing:
+        reasons.append(f"test paths not collected: {', '.join(missing)} (give no path arguments)")
+    reasons += [f"collection error in {where}" for where in state.collect_errors]
+    if not state.collected:
+        reasons.append("no check of the phase was collected")
+    not_run = [n for n in state.collected if n not in state.outcomes and n not in state.deselected]
+    if not_run:
+        count = f"{len(not_run)} of {len(state.collected)}"
+        reasons.append(f"{count} checks did not run: {_ids(state, not_run)}")
+    for check in checks:
+        if check["outcome"] == "skipped" and check["status"] != Status.DEFERRED.value:
+            why = (check["measured"] or check["detail"] or "").splitlines()[:1]
+            reasons.append(f"{check['id']} skipped ({check['status']}): {''.join(why)}")
+    if state.html_path is None:
+        reasons.append("no HTML report: pytest-html is not active (-p no:html?)")
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        reasons.append("the run was interrupted")
+    return reasons
+
+
+def _plain(value: Any) -> Any:
+    """JSON types only, as the decision log demands: tuples become lists, NaN becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _operator(config_: pytest.Config) -> str | None:
+    given = option(config_, "operator") or os.environ.get("SUDO_USER") or os.environ.get("USER")
+    try:
+        return given or getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return None
+
+
+def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> dict[str, Any]:
+    results = run_results(config_)
+    by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
+    checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
+    reasons = _incomplete_reasons(config_, state, checks, exitstatus)
+    th = thresholds_of(config_)
+    causes = dict.fromkeys(cause_of(f) for _, v, f in results if v is None and f)
+    passed = exitstatus == pytest.ExitCode.OK and bool(checks)
+    passed = passed and all(c["outcome"] != "failed" for c in checks)
+    record = {
+        "run_id": state.run_id,
+        "phase": state.phase,
+        "markexpr": config_.getoption("markexpr") or None,
+        "keyword": config_.getoption("keyword") or None,
+        "started_at": evidence.iso_utc(state.started),
+        "finished_at": evidence.iso_utc(datetime.now(UTC)),
+        "operator": _operator(config_),
+        "target": target_of(config_).describe(),
+        "thresholds_digest": th.digest(),
+        "overrides": dict(th.overrides),
+        "suite_version": __version__,
+        "strategy": strategy_of(config_),
+        "checks": checks,
+        "complete": not reasons,
+        "incomplete_reasons": reasons,
+        "passed": passed,
+        "decision": decision(state.phase, passed and not reasons) if state.phase else None,
+        "causes": list(causes),
+    }
+    return redact.scrubbed(_plain(record), secrets_of(config_))
+
+
+def _say(config_: pytest.Config, text: str, **markup: bool) -> None:
+    terminal = config_.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.write_line(text, **markup)
+    else:
+        print(text, file=sys.stderr)
+
+
+def _final_report(
+    config_: pytest.Config, state: RunState, path: Path | None, suffix: str
+) -> Path | None:
+    """The report file as archived beside the record: None unless written completely; copied
+    into the reports dir when the operator pointed it elsewhere; any secret that reached it
+    replaced (a last line of defence) before its sha256 is taken."""
+    if path is None or not path.is_file():
+        return None
+    data = path.read_bytes()
+    if suffix == ".html" and not data.rstrip().endswith(b"</html>"):
+        return None
+    archived = path
+    if not path.resolve().is_relative_to(state.reports_dir.resolve()):
+        archived = state.reports_dir / f"{state.run_id}{suffix}"
+    clean = data
+    for secret in secrets_of(config_):
+        for form in {secret, html.escape(secret)}:
+            clean = clean.replace(form.encode(), redact.REDACTED.encode())
+    if clean != data:
+        _say(config_, f"shadowgate: the Redis password was removed from {path}", yellow=True)
+    if clean != data or archived != path:
+        archived.write_bytes(clean)
+    return archived
+
+
+def _append(config_: pytest.Config, state: RunState) -> bool:
+    """Append the finished record to the decision log; False (said in red) if it failed."""
+    record = state.record
+    html_file = _final_report(config_, state, state.html_path, ".html")
+    if html_file is None and state.html_path is not None:
+        record["incomplete_reasons"].append(f"the HTML report {state.html_path} is incomplete")
+        record["complete"] = False
+        record["decision"] = decision(record["phase"], False) if record["phase"] else None
+    junit_file = _final_report(config_, state, state.junit_path, ".junit.xml")
+    try:
+        evidence.append_record(state.reports_dir, record, html_file, junit_file)
+    except (OSError, ValueError, evidence.EvidenceError) as exc:
+        _say(config_, f"shadowgate: this run was NOT recorded: {exc}", red=True)
+        return False
+    return True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    """Outermost: build the record before pytest-html's summary and the terminal summary show
+    it; append it after pytest-html and junitxml have written their final files."""
+    state = run_state(session.config)
+    if state is not None:
+        state.record = _build_record(session.config, state, session.exitstatus)
+    try:
+        return (yield)
+    finally:
+        if state is not None and not _append(session.config, state):
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR

@@ -1,0 +1,210 @@
+"""Data-source fixtures: each source read once per run; an unusable source is one NO-GO line.
+
+The checks read the engine's Redis (intents, outcomes), its systemd unit, journal and files
+through these fixtures only; every read goes through `read_source`, which turns a
+StreamError or HostError into the test's one-line cause, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import pytest
+from testinfra.host import Host
+
+from shadowgate import config, host, stream
+from shadowgate.checks import gates
+from shadowgate.checks.preconditions import Backup
+from shadowgate.envfile import EnvFile, parse_env
+from shadowgate.intents import Intent, Outcome, parse_outcome
+from shadowgate.outcome import NO_GO_PREFIX
+from shadowgate.verdict import Verdict
+
+T = TypeVar("T")
+
+IntentReader = stream.StreamReader[Intent]
+
+IntentWindow = stream.Window[Intent]
+
+_OBSERVED = pytest.StashKey[dict]()
+
+HOUR_MS = 3_600_000
+
+
+def read_source(action: Callable[[], T]) -> T:
+    """Run one read of a data source; an unusable source fails the test with one operator line
+    (the cause), never a traceback or an exception chain."""
+    try:
+        return action()
+    except (stream.StreamError, host.HostError) as exc:
+        cause = str(exc)
+    pytest.fail(f"{NO_GO_PREFIX}{cause}", pytrace=False)
+
+
+def observed(config_: pytest.Config) -> dict[str, stream.Window]:
+    """The intent windows the checks read ("snapshot", "day"), for the report's plots."""
+    return config_.stash.get(_OBSERVED, {})
+
+
+def _observe(config_: pytest.Config, name: str, window: stream.Window) -> stream.Window:
+    config_.stash.setdefault(_OBSERVED, {})[name] = window
+    return window
+
+
+@pytest.fixture(scope="session")
+def now_ms() -> int:
+    """The run's reference time: every time window ends here."""
+    return int(time.time() * 1000)
+
+
+@pytest.fixture(scope="session")
+def engine_host(pytestconfig: pytest.Config) -> Host:
+    """The engine's machine through testinfra: local, or the first of `--hosts`."""
+    hosts = pytestconfig.getoption("hosts", None) or "local://"
+    return host.connect(hosts.split(",")[0])
+
+
+@pytest.fixture(scope="session")
+def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
+    client = stream.connect(target.redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def intent_reader(redis_client: stream.ReadOnlyRedis, target: config.Target) -> IntentReader:
+    return stream.StreamReader(redis_client, target.stream, target.redis_url)
+
+
+@pytest.fixture(scope="session")
+def intent_snapshot(
+    pytestconfig: pytest.Config, intent_reader: IntentReader, thresholds: config.Thresholds
+) -> IntentWindow:
+    """The runbook's `XREVRANGE ... COUNT 100` snapshot (kept for the report's plots)."""
+    count = int(thresholds["window.snapshot_count"])
+    return _observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
+
+
+def _hours_window(reader: stream.StreamReader, hours: float, now: int) -> stream.Window:
+    return read_source(lambda: reader.window(now - int(hours * HOUR_MS)))
+
+
+@pytest.fixture(scope="session")
+def intent_day(
+    pytestconfig: pytest.Config,
+    intent_reader: IntentReader,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> IntentWindow:
+    """The precondition window (24 h): P3, and the gates' shadow observation (kept for the
+    report's plots)."""
+    hours = thresholds.number("window.precondition_hours")
+    return _observe(pytestconfig, "day", _hours_window(intent_reader, hours, now_ms))
+
+
+@pytest.fixture(scope="session")
+def shadow_history(
+    intent_reader: IntentReader,
+    intent_day: IntentWindow,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> IntentWindow:
+    """Long enough to prove the shadow observation period (P5); the day window when it is."""
+    hours = thresholds.number("shadow.min_observation_hours")
+    if hours <= thresholds.number("window.precondition_hours"):
+        return intent_day
+    return _hours_window(intent_reader, hours, now_ms)
+
+
+@pytest.fixture(scope="session")
+def outcomes_day(
+    redis_client: stream.ReadOnlyRedis,
+    target: config.Target,
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> stream.Window[Outcome] | None:
+    """Outcomes of the precondition window; None when the outcomes stream does not exist."""
+    reader = stream.StreamReader(
+        redis_client, target.outcomes_stream, target.redis_url, parser=parse_outcome
+    )
+    start = now_ms - int(thresholds.number("window.precondition_hours") * HOUR_MS)
+
+    def window_or_none() -> stream.Window[Outcome] | None:
+        try:
+            return reader.window(start)
+        except stream.StreamMissing:
+            return None
+
+    return read_source(window_or_none)
+
+
+@pytest.fixture(scope="session")
+def gate_verdicts(
+    intent_day: IntentWindow,
+    outcomes_day: stream.Window[Outcome] | None,
+    target: config.Target,
+    thresholds: config.Thresholds,
+) -> list[Verdict]:
+    """G1-G4 computed once: the gate tests and the quorum (B5) read the same verdicts."""
+    return gates.evaluate(intent_day, outcomes_day, target, thresholds)
+
+
+@pytest.fixture(scope="session")
+def unit_at_start(engine_host: Host, target: config.Target) -> host.UnitState:
+    """The unit as first seen in this run: B4 compares it with a later sample."""
+    return read_source(lambda: host.unit_state(engine_host, target.unit))
+
+
+@pytest.fixture
+def unit_now(
+    engine_host: Host, target: config.Target, unit_at_start: host.UnitState
+) -> host.UnitState:
+    """A second sample, always taken after `unit_at_start` (hence that argument)."""
+    return read_source(lambda: host.unit_state(engine_host, target.unit))
+
+
+@pytest.fixture(scope="session")
+def host_clock(engine_host: Host) -> datetime:
+    """The engine host's clock: uptime and the journal window are measured against it."""
+    return read_source(lambda: host.host_now(engine_host))
+
+
+@pytest.fixture(scope="session")
+def journal_recent(
+    engine_host: Host, target: config.Target, thresholds: config.Thresholds, host_clock: datetime
+) -> list[host.JournalLine]:
+    """The unit's journal over the runbook's `--since "5 minutes ago"`."""
+    since = host_clock - timedelta(minutes=thresholds.number("shadow.journal_minutes"))
+    return read_source(lambda: host.journal_lines(engine_host, target.unit, since))
+
+
+@pytest.fixture(scope="session")
+def env_file(engine_host: Host, target: config.Target) -> EnvFile:
+    """The engine's env file as stored (read only)."""
+    return parse_env(read_source(lambda: host.read_text(engine_host, target.env_file)))
+
+
+@pytest.fixture(scope="session")
+def env_backups(engine_host: Host, target: config.Target) -> list[Backup]:
+    """Backups of the env file, oldest first, each parsed or with the reason it cannot be."""
+    found = []
+    for path in read_source(lambda: host.backups(engine_host, target.env_file)):
+        try:
+            found.append(Backup(path, parse_env(host.read_text(engine_host, path))))
+        except host.HostError as exc:
+            found.append(Backup(path, None, str(exc)))
+    return found
+
+
+@pytest.fixture(scope="session")
+def model_file(
+    engine_host: Host, env_file: EnvFile, target: config.Target
+) -> host.FileFacts | None:
+    """Facts about the file PATCHTST_MODEL_PATH names; None unless it is set exactly once."""
+    lines = env_file.occurrences(target.model_path_key)
+    if len(lines) != 1:
+        return None
+    return read_source(lambda: host.file_facts(engine_host, lines[0].value))

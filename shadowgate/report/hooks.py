@@ -1,0 +1,135 @@
+"""The pytest-html hook class of a recorded run: the only part of the report that knows pytest.
+
+For a run the plugin records (`-m` names a phase), the plugin registers a DecisionLogReport
+that shows the run's record, so report and record never disagree: the verdict in the title;
+the decision log and checklist (`render`); per-check columns (ID, status, measured, threshold,
+window, entries) with WARN rows in yellow; each verdict as an HTML extra; the plots (`plots`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from html import escape
+from typing import Any
+
+import pytest
+import pytest_html
+
+from shadowgate import stream
+from shadowgate.outcome import NOT_EVALUATED, cause_of, failure_text, headline
+from shadowgate.report.plots import plots_html
+from shadowgate.report.render import (
+    STYLE,
+    _cell,
+    _cls,
+    checklist_html,
+    decision_log_html,
+    facts_html,
+    run_block_html,
+    verdict_html,
+)
+
+COLUMNS = (  # (data key, header, sortable): inserted after pytest-html's "Test" column
+    ("checkid", "ID", True),
+    ("status", "Status", True),
+    ("measured", "Measured", False),
+    ("threshold", "Threshold", False),
+    ("window", "Window", False),
+    ("entries", "Entries", False),
+)
+
+
+def _verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    return dict(report.user_properties).get("verdict")
+
+
+def _row_values(report: pytest.TestReport, check_id: str) -> tuple[str, ...]:
+    verdict = _verdict_of(report)
+    if verdict is not None:
+        return (
+            check_id,
+            verdict["status"],
+            verdict["measured"] + (f" (n={verdict['sample']})" if verdict["sample"] else ""),
+            verdict["threshold"],
+            verdict["window"],
+            "\n".join(verdict["evidence"]),
+        )
+    if report.failed or report.skipped:
+        cause = cause_of(failure_text(report))
+        return check_id, NOT_EVALUATED, cause, "", "", ""
+    return check_id, "", "", "", "", ""
+
+
+def verdict_extra(verdict: Mapping[str, Any]) -> str:
+    """The whole verdict under the check's row (expanded in the results table)."""
+    fields = ("title", "status", "measured", "threshold", "sample", "window", "section", "detail")
+    rows = [f"<tr><th>{f}</th>{_cell(verdict[f])}</tr>" for f in fields if verdict[f]]
+    if verdict["evidence"]:
+        rows.append(f"<tr><th>entries</th>{_cell(', '.join(verdict['evidence']))}</tr>")
+    return f'<table class="sg-table">{"".join(rows)}</table>'
+
+
+class DecisionLogReport:
+    """pytest-html hooks of one recorded run, registered by the plugin. `state` is the run's
+    recording state (its `collected` IDs and, once the session finishes, its `record`);
+    `windows` gives the intent windows the checks read, for the plots."""
+
+    def __init__(
+        self, state: Any, windows: Callable[[], Mapping[str, stream.Window]], rollback_s: float
+    ) -> None:
+        self.state = state
+        self.windows = windows
+        self.rollback_s = rollback_s
+        self.report_data: Any = None  # pytest-html's ReportData, to retitle when decided
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report) -> None:
+        self.report_data = report
+        report.title = f"shadowgate {self.state.phase or '(no single phase)'}: running"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(self, prefix, summary, postfix, session) -> None:
+        record = self.state.record
+        if self.report_data is not None:
+            self.report_data.title = headline(record)
+        prefix += [STYLE, verdict_html(record)]
+        if record["phase"] == "preactivation":
+            summary += [decision_log_html(record), checklist_html(record, self.rollback_s)]
+        else:
+            summary.append(run_block_html(record))
+        postfix += [
+            plots_html(self.windows(), record["target"]["model"]),
+            facts_html(record),
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = [
+            f'<th class="sortable" data-column-type="{key}">{name}</th>'
+            if sortable
+            else f"<th>{name}</th>"
+            for key, name, sortable in COLUMNS
+        ]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        check_id = self.state.collected.get(report.nodeid)
+        values = _row_values(report, check_id) if check_id else ("",) * len(COLUMNS)
+        status = values[1]
+        cells[2:2] = [
+            f'<td class="col-{key}{" " + _cls(status) if key == "status" and status else ""}">'
+            f"{escape(value).replace(chr(10), '<br/>')}</td>"
+            for (key, _, _), value in zip(COLUMNS, values, strict=True)
+        ]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        verdict = _verdict_of(report) if report.when == "call" else None
+        if verdict is not None:
+            extra = pytest_html.extras.html(verdict_extra(verdict))
+            report.extras = [*getattr(report, "extras", []), extra]
+        return report
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        config.pluginmanager.unregister(self)

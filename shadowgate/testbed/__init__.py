@@ -1,0 +1,3 @@
+"""Everything that exists only to test and demo shadowgate: the systemd box, the stand-in
+engine and its scenarios, a throwaway Redis, the suite runner and the demo. Nothing on the
+operator's path (plugin, checks, evidence, actions, cli) imports this package."""
