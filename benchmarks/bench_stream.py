@@ -30,7 +30,7 @@ from typing import Any
 from shadowgate.intents import Intent
 from shadowgate.stream import StreamReader, connect
 from shadowgate.testbed import scenarios, throwaway_redis
-from shadowgate.testbed.simulator import Engine
+from shadowgate.testbed.engine import Engine
 
 KEY = "quantum:stream:trade.intent"
 DAY_MS = 24 * 3600 * 1000

@@ -25,7 +25,7 @@ def test_B4_restart_loop(unit_at_start, unit_now, thresholds, judge):
 
 
 def test_B5_gate_quorum(gate_verdicts, thresholds, judge):
-    judge(gates.b5_quorum(gate_verdicts, thresholds))
+    judge(gates.b5_quorum(gate_verdicts.all(), thresholds))
 
 
 def test_B6_hard_disagreement_in_shadow(intent_snapshot, target, thresholds, judge):

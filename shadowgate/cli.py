@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-from pathlib import Path
 
-from shadowgate import __version__, evidence
-
-REPORTS_DIR_ENV = "SHADOWGATE_REPORTS_DIR"
-
-
-def _reports_dir(args: argparse.Namespace) -> Path:
-    return Path(args.reports_dir or os.environ.get(REPORTS_DIR_ENV) or "reports")
+from shadowgate import __version__, evidence, settings
+from shadowgate.config import Thresholds
 
 
 def _yes(value: bool) -> str:
@@ -28,7 +21,7 @@ def _yes(value: bool) -> str:
 
 def evidence_verify(args: argparse.Namespace) -> int:
     """Exit 0 only if the whole decision log verifies; no records is exit 1 (nothing to trust)."""
-    result = evidence.verify(_reports_dir(args))
+    result = evidence.verify(settings.reports_dir_of(args))
     if result.ok:
         print(result.describe())
         return 0
@@ -38,18 +31,18 @@ def evidence_verify(args: argparse.Namespace) -> int:
 
 def evidence_last(args: argparse.Namespace) -> int:
     """Exit 0 only if the latest PHASE record is fresh, complete, passing and chain-verified."""
-    reports_dir = _reports_dir(args)
+    reports_dir = settings.reports_dir_of(args)
     run = evidence.last(reports_dir, args.phase, fresh_minutes=args.fresh_minutes)
     if run is None:
-        recorded = sorted({str(r.get("phase")) for r in evidence.records(reports_dir)})
+        recorded = sorted({str(r.phase) for r in evidence.run_records(reports_dir)})
         known = f" (phases recorded: {', '.join(recorded)})" if recorded else ""
         print(f"no {args.phase} record in {reports_dir}{known}", file=sys.stderr)
         return 1
     rec = run.record
     age = "unknown" if math.isinf(run.age_s) else f"{run.age_s:.0f} s"
-    print(f"run:       {rec.get('run_id')}  ({run.path})")
-    print(f"finished:  {rec.get('finished_at')}  (age {age})")
-    print(f"decision:  {rec.get('decision')}")
+    print(f"run:       {rec.run_id}  ({run.path})")
+    print(f"finished:  {rec.finished_at}  (age {age})")
+    print(f"decision:  {rec.decision}")
     print(f"complete:  {_yes(run.complete)}")
     print(f"passed:    {_yes(run.passed)}")
     print(f"fresh:     {_yes(run.fresh)}  (limit {args.fresh_minutes:g} min)")
@@ -71,11 +64,7 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=lambda _args: _usage(parser))
     actions = parser.add_subparsers(dest="evidence_command", metavar="ACTION")
     reports = argparse.ArgumentParser(add_help=False)
-    reports.add_argument(
-        "--reports-dir",
-        metavar="DIR",
-        help=f"where runs are recorded [env {REPORTS_DIR_ENV}; default reports]",
-    )
+    settings.add_arguments(reports, ["reports_dir"])
     verify = actions.add_parser(
         "verify",
         parents=[reports],
@@ -92,12 +81,13 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
         "passed and the decision log verifies.",
     )
     latest.add_argument("phase", metavar="PHASE", help="e.g. preactivation, window_30m")
+    fresh = Thresholds.load().number("evidence.fresh_minutes")
     latest.add_argument(
         "--fresh-minutes",
         type=float,
-        default=15.0,
+        default=fresh,
         metavar="M",
-        help="how old the record may be (default 15)",
+        help=f"how old the record may be (default {fresh:g}, evidence.fresh_minutes)",
     )
     latest.set_defaults(handler=evidence_last)
 

@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from shadowgate.redact import redact_url
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
 DEFAULT_STREAM = "quantum:stream:trade.intent"
@@ -26,23 +27,11 @@ DEFAULT_ENV_FILE = "/etc/quantum/ai-engine.env"
 DEFAULT_MODEL = "patchtst"
 
 Scalar = bool | int | float | str
+_AT_LEAST_ONE = frozenset({"window.read_batch"})  # XRANGE COUNT 0 would read nothing, forever
 
 
 class ConfigError(ValueError):
-    """A threshold file, key or value the operator must fix before anything runs."""
-
-
-def redact_url(url: str) -> str:
-    """Return the Redis URL with any password replaced, safe to print and record."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}" if user else f":***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """An option, threshold file, key or value the operator must fix before anything runs."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +112,8 @@ def _coerce(key: str, value: Any, default: Scalar) -> Scalar:
         )
     if kind in (int, float) and value < 0:
         raise ConfigError(f"threshold {key!r} must not be negative, got {value!r}")
+    if key in _AT_LEAST_ONE and value < 1:
+        raise ConfigError(f"threshold {key!r} must be at least 1, got {value!r}")
     return value
 
 

@@ -17,12 +17,13 @@ Whose entry is it (`parse_intent`)? The engine writes a flat `source` field ("ai
 The body is the `payload` field, or `data` where `payload` is absent (other publishers' form);
 both are JSON objects holding the payload keys directly.
 
-Outcomes (`parse_outcome`, trade.closed) are accepted from any source: the outcomes stream has
-no second publisher we know of, and no intent id links them anyway. An entry carrying none of
-the outcome fields (symbol, side, entry_price, exit_price, pnl_percent) is Foreign; one with
-some of them but a missing or bad one is a ParseError. Optional fields written as "", "None"
-or "null" count as absent. `ts_ms` always comes from the entry id (when Redis accepted it); the
-`timestamp` fields are not read.
+Outcomes (`parse_outcome`, trade.closed) are accepted from any source (several publishers
+write them, and no intent id links them anyway), in three forms: flat LONG/SHORT, the
+executor's flat BUY/SELL without entry_price, and the event bus's JSON `payload`. An entry
+carrying none of the outcome fields (symbol, side, entry_price, exit_price, pnl_percent) is
+Foreign; one with some of them but a missing or bad one is a ParseError. Optional fields
+written as "", "None" or "null" count as absent. `ts_ms` always comes from the entry id (when
+Redis accepted it); the `timestamp` fields are not read.
 """
 
 from __future__ import annotations
@@ -33,28 +34,51 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from shadowgate.fields import (
+    Bad,
+    Body,
+    Fields,
+    choice_value,
+    id_text,
+    json_body,
+    label_value,
+    named_fields,
+    number_field,
+    number_value,
+    required_value,
+    shown,
+    string_value,
+    text_field,
+    ts_ms_of,
+)
 
 ACTIONS = ("BUY", "SELL", "HOLD")
 INTENT_SIDES = ("BUY", "SELL")
 OUTCOME_SIDES = ("LONG", "SHORT")
+EXECUTOR_SIDE = {"BUY": "LONG", "SELL": "SHORT"}  # the executor writes the opening side
 ENGINE_SOURCE = "ai-engine"
 INTENT_EVENT = "trade.intent"
 FALLBACK_KEY = "fallback"
 OUTCOME_FIELDS = ("symbol", "side", "entry_price", "exit_price", "pnl_percent")
-_ABSENT_TEXT = ("", "None", "null")
-
-Fields = Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelVote:
-    """One model's entry in model_breakdown."""
+    """One model's entry in model_breakdown, as written (a confidence outside 0..1 is kept:
+    fallback rules write up to 1.05, and an odd value is a finding, not a reason to drop the
+    intent)."""
 
     action: str
     confidence: float
     model: str
-    shadow: bool = False
+    shadow: bool = False  # `"shadow": true` (earlier engine)
+    inactive: bool = False  # `"inactive": true` (later engine): excluded from the vote
+    inactive_reason: str | None = None  # "shadow_mode", "fallback_rules", ...
+
+    @property
+    def odd(self) -> bool:
+        """The confidence is outside 0..1: kept and counted, never trusted as a probability."""
+        return not 0.0 <= self.confidence <= 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +93,9 @@ class Intent:
     consensus_count: int
     total_models: int
     breakdown: Mapping[str, ModelVote] = field(default_factory=dict)  # without "fallback"
-    fallback: bool = False  # a "fallback" entry was present (consensus forced to 1)
+    fallback: bool = False  # a "fallback" key was present: not a model, hides no vote beside it
     payload_bytes: int = 0  # size of the payload JSON string as stored (UTF-8 bytes)
+    unreadable_votes: Mapping[str, str] = field(default_factory=dict)  # name -> why not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +105,8 @@ class Outcome:
     entry_id: str
     ts_ms: int
     symbol: str
-    side: str
-    entry_price: float
+    side: str  # LONG or SHORT (the executor's BUY / SELL read as LONG / SHORT)
+    entry_price: float | None  # None in the executor's form
     exit_price: float
     pnl_percent: float
     confidence: float | None = None
@@ -105,105 +130,7 @@ class Foreign:
     event_type: str
 
 
-class _Bad(Exception):
-    """Internal: carries a ParseError reason up to the public function that catches it."""
-
-
-def _shown(value: Any) -> str:
-    """A value as the operator would see it in the JSON, quoted and cut short."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
-def _ts_ms(entry_id: str) -> int:
-    """The millisecond part of a stream id; a malformed id is bad data."""
-    ms, sep, seq = entry_id.partition("-")
-    if not (sep and ms.isascii() and ms.isdigit() and seq.isascii() and seq.isdigit()):
-        raise _Bad(f"entry id {_shown(entry_id)} is not a stream id <ms>-<seq>")
-    return int(ms)
-
-
-def _flat(fields: Fields) -> dict[str, Any]:
-    """Field names as text (names that are not UTF-8 cannot be ours and are dropped)."""
-    flat: dict[str, Any] = {}
-    for name, value in fields.items():
-        if isinstance(name, bytes):
-            try:
-                name = name.decode()
-            except UnicodeDecodeError:
-                continue
-        flat[name] = value
-    return flat
-
-
-def _utf8_reason(raw: bytes) -> str | None:
-    try:
-        raw.decode()
-    except UnicodeDecodeError as exc:
-        return f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
-    return None
-
-
-def _text(flat: Mapping[str, Any], name: str) -> str | None:
-    """A flat field as text, None when absent."""
-    value = flat.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    if not isinstance(value, bytes):
-        raise _Bad(f"field {name} must be text, got {type(value).__name__}")
-    if reason := _utf8_reason(value):
-        raise _Bad(f"field {name} {reason}")
-    return value.decode()
-
-
-def _label(flat: Mapping[str, Any], name: str) -> str | None:
-    """A source or event_type as text, leniently: bytes that are not UTF-8 become U+FFFD,
-    which can never equal the expected value, so such an entry is simply someone else's."""
-    value = flat.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _load_object(name: str, raw: Any) -> tuple[dict[str, Any], int]:
-    """The body as a JSON object and its stored size in UTF-8 bytes.
-
-    orjson first (fast); on failure the standard library, which also reads what the engine's
-    `json.dumps` can write but orjson refuses (NaN, Infinity, huge integers), so a NaN in a
-    field we never read does not lose the intent.
-    """
-    if not isinstance(raw, bytes | str):
-        raise _Bad(f"field {name} must be text, got {type(raw).__name__}")
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        if isinstance(raw, bytes) and (reason := _utf8_reason(raw)):
-            raise _Bad(f"{name} {reason}") from None
-        if isinstance(raw, str) and "surrogates" in exc.msg:
-            raise _Bad(f"{name} is not valid UTF-8 text (lone surrogate)") from None
-        try:
-            obj = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-        except (ValueError, RecursionError):
-            raise _Bad(f"{name} is not valid JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-        raise _Bad(f"{name} must be a JSON object, got {kind.get(type(obj), 'a number')}")
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode())
-    return obj, size
-
-
-Body = tuple[str, dict[str, Any], int]  # field name (payload or data), JSON object, stored size
-
-
-def _body(flat: Mapping[str, Any]) -> Body | None:
-    """The JSON body: the `payload` field, else `data`, else None."""
-    for name in ("payload", "data"):
-        if name in flat:
-            return name, *_load_object(name, flat[name])
-    return None
-
-
-def _json_label(body: Body | None, key: str) -> str | None:
+def json_label(body: Body | None, key: str) -> str | None:
     """The body's own source or event_type; a non-string one is shown as its JSON text."""
     value = None if body is None else body[1].get(key)
     return value if value is None or isinstance(value, str) else json.dumps(value)
@@ -213,20 +140,20 @@ def _owned_body(
     flat: Mapping[str, Any], entry_id: str, source: str, event_type: str
 ) -> Foreign | Body | None:
     """The module's ownership rule: Foreign, or the engine's body (None if it has none)."""
-    flat_source = _label(flat, "source")
-    flat_event = _label(flat, "event_type")
+    flat_source = label_value(flat, "source")
+    flat_event = label_value(flat, "event_type")
     if flat_source is not None:
         if flat_source != source:
             return Foreign(entry_id, flat_source, flat_event or "")
-        return _body(flat)
+        return json_body(flat)
     try:
-        body = _body(flat)
-    except _Bad:
+        body = json_body(flat)
+    except Bad:
         if flat_event is None or flat_event == event_type:
             raise  # the engine's broken entry, or one nobody can place: show it
         return Foreign(entry_id, "", flat_event)
-    json_source = _json_label(body, "source")
-    kind = flat_event if flat_event is not None else _json_label(body, "event_type")
+    json_source = json_label(body, "source")
+    kind = flat_event if flat_event is not None else json_label(body, "event_type")
     if json_source is not None and json_source != source:
         return Foreign(entry_id, json_source, kind or "")
     if json_source is None and kind != event_type:
@@ -234,76 +161,68 @@ def _owned_body(
     return body
 
 
-def _required(obj: Mapping[str, Any], where: str, key: str) -> Any:
-    if key not in obj:
-        raise _Bad(f"{where}: {key} is missing")
-    return obj[key]
-
-
-def _string(obj: Mapping[str, Any], where: str, key: str) -> str:
-    value = _required(obj, where, key)
-    if not isinstance(value, str) or not value:
-        raise _Bad(f"{where}: {key} must be a non-empty string, got {_shown(value)}")
-    return value
-
-
-def _one_of(allowed: tuple[str, ...]) -> str:
-    return f"{', '.join(allowed[:-1])} or {allowed[-1]}"
-
-
-def _choice(obj: Mapping[str, Any], where: str, key: str, allowed: tuple[str, ...]) -> str:
-    value = _required(obj, where, key)
-    if value not in allowed:
-        raise _Bad(f"{where}: {key} must be {_one_of(allowed)}, got {_shown(value)}")
-    return value
-
-
 def _integer(obj: Mapping[str, Any], where: str, key: str) -> int:
-    value = _required(obj, where, key)
+    value = required_value(obj, where, key)
     if type(value) is not int:
-        raise _Bad(f"{where}: {key} must be an integer, got {_shown(value)}")
+        raise Bad(f"{where}: {key} must be an integer, got {shown(value)}")
     if value < 0:
-        raise _Bad(f"{where}: {key} must not be negative, got {_shown(value)}")
+        raise Bad(f"{where}: {key} must not be negative, got {shown(value)}")
     return value
 
 
 def _confidence(obj: Mapping[str, Any], where: str, key: str = "confidence") -> float:
-    value = _required(obj, where, key)
-    if type(value) not in (int, float):
-        raise _Bad(f"{where}: {key} must be a number, got {_shown(value)}")
+    value = number_value(obj, where, key)
     if not 0.0 <= value <= 1.0:
-        raise _Bad(f"{where}: {key} must be between 0 and 1, got {_shown(value)}")
-    return float(value)
+        raise Bad(f"{where}: {key} must be between 0 and 1, got {shown(value)}")
+    return value
+
+
+def _vote_confidence(obj: Mapping[str, Any], where: str) -> float:
+    value = number_value(obj, where, "confidence")
+    if not math.isfinite(value):
+        raise Bad(f"{where}: confidence must be a finite number, got {shown(value)}")
+    return value
+
+
+def _optional(obj: Mapping[str, Any], where: str, key: str, kind: type, wanted: str) -> Any:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise Bad(f"{where}: {key} must be {wanted}, got {shown(value)}")
+    return value
 
 
 def _vote(where: str, raw: Any) -> ModelVote:
     if not isinstance(raw, dict):
-        raise _Bad(f"{where} must be an object, got {_shown(raw)}")
-    shadow = raw.get("shadow", False)
-    if not isinstance(shadow, bool):
-        raise _Bad(f"{where}: shadow must be true or false, got {_shown(shadow)}")
+        raise Bad(f"{where} must be an object, got {shown(raw)}")
     return ModelVote(
-        action=_choice(raw, where, "action", ACTIONS),
-        confidence=_confidence(raw, where),
-        model=_string(raw, where, "model"),
-        shadow=shadow,
+        action=choice_value(raw, where, "action", ACTIONS),
+        confidence=_vote_confidence(raw, where),
+        model=string_value(raw, where, "model"),
+        shadow=bool(_optional(raw, where, "shadow", bool, "true or false")),
+        inactive=bool(_optional(raw, where, "inactive", bool, "true or false")),
+        inactive_reason=_optional(raw, where, "inactive_reason", str, "a string"),
     )
 
 
-def _breakdown(obj: Mapping[str, Any], where: str) -> tuple[dict[str, ModelVote], bool]:
-    raw = _required(obj, where, "model_breakdown")
+Breakdown = tuple[dict[str, ModelVote], bool, dict[str, str]]  # votes, fallback, unreadable
+
+
+def _breakdown(obj: Mapping[str, Any], where: str) -> Breakdown:
+    """The votes; one vote that cannot be read is set aside with its reason, never the intent
+    (a consensus-4 intent must not vanish because an excluded model wrote something odd)."""
+    raw = required_value(obj, where, "model_breakdown")
     if not isinstance(raw, dict):
-        raise _Bad(f"{where}: model_breakdown must be an object, got {_shown(raw)}")
-    votes = {
-        name: _vote(f"{where}: model_breakdown.{name}", vote)
-        for name, vote in raw.items()
-        if name != FALLBACK_KEY
-    }
-    return votes, FALLBACK_KEY in raw
-
-
-def _id_text(entry_id: str | bytes) -> str:
-    return entry_id.decode("ascii", "replace") if isinstance(entry_id, bytes) else entry_id
+        raise Bad(f"{where}: model_breakdown must be an object, got {shown(raw)}")
+    votes: dict[str, ModelVote] = {}
+    unreadable: dict[str, str] = {}
+    for name, vote in raw.items():
+        if name == FALLBACK_KEY:
+            continue
+        try:
+            votes[name] = _vote(f"{where}: model_breakdown.{name}", vote)
+        except Bad as bad:
+            unreadable[name] = str(bad)
+    return votes, FALLBACK_KEY in raw, unreadable
 
 
 def parse_intent(
@@ -313,21 +232,21 @@ def parse_intent(
     event_type: str = INTENT_EVENT,
 ) -> Intent | ParseError | Foreign:
     """One trade.intent entry as an Intent, a Foreign entry, or a ParseError; never raises."""
-    entry_id = _id_text(entry_id)
+    entry_id = id_text(entry_id)
     try:
-        ts_ms = _ts_ms(entry_id)
-        owned = _owned_body(_flat(fields), entry_id, source, event_type)
+        ts_ms = ts_ms_of(entry_id)
+        owned = _owned_body(named_fields(fields), entry_id, source, event_type)
         if isinstance(owned, Foreign):
             return owned
         if owned is None:
-            raise _Bad("no payload or data field")
+            raise Bad("no payload or data field")
         where, obj, size = owned
-        symbol = _string(obj, where, "symbol")
-        side = _choice(obj, where, "side", INTENT_SIDES)
+        symbol = string_value(obj, where, "symbol")
+        side = choice_value(obj, where, "side", INTENT_SIDES)
         confidence = _confidence(obj, where)
         consensus_count = _integer(obj, where, "consensus_count")
         total_models = _integer(obj, where, "total_models")
-        breakdown, fallback = _breakdown(obj, where)
+        breakdown, fallback, unreadable = _breakdown(obj, where)
         return Intent(
             entry_id=entry_id,
             ts_ms=ts_ms,
@@ -339,58 +258,53 @@ def parse_intent(
             breakdown=breakdown,
             fallback=fallback,
             payload_bytes=size,
+            unreadable_votes=unreadable,
         )
-    except _Bad as bad:
+    except Bad as bad:
         return ParseError(entry_id, str(bad))
 
 
-def _text_field(flat: Mapping[str, Any], key: str, allowed: tuple[str, ...] = ()) -> str:
-    text = _text(flat, key)
-    if text is None:
-        raise _Bad(f"field {key} is missing")
-    if allowed and text not in allowed:
-        raise _Bad(f"field {key} must be {_one_of(allowed)}, got {_shown(text)}")
-    if not text:
-        raise _Bad(f"field {key} must not be empty")
-    return text
-
-
-def _number_field(flat: Mapping[str, Any], key: str, *, optional: bool = False) -> float | None:
-    text = _text(flat, key)
-    if optional and (text is None or text.strip() in _ABSENT_TEXT):
-        return None
-    if text is None:
-        raise _Bad(f"field {key} is missing")
-    try:
-        value = float(text)
-    except ValueError:
-        raise _Bad(f"field {key} must be a number, got {_shown(text)}") from None
-    if not math.isfinite(value):
-        raise _Bad(f"field {key} must be a finite number, got {_shown(text)}")
-    return value
+def _bus_fields(flat: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event-bus form carries the outcome keys inside a JSON `payload`: read them as the
+    flat form's text fields (numbers as their JSON text), so one rule judges both forms."""
+    if any(key in flat for key in OUTCOME_FIELDS) or "payload" not in flat:
+        return flat
+    _, obj, _ = json_body(flat)
+    return {
+        key: value if isinstance(value, str) or value is None else json.dumps(value)
+        for key, value in obj.items()
+    }
 
 
 def parse_outcome(entry_id: str | bytes, fields: Fields) -> Outcome | ParseError | Foreign:
-    """One trade.closed entry as an Outcome, a Foreign entry, or a ParseError; never raises."""
-    entry_id = _id_text(entry_id)
+    """One trade.closed entry as an Outcome, a Foreign entry, or a ParseError; never raises.
+
+    Three real forms: flat fields with side LONG/SHORT; the executor's flat form with side
+    BUY/SELL and no entry_price (BUY opened a LONG, SELL a SHORT); and the event-bus form with
+    the same keys in a JSON `payload`."""
+    entry_id = id_text(entry_id)
     try:
-        ts_ms = _ts_ms(entry_id)
-        flat = _flat(fields)
+        ts_ms = ts_ms_of(entry_id)
+        outer = named_fields(fields)
+        flat = _bus_fields(outer)
         if not any(key in flat for key in OUTCOME_FIELDS):
-            return Foreign(entry_id, _label(flat, "source") or "", _label(flat, "event_type") or "")
-        confidence = _number_field(flat, "confidence", optional=True)
+            return Foreign(
+                entry_id, label_value(outer, "source") or "", label_value(outer, "event_type") or ""
+            )
+        confidence = number_field(flat, "confidence", optional=True)
         if confidence is not None and not 0.0 <= confidence <= 1.0:
-            raise _Bad(f"field confidence must be between 0 and 1, got {_shown(confidence)}")
+            raise Bad(f"field confidence must be between 0 and 1, got {shown(confidence)}")
+        side = text_field(flat, "side", OUTCOME_SIDES + INTENT_SIDES)
         return Outcome(
             entry_id=entry_id,
             ts_ms=ts_ms,
-            symbol=_text_field(flat, "symbol"),
-            side=_text_field(flat, "side", OUTCOME_SIDES),
-            entry_price=_number_field(flat, "entry_price"),
-            exit_price=_number_field(flat, "exit_price"),
-            pnl_percent=_number_field(flat, "pnl_percent"),
+            symbol=text_field(flat, "symbol"),
+            side=EXECUTOR_SIDE.get(side, side),
+            entry_price=number_field(flat, "entry_price", optional=True),
+            exit_price=number_field(flat, "exit_price"),
+            pnl_percent=number_field(flat, "pnl_percent"),
             confidence=confidence,
-            pnl_usd=_number_field(flat, "pnl_usd", optional=True),
+            pnl_usd=number_field(flat, "pnl_usd", optional=True),
         )
-    except _Bad as bad:
+    except Bad as bad:
         return ParseError(entry_id, str(bad))

@@ -4,12 +4,10 @@ No I/O and no thresholds here: a check reads a window (stream.py), measures it w
 functions and compares with `Thresholds` itself. Every rate is a `Ratio` that keeps its sample
 size, so a message can say "31/100 (31.0%)" and an empty window stays distinguishable from 0%.
 
-Conventions shared by all functions:
-- A vote is *shadow* when tagged `"shadow": true` or named `*_shadow`; shadow votes are not part
-  of the ensemble vote, but they are the model's opinion (agreement, confidence read them).
-- A vote is *failed* when its model field ends in `_error` (e.g. `patchtst_error`, HOLD/0.50):
-  it still appears in the runbook's agreement awk, so agreement counts it (as not agreeing), but
-  it is no prediction, so confidences, action mix and hits leave it out (`failed_predictions`).
+Conventions shared by all functions (what a vote is: `votes`):
+- A failed vote still appears in the runbook's agreement awk (as not agreeing), but it is no
+  prediction: confidences, action mix and hits leave it out.
+- Confidence spread reads BUY/SELL votes only: HOLD confidences are engine placeholders.
 - Every aggregate is independent of input order.
 """
 
@@ -25,6 +23,7 @@ from itertools import pairwise
 from typing import TypeVar
 
 from shadowgate.intents import ACTIONS, Intent, ModelVote, Outcome
+from shadowgate.votes import active_voters, is_failed
 
 OUTCOME_SIDE = {"BUY": "LONG", "SELL": "SHORT"}  # intent side -> trade.closed side
 OPPOSITE = {"BUY": "SELL", "SELL": "BUY"}
@@ -61,45 +60,6 @@ def share(items: Iterable[T], predicate: Callable[[T], bool]) -> Ratio:
     return Ratio(hits, total)
 
 
-# --- votes ------------------------------------------------------------------------------------
-
-
-def is_shadow(vote: ModelVote) -> bool:
-    """The vote is tagged shadow (flag or `*_shadow` model name): excluded from the ensemble."""
-    return vote.shadow or vote.model.endswith("_shadow")
-
-
-def is_failed(vote: ModelVote) -> bool:
-    """The model failed to predict (`*_error`, published as HOLD/0.50): no real opinion."""
-    return vote.model.endswith("_error")
-
-
-def voting_others(intent: Intent, model: str) -> list[ModelVote]:
-    """Breakdown entries other than `model` that take part in the vote (not shadow-tagged)."""
-    return [v for name, v in intent.breakdown.items() if name != model and not is_shadow(v)]
-
-
-def beyond_others(intent: Intent, model: str) -> bool:
-    """Consensus above what the other voters can reach alone: only possible if `model` voted.
-
-    Checks B1/P3 ("consensus=4 in shadow"): 4 of 4 today, 5 of 5 once TFT votes. Fallback
-    intents never count (the engine forces their consensus to 1).
-    """
-    return not intent.fallback and intent.consensus_count > len(voting_others(intent, model))
-
-
-def counts_model(intent: Intent, model: str) -> bool:
-    """`model`'s vote was counted: it sides with the ensemble, and the consensus exceeds the
-    other voters that side with it (check B2). Shadow tags are ignored on purpose: a tagged
-    vote that is counted anyway is exactly the logic error B2 looks for. Fallback never counts.
-    """
-    vote = intent.breakdown.get(model)
-    if intent.fallback or vote is None or vote.action != intent.side:
-        return False
-    siding = sum(v.action == intent.side for v in voting_others(intent, model))
-    return intent.consensus_count > siding
-
-
 # --- consensus --------------------------------------------------------------------------------
 
 
@@ -109,9 +69,10 @@ def consensus_distribution(intents: Iterable[Intent]) -> dict[int, int]:
 
 
 def is_full_consensus(intent: Intent) -> bool:
-    """All models agree ("consensus=4" in the runbook), read from total_models so a fifth
-    model does not silently turn 4 of 5 into "full". Fallback intents are never full."""
-    return not intent.fallback and intent.consensus_count >= intent.total_models > 0
+    """All active voters agree ("consensus=4" in the runbook), counted from the intent's own
+    voters, never from total_models: right when a fifth model joins or one runs on fallback
+    rules. An intent without active voters (fallback only) is never full."""
+    return intent.consensus_count >= len(active_voters(intent)) > 0
 
 
 def full_consensus_share(intents: Iterable[Intent]) -> Ratio:
@@ -145,12 +106,12 @@ def hard_disagreement(intents: Iterable[Intent], model: str) -> Ratio:
 
 
 def failed_predictions(intents: Iterable[Intent], model: str) -> Ratio:
-    """`model`'s failed votes (`*_error`) over the events that carry `model`."""
-    return share(_with_model(intents, model), lambda iv: is_failed(iv[1]))
+    """`model`'s failed votes over the events that carry `model`."""
+    return share(_with_model(intents, model), lambda iv: is_failed(iv[1], model))
 
 
 def _predictions(intents: Iterable[Intent], model: str) -> list[ModelVote]:
-    return [v for _, v in _with_model(intents, model) if not is_failed(v)]
+    return [v for _, v in _with_model(intents, model) if not is_failed(v, model)]
 
 
 def action_distribution(intents: Iterable[Intent], model: str) -> dict[str, Ratio]:
@@ -170,8 +131,12 @@ def largest_share(distribution: dict[str, Ratio]) -> tuple[str, Ratio] | None:
 
 
 def model_confidences(intents: Iterable[Intent], model: str) -> list[float]:
-    """`model`'s confidence in every real prediction (shadow included, failed votes left out)."""
-    return [v.confidence for v in _predictions(intents, model)]
+    """`model`'s confidence in every BUY/SELL prediction within 0..1 (shadow included): HOLD
+    confidences are engine placeholders (0.5, later 0.0) and would fake a spread; odd values
+    are counted by `odd_confidences` instead (G2, M4, S4)."""
+    return [
+        v.confidence for v in _predictions(intents, model) if v.action in OPPOSITE and not v.odd
+    ]
 
 
 # --- distributions ----------------------------------------------------------------------------
@@ -314,7 +279,7 @@ def model_hit(intent: Intent, outcome: Outcome, model: str) -> bool | None:
     neither, so both miss). None when the model has no real directional vote (absent, HOLD,
     failed)."""
     vote = intent.breakdown.get(model)
-    if vote is None or is_failed(vote) or vote.action not in OPPOSITE:
+    if vote is None or is_failed(vote, model) or vote.action not in OPPOSITE:
         return None
     pnl = outcome.pnl_percent
     up = (outcome.side == "LONG" and pnl > 0) or (outcome.side == "SHORT" and pnl < 0)

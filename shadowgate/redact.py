@@ -1,4 +1,5 @@
-"""Keep the Redis password out of everything a run shows or writes.
+"""Keep the Redis password out of everything a run shows or writes: the one place that parses
+a password out of a URL.
 
 pytest prints function arguments in tracebacks, captured output lands in reports, and records
 are archived: each is scrubbed of the secret forms of the password before it leaves the run.
@@ -9,14 +10,32 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 REDACTED = "***"
 
 
+def password_of(url: str) -> str | None:
+    """The password of a Redis URL as written (still percent-encoded); None when it has none."""
+    return urlsplit(url).password
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe to print and record."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{user}:{REDACTED}@{host}" if user else f":{REDACTED}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def url_secrets(url: str) -> tuple[str, ...]:
     """The password of a Redis URL as written and percent-decoded; () when there is none."""
-    password = urlsplit(url).password
+    password = password_of(url)
     return tuple({password, unquote(password)}) if password else ()
 
 

@@ -6,9 +6,10 @@ The suite runs against production Redis, so the client it gets can only send rea
 operator reading it is under time pressure.
 
 Windows come two ways: the runbook's `XREVRANGE ... COUNT n` snapshots (`latest`), and time
-windows (`window`, half-open [start_ms, end_ms)) read forward in batches so memory stays flat
-whatever the window holds. Batches continue after the last id by incrementing it rather than
-with the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) rejects.
+windows (`window`, half-open [start_ms, end_ms)) read forward in batches of `window.read_batch`
+entries so memory stays flat whatever the window holds. Batches continue after the last id by
+incrementing it rather than with the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu
+22.04 ships 6.0) rejects.
 
 The engine caps its stream at about 10,000 entries, so a time window may reach further back
 than the stream does: `Window.covered` says whether it did, and `describe()` says so in words
@@ -22,18 +23,19 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from shadowgate.config import redact_url
 from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
+from shadowgate.redact import password_of, redact_url
 
 R = TypeVar("R")
 Entry = tuple[bytes, dict[bytes, bytes]]
 ENGINE_CAP = 10_000  # entries the engine keeps (XADD MAXLEN ~), quoted in coverage messages
+HOUR_MS = 3_600_000  # stream ids are milliseconds: every "last N hours" window counts in these
+READ_BATCH = 1000  # entries per XRANGE call unless the reader is given another batch
 _MAX_SEQ = 2**64 - 1
 _NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
 
@@ -68,7 +70,7 @@ class ReadOnlyRedis:
     ) -> None:
         self._client = client
         self.url = redact_url(url)
-        self.has_password = urlsplit(url).password is not None
+        self.has_password = password_of(url) is not None
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
 
@@ -244,7 +246,8 @@ def _next_id(entry_id: str) -> str:
 
 
 class StreamReader(Generic[R]):
-    """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`."""
+    """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`; time
+    windows are read `batch` entries per XRANGE call unless a call names another batch."""
 
     def __init__(
         self,
@@ -252,7 +255,9 @@ class StreamReader(Generic[R]):
         key: str,
         url: str | None = None,
         parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,
+        batch: int = READ_BATCH,
     ) -> None:
+        self.batch = batch
         self.client = client
         self.key = key
         self.url = redact_url(url) if url is not None else client.url
@@ -364,12 +369,13 @@ class StreamReader(Generic[R]):
         return self._window(results, count=count)
 
     def iter_range(
-        self, start_ms: int, end_ms: int | None = None, batch: int = 1000
+        self, start_ms: int, end_ms: int | None = None, batch: int | None = None
     ) -> Iterator[R | ParseError | Foreign]:
-        """Parse every entry with start_ms <= time < end_ms, reading `batch` entries at a time.
+        """Parse every entry with start_ms <= time < end_ms, `batch` (or the reader's) at a time.
 
         Arguments and the key are checked now; entries are read as the iterator is consumed.
         """
+        batch = self.batch if batch is None else batch
         if start_ms < 0 or batch < 1:
             raise ValueError(f"need start_ms >= 0 and batch >= 1, got {start_ms}, {batch}")
         self._check_stream()
@@ -386,7 +392,9 @@ class StreamReader(Generic[R]):
                 return
             lo = _next_id(entries[-1][0].decode())
 
-    def window(self, start_ms: int, end_ms: int | None = None, batch: int = 1000) -> Window[R]:
+    def window(
+        self, start_ms: int, end_ms: int | None = None, batch: int | None = None
+    ) -> Window[R]:
         """All entries in [start_ms, end_ms), and whether the stream still reaches start_ms."""
         return self._window(self.iter_range(start_ms, end_ms, batch), start_ms, end_ms)
 

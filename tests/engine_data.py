@@ -9,7 +9,7 @@ from shadowgate import stream
 from shadowgate.config import Target, Thresholds
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.testbed import scenarios
-from shadowgate.testbed.simulator import Engine
+from shadowgate.testbed.engine import Engine
 
 HOUR_MS = 3_600_000
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: fixed, so verdicts are reproducible

@@ -27,7 +27,12 @@ def data(redis_server):
 
 
 def all_checks(w, journal=(SHADOW_LINE,)):
-    gate_list = gates.evaluate(w.day, w.outcomes, TARGET, TH)
+    gate_list = [
+        gates.g1_action_diversity(w.day, TARGET, TH),
+        gates.g2_confidence_spread(w.day, TARGET, TH),
+        gates.g3_agreement(w.day, TARGET, TH),
+        gates.g4_calibration(w.day, w.outcomes, TARGET, TH),
+    ]
     return [
         preconditions.p2_shadow_behaviour(w.snapshot, list(journal), TARGET, TH),
         preconditions.p3_no_full_consensus_24h(w.day, TARGET, TH),
@@ -132,7 +137,7 @@ def test_too_few_events_is_inconclusive_not_pass(data):
 
 def test_g4_deferred_without_outcomes_and_quorum_becomes_two_of_three(data):
     w = data("flatline", outcomes=False)
-    gate_list = gates.evaluate(w.day, w.outcomes, TARGET, TH)
+    gate_list = gates.GateVerdicts(w.day, w.outcomes, TARGET, TH).all()
     assert gate_list[3].status is Status.DEFERRED
     quorum = gates.b5_quorum(gate_list, TH)
     assert quorum.threshold == ">= 2/3 (G4 deferred)" and quorum.status is Status.FAIL
@@ -140,7 +145,7 @@ def test_g4_deferred_without_outcomes_and_quorum_becomes_two_of_three(data):
 
 def test_quorum_passes_on_three_of_three_with_g4_deferred(data):
     healthy = data("healthy_shadow", outcomes=False, seed=3)
-    ok = gates.b5_quorum(gates.evaluate(healthy.day, None, TARGET, TH), TH)
+    ok = gates.b5_quorum(gates.GateVerdicts(healthy.day, None, TARGET, TH).all(), TH)
     assert ok.status is Status.PASS and ok.measured.startswith("3/3 gates passed")
 
 
@@ -149,3 +154,26 @@ def test_garbage_is_counted_and_reported_verdicts_unchanged(data, healthy):
     assert w.snapshot.errors and w.snapshot.foreign
     assert "parse error" in blockers.b3_payload_p95(w.snapshot, TH).window
     assert failing(all_checks(w)) == {}
+
+
+def test_gate_verdicts_computes_each_gate_once_for_its_test_and_b5(healthy):
+    run = gates.GateVerdicts(healthy.day, healthy.outcomes, TARGET, TH)
+    g2 = run.of(gates.g2_confidence_spread, healthy.day, TARGET, TH)
+    assert run.all()[1] is g2
+    assert run.of(gates.g2_confidence_spread, healthy.day, TARGET, TH) is g2
+    with pytest.raises(ValueError, match="g2_confidence_spread asked for again with other"):
+        run.of(gates.g2_confidence_spread, healthy.snapshot, TARGET, TH)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (("PASS", "WARN", "FAIL", "PASS"), (3, 4, False)),
+        (("PASS", "PASS", "INCONCLUSIVE", "DEFERRED"), (2, 3, True)),
+        ((Status.PASS, None, "NOT EVALUATED", "NOT RUN"), (1, 4, False)),
+    ],
+)
+def test_gate_total_counts_passed_over_gates_that_count(statuses, expected):
+    total = gates.gate_total(statuses)
+    assert (total.passed, total.counted, total.deferred) == expected
+    assert str(total) == f"{expected[0]}/{expected[1]}"

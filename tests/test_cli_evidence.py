@@ -8,7 +8,7 @@ import pytest
 
 from shadowgate.cli import main
 from shadowgate.evidence import LOG_NAME
-from tests.test_evidence import add_run, flip_byte
+from tests.evidence_data import add_run, flip_byte
 
 
 @pytest.fixture
@@ -38,10 +38,10 @@ def test_verify_reads_the_reports_dir_from_the_environment(reports, capsys, monk
 def test_verify_names_the_first_bad_record(reports, capsys):
     first = add_run(reports, finished=just_now())
     add_run(reports, finished=just_now())
-    flip_byte(reports / f"{first['run_id']}.html", b"report of")
+    flip_byte(reports / f"{first.run_id}.html", b"report of")
     assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"chain BROKEN at {first['run_id']} (line 1): the HTML report")
+    assert err.startswith(f"chain BROKEN at {first.run_id} (line 1): the HTML report")
     assert "has changed since the run" in err
 
 
@@ -57,8 +57,8 @@ def test_last_armed(reports, capsys):
     record = add_run(reports, finished=just_now())
     assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 0
     out = capsys.readouterr().out
-    assert f"run:       {record['run_id']}" in out
-    assert f"finished:  {record['finished_at']}" in out
+    assert f"run:       {record.run_id}" in out
+    assert f"finished:  {record.finished_at}" in out
     assert "decision:  GO" in out
     assert "fresh:     yes  (limit 15 min)" in out
     assert "chain:     verified" in out

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from shadowgate.config import ConfigError, Target, Thresholds, redact_url
+from shadowgate.config import ConfigError, Target, Thresholds
 
 DRILL_KEYS = ("service.min_uptime_hours", "shadow.min_observation_hours", "gates.min_events")
 
@@ -34,6 +34,7 @@ def test_set_overrides_and_is_recorded():
         ("gates.min_events=many", "threshold 'gates.min_events' must be int"),
         ("gates.min_events=-3", "threshold 'gates.min_events' must not be negative"),
         ("monitor.inconclusive_fails=maybe", "'monitor.inconclusive_fails' must be true or false"),
+        ("window.read_batch=0", "threshold 'window.read_batch' must be at least 1, got 0"),
         ("no-equals-sign", "--set expects key=value"),
     ],
 )
@@ -68,5 +69,3 @@ def test_target_derives_keys_from_model_and_hides_password():
     )
     assert "s3cret" not in str(t.describe())
     assert t.safe_redis_url == "redis://user:***@10.0.0.5:6380/2"
-    assert redact_url("redis://:pw@h:1/0") == "redis://:***@h:1/0"
-    assert redact_url("redis://h:1/0") == "redis://h:1/0"

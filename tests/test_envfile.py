@@ -10,6 +10,7 @@ import pytest
 
 from shadowgate.envfile import EnvLine, parse_env
 from shadowgate.testbed import sdbox
+from tests.envfile_reference import random_env_texts
 
 FLAG = "PATCHTST_SHADOW_ONLY"
 MODEL = "PATCHTST_MODEL_PATH=/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth\n"
@@ -168,6 +169,81 @@ def test_every_surprise_at_once_in_line_order() -> None:
     assert parse_env(TRICKY).systemd_value(FLAG) == "true # on"
 
 
+def test_flag_state_of_a_clean_file() -> None:
+    state = parse_env(CLEAN).flag_state(FLAG)
+    assert (state.systemd_value, state.systemd_lineno, state.grep_values) == ("true", 2, ("true",))
+    assert state.runbook_match and state.agree and state.notes == ()
+
+
+def test_an_indented_override_is_what_the_engine_gets() -> None:
+    """grep shows line 1 `true`; systemd takes the indented line 2: the engine votes."""
+    state = parse_env(f"{FLAG}=true\n  {FLAG}=false\n").flag_state(FLAG)
+    assert state.runbook_match and not state.agree
+    assert (state.systemd_value, state.systemd_lineno) == ("false", 2)
+    assert state.notes[0] == (
+        f"grep '^{FLAG}=' shows `{FLAG}=true` on line 1, but systemd delivers "
+        f"{FLAG}='false' from line 2"
+    )
+    assert any("line 2: `  PATCHTST_SHADOW_ONLY=false` has whitespace" in n for n in state.notes)
+
+
+def test_trailing_blanks_after_true_agree() -> None:
+    state = parse_env(f"{FLAG}=true  \t\n").flag_state(FLAG)
+    assert state.grep_values == ("true  \t",)
+    assert (state.systemd_value, state.agree, state.runbook_match) == ("true", True, True)
+
+
+def test_a_comment_ending_in_a_backslash_swallows_the_flag() -> None:
+    """systemd 252 joins the next line to the comment: the engine gets no flag at all."""
+    state = parse_env(f"# shadow until the gate passes \\\n{FLAG}=true\n{MODEL}").flag_state(FLAG)
+    assert state.runbook_match and not state.agree and state.systemd_value is None
+    assert state.notes[1] == (
+        "line 1: the comment ends with a backslash, so systemd 252 reads line 2 as part of it; "
+        f"`{FLAG}=true` on line 2 sets nothing"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "why"),
+    [
+        (f"A=x \\\n{FLAG}=true\n", None, "the value of A ends with a backslash"),
+        (f"A='open\n{FLAG}=true\n'\n", None, "the value of A opens an unclosed quote"),
+        (f"{FLAG}=tr\\\nue\n", "true", f"the value of {FLAG} ends with a backslash"),
+        (f"{FLAG}=true\\\r\nA=1\r\n", "true", "backslash before the CR of a CRLF ending"),
+        (f"{FLAG}=true\\", "true", "ends with a backslash at the end of the file"),
+        (f"{FLAG}=tr\\ue\n", "true", "contains a backslash, which systemd reads as an escape"),
+        (f"A=1\r{FLAG}=true\n", "true", "contains a bare CR"),
+    ],
+)
+def test_backslashes_and_line_ends_grep_does_not_see(
+    text: str, value: str | None, why: str
+) -> None:
+    state = parse_env(text).flag_state(FLAG)
+    assert state.systemd_value == value
+    assert not state.agree and any(why in note for note in state.notes), state.notes
+
+
+def test_a_nul_byte_makes_systemd_refuse_the_file() -> None:
+    env = parse_env(f"{FLAG}=true\nA=\0\n")
+    assert env.systemd_env() == {} and env.flag_state(FLAG).systemd_value is None
+    assert env.systemd_error == (
+        "line 2 contains a NUL byte: systemd refuses the whole file and the unit fails to "
+        "start (grep calls it a binary file)"
+    )
+    assert env.systemd_error in env.surprises(FLAG)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"), [("", True), (MODEL, True), (MODEL.rstrip(), False), ("A=1\r", False)]
+)
+def test_ends_with_newline(text: str, ends: bool) -> None:
+    """The rollback's `echo FLAG=true >>` needs it, or the flag is glued onto the last line."""
+    env = parse_env(text)
+    assert env.ends_with_newline is ends
+    state = env.appended(f"{FLAG}=true").flag_state(FLAG)
+    assert (state.agree and state.systemd_value == "true") is ends
+
+
 # systemd's own reading, compared with ours: the engine's environment is what matters.
 SYSTEMD_CASES = (
     "\ufeffBOM_KEY=1\r\n"
@@ -190,30 +266,69 @@ SYSTEMD_CASES = (
     "continued\n"
     "9BAD=digit\n"
     "MIXED=\"a\"'b'c\n"
+    'CTRL="\x01\x1b\x7f\ttab"\n'
     'LAST="unterminated\n'
     "NEVER=set\n"
 )
+# Every continuation rule of env-file.c: comments, unquoted and quoted values, CRLF, the end.
+CONTINUATIONS = (
+    f"# note \\\n{FLAG}=true\n",
+    f"# note \\\r\n{FLAG}=true\r\n",
+    f"  ; note \\\n{FLAG}=true\nA=1\n",
+    f"# note \\\\\n{FLAG}=true\n",
+    f"A=x \\\n{FLAG}=true\n",
+    f"{FLAG}=tr\\\nue\n",
+    f"{FLAG}=\\\n  true\n",
+    f"{FLAG}=true\\\r\nA=1\r\n",
+    f"{FLAG}=true\\",
+    f'{FLAG}="tr\\\nue"\n',
+    f'{FLAG}="tr\\\r\nue"\n',
+    f'A="open\n{FLAG}=true\n"\n',
+    f"A='open\n{FLAG}=true\n",
+    f"{FLAG}=true\n  {FLAG}=false\n",
+    f"{FLAG}=true  \t\n",
+)
+REFUSED = f"{FLAG}=true\nA=\0\n"
+Env = dict[str, str]
+
+
+def _environments(box: sdbox.SystemdBox, work: Path, texts: list[str]) -> list[Env | None]:
+    """What a unit with EnvironmentFile=each text receives, from ONE `systemctl start` of a
+    template's instances; None where the unit failed to start."""
+    (work / "cases").mkdir()
+    (work / "out").mkdir()
+    for i, text in enumerate(texts):
+        (work / "cases" / f"{i}.env").write_bytes(text.encode())
+    box.install_unit(
+        "env-dump@.service",
+        f"[Service]\nType=oneshot\nEnvironmentFile={work}/cases/%i.env\n"
+        f"ExecStart=/usr/bin/env -0\nStandardOutput=truncate:{work}/out/%i\n",
+    )
+    units = [f"env-dump@{i}.service" for i in range(len(texts))]
+    box.systemctl("start", *units, check=False)
+    box.systemctl("reset-failed", *units, check=False)
+    found: list[Env | None] = []
+    for i in range(len(texts)):
+        out = work / "out" / str(i)
+        dump = out.read_bytes().decode() if out.exists() else None
+        found.append(None if dump is None else dict(x.split("=", 1) for x in dump.split("\0") if x))
+    return found
 
 
 @pytest.mark.systemd
-def test_systemd_reads_the_file_as_we_say(box: sdbox.SystemdBox) -> None:
-    def environment_with(text: str) -> dict[str, str]:
-        box.write_file("/etc/quantum/cases.env", text)
-        box.install_unit(
-            "env-dump.service",
-            "[Service]\nType=oneshot\nEnvironmentFile=/etc/quantum/cases.env\n"
-            "ExecStart=/bin/sh -c 'env -0 > /run/env-dump'\n",
-        )
-        box.systemctl("start", "env-dump.service")
-        dump = box.exec(["cat", "/run/env-dump"], check=True).stdout
-        box.remove_unit("env-dump.service")
-        return dict(item.split("=", 1) for item in dump.split("\0") if item)
-
-    baseline = environment_with("")
-    measured = environment_with(SYSTEMD_CASES)
-    from_file = {k: v for k, v in measured.items() if k not in baseline}
-    assert from_file == parse_env(SYSTEMD_CASES).systemd_env()
-    assert from_file["DQ"] == 'a "quoted" \\ $HOME \\x'
-    assert from_file["LAST"] == "unterminated\nNEVER=set\n"
-    assert "EXPORTED" not in from_file and "BOM_KEY" not in from_file
-    box.remove_file("/etc/quantum/cases.env")
+def test_systemd_reads_the_files_as_we_say(box: sdbox.SystemdBox, tmp_path: Path) -> None:
+    files = [SYSTEMD_CASES, *CONTINUATIONS, *random_env_texts(80, seed=252)]
+    baseline, *measured, refused = _environments(box, tmp_path, ["", *files, REFUSED])
+    assert baseline is not None and refused is None and parse_env(REFUSED).systemd_error
+    wrong = []
+    for text, env in zip(files, measured, strict=True):
+        from_file = {k: v for k, v in (env or {}).items() if k not in baseline}
+        if env is None or from_file != parse_env(text).systemd_env():
+            wrong.append((text, from_file))
+    assert wrong == []
+    cases = {k: v for k, v in (measured[0] or {}).items() if k not in baseline}
+    assert cases["DQ"] == 'a "quoted" \\ $HOME \\x'
+    assert cases["CTRL"] == "\x01\x1b\x7f\ttab"  # control characters are kept, not refused
+    assert cases["LAST"] == "unterminated\nNEVER=set\n"
+    assert "EXPORTED" not in cases and "BOM_KEY" not in cases
+    assert FLAG not in (measured[1] or {})  # v252: the comment swallowed the flag line

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import testinfra.host
-from testinfra.backend.base import BaseBackend, CommandResult
+from testinfra.backend.base import CommandResult
 
 from shadowgate import host
 from shadowgate.testbed import sdbox
@@ -24,6 +24,7 @@ from shadowgate.testbed.installer import (
     MODEL_BYTES,
     MODEL_PATH,
 )
+from tests.canned_host import CannedBackend, canned
 
 STAND_IN = "stand-in.service"
 
@@ -89,7 +90,11 @@ def test_crash_loop_grows_nrestarts_and_a_manual_restart_resets_it(
     )
     second = _wait_for(
         "NRestarts to grow",
-        lambda: (s := host.unit_state(box_host, ENGINE_UNIT)).n_restarts > first.n_restarts and s,
+        lambda: (
+            (s := host.unit_state(box_host, ENGINE_UNIT)).n_restarts > first.n_restarts
+            and s.running  # NRestarts grows while the unit still waits in auto-restart
+            and s
+        ),
     )
     assert second.active_enter is not None and first.active_enter is not None
     assert second.active_enter > first.active_enter
@@ -187,6 +192,101 @@ def test_journal_the_user_may_not_read_is_a_clear_error(
     assert "systemd-journal group" in message
 
 
+def _stand_in_with_restart(box: sdbox.SystemdBox, script: str) -> None:
+    """The stand-in as production runs the engine: Restart=always (here after 1 s)."""
+    script = script.replace('"', '\\"').replace("%", "%%")
+    unit = f'[Service]\nExecStart=/bin/sh -c "{script}"\nRestart=always\nRestartSec=1\n'
+    box.install_unit(STAND_IN, unit)
+    box.systemctl("start", STAND_IN)
+
+
+@pytest.mark.systemd
+def test_journal_since_start_reads_only_the_current_invocation(
+    box: sdbox.SystemdBox, box_host: testinfra.host.Host
+) -> None:
+    """journalctl -u UNIT _SYSTEMD_INVOCATION_ID=X ANDs the two (systemd 252): after a restart
+    the run before's lines are not returned, however close in time."""
+    before = host.host_now(box_host)
+    # $$ is systemd's escape for the shell's $: each run prints its own InvocationID.
+    _install_stand_in(box, "echo run $$INVOCATION_ID; exec sleep infinity")
+    first = host.unit_state(box_host, STAND_IN)
+    assert first.invocation_id is not None and len(first.invocation_id) == 32
+    _wait_for("the first run's line", lambda: host.journal_since_start(box_host, first))
+    box.systemctl("restart", STAND_IN)
+    second = host.unit_state(box_host, STAND_IN)
+    assert second.invocation_id not in (None, first.invocation_id)
+    assert second.exec_main_start is not None and first.exec_main_start is not None
+    assert second.exec_main_start > first.exec_main_start
+    lines = _wait_for("the second run's line", lambda: host.journal_since_start(box_host, second))
+    assert [line.message for line in lines] == [f"run {second.invocation_id}"]
+    old = host.journal_since_start(box_host, first)
+    assert [line.message for line in old] == [f"run {first.invocation_id}"]
+    both = host.journal_lines(box_host, STAND_IN, before)
+    assert {f"run {first.invocation_id}", f"run {second.invocation_id}"} <= {
+        line.message for line in both
+    }
+    # Another unit with the same invocation: nothing (the matches are ANDed, not ORed).
+    assert host.journal_lines(box_host, "other.service", invocation=second.invocation_id) == []
+
+
+@pytest.mark.systemd
+def test_automatic_restart_within_the_hour_is_seen_even_after_a_manual_restart(
+    box: sdbox.SystemdBox, box_host: testinfra.host.Host
+) -> None:
+    _stand_in_with_restart(box, "echo up; sleep 1; exit 3")
+    crashed = _wait_for(
+        "an automatic restart",
+        lambda: (s := host.unit_state(box_host, STAND_IN)).n_restarts >= 1 and s.running and s,
+    )
+    hour_ago = host.host_now(box_host) - timedelta(hours=1)
+    found = host.auto_restart_since(box_host, crashed, hour_ago)
+    assert found.happened is True and "restarted automatically" in found.reason
+    # A restart by hand resets NRestarts: systemctl alone cannot tell, the journal can.
+    box.install_unit(STAND_IN, "[Service]\nExecStart=/bin/sleep infinity\nRestart=always\n")
+    box.systemctl("restart", STAND_IN)
+    manual = host.unit_state(box_host, STAND_IN)
+    assert manual.running and manual.n_restarts == 0
+    assert manual.auto_restart_since(hour_ago).happened is None
+    found = host.auto_restart_since(box_host, manual, hour_ago)
+    assert found.happened is True, found.reason
+    assert "systemd scheduled" in found.reason and "automatic restart(s)" in found.reason
+    assert host.restarts_scheduled(box_host, STAND_IN, hour_ago)
+
+
+@pytest.mark.systemd
+def test_no_automatic_restart_is_proven_only_as_far_back_as_the_journal_reaches(
+    box: sdbox.SystemdBox, box_host: testinfra.host.Host
+) -> None:
+    box.exec(["logger", "shadowgate: before the window"], check=True)
+    time.sleep(1.1)
+    window_start = host.host_now(box_host)
+    _stand_in_with_restart(box, "exec sleep infinity")
+    state = host.unit_state(box_host, STAND_IN)
+    assert state.running and state.started is not None and state.started >= window_start
+    assert host.journal_reaches_back(box_host, window_start)
+    found = host.auto_restart_since(box_host, state, window_start)
+    assert found.happened is False and "shows no scheduled restart" in found.reason
+    # The box's journal was emptied when this test began: an hour back is not covered.
+    hour_ago = window_start - timedelta(hours=1)
+    assert not host.journal_reaches_back(box_host, hour_ago)
+    found = host.auto_restart_since(box_host, state, hour_ago)
+    assert found.happened is None and "does not reach back" in found.reason
+    # Running since before the window: proven by systemctl alone.
+    time.sleep(1.1)
+    later = host.auto_restart_since(box_host, state, host.host_now(box_host))
+    assert later.happened is False and "without a break" in later.reason
+
+
+def test_journal_reads_need_a_start_time_or_an_invocation(
+    box_free_host: testinfra.host.Host,
+) -> None:
+    with pytest.raises(ValueError, match="needs `since` or `invocation`"):
+        host.journal_lines(box_free_host, ENGINE_UNIT)
+    never = host.UnitState(ENGINE_UNIT, "loaded", "inactive", "dead", "success", 0, None, None)
+    with pytest.raises(host.HostError, match="has not been started"):
+        host.journal_since_start(box_free_host, never)
+
+
 def test_journal_needs_aware_datetimes(box_free_host: testinfra.host.Host) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         host.journal_lines(box_free_host, "x.service", datetime(2026, 1, 1))
@@ -217,6 +317,34 @@ def test_file_facts_of_env_and_model_files(
     )
     folder = host.file_facts(box_host, "/opt/quantum/ai_engine/models")
     assert (folder.exists, folder.is_file, folder.sha256) == (True, False, None)
+
+
+@pytest.mark.systemd
+def test_file_facts_mtime_and_last_change(
+    box: sdbox.SystemdBox, box_host: testinfra.host.Host
+) -> None:
+    """P7: `cp -p`/`touch -d` set mtime back, ctime they cannot; a repointed symlink counts."""
+    models = "/opt/quantum/ai_engine/models"
+    box.write_file(f"{models}/old.pth", MODEL_BYTES)
+    box.exec(["touch", "-d", "@1767945600.5", f"{models}/old.pth"], check=True)
+    box.exec(["ln", "-sfn", "old.pth", f"{models}/current.pth"], check=True)
+    before = host.host_now(box_host)
+    facts = host.file_facts(box_host, f"{models}/old.pth")
+    assert facts.mtime == datetime(2026, 1, 9, 8, 0, 0, 500_000, tzinfo=UTC)
+    assert facts.changed is not None and before - timedelta(seconds=30) < facts.changed <= before
+    link = host.file_facts(box_host, f"{models}/current.pth")
+    assert (link.mtime, link.sha256) == (facts.mtime, facts.sha256)
+    time.sleep(1.1)
+    box.write_file(f"{models}/new.pth", MODEL_BYTES)
+    box.exec(["touch", "-r", f"{models}/old.pth", f"{models}/new.pth"], check=True)
+    box.exec(["ln", "-sfn", "new.pth", f"{models}/current.pth"], check=True)
+    repointed = host.file_facts(box_host, f"{models}/current.pth")
+    assert repointed.mtime == facts.mtime  # same content, back-dated: mtime cannot tell
+    assert repointed.changed is not None and link.changed is not None
+    assert repointed.changed > link.changed
+    box.exec(["rm", "-f", "--", *(f"{models}/{f}" for f in ("old.pth", "new.pth", "current.pth"))])
+    missing = host.file_facts(box_host, f"{models}/old.pth")
+    assert (missing.mtime, missing.changed) == (None, None)
 
 
 @pytest.mark.systemd
@@ -257,33 +385,9 @@ def test_backups_of_the_env_file_oldest_first(
 # -- hosts that are not systemd hosts (canned answers) -------------------------------------
 
 
-class CannedBackend(BaseBackend):
-    """A testinfra backend answering from a table: {command substring: (rc, stdout, stderr)}."""
-
-    NAME = "canned"
-
-    def __init__(self, answers: dict[str, tuple[int, bytes, bytes]]) -> None:
-        super().__init__("canned")
-        self.answers = answers
-
-    def run(self, command: str, *args: str, **kwargs: object) -> CommandResult:
-        cmd = self.get_command(command, *args)
-        for needle, (rc, out, err) in self.answers.items():
-            if needle in cmd:
-                return self.result(rc, self.encode(cmd), out, err)
-        raise AssertionError(f"unexpected command {cmd!r}")
-
-
-def _canned(answers: dict[str, tuple[int, bytes, bytes]]) -> testinfra.host.Host:
-    backend = CannedBackend(answers)
-    canned = testinfra.host.Host(backend)
-    backend.set_host(canned)
-    return canned
-
-
 @pytest.fixture
 def box_free_host() -> testinfra.host.Host:
-    return _canned({})
+    return canned({})
 
 
 def test_systemctl_on_a_host_not_booted_with_systemd() -> None:
@@ -292,15 +396,15 @@ def test_systemctl_on_a_host_not_booted_with_systemd() -> None:
         b"Failed to connect to bus: Host is down\n"
     )
     with pytest.raises(host.HostError, match="not booted with systemd") as failure:
-        host.unit_state(_canned({"systemctl show": (1, b"", err)}), ENGINE_UNIT)
+        host.unit_state(canned({"systemctl show": (1, b"", err)}), ENGINE_UNIT)
     assert ENGINE_UNIT in str(failure.value)
     with pytest.raises(host.HostError, match="systemctl not found"):
-        host.unit_state(_canned({"systemctl show": (127, b"", b"sh: systemctl: not found")}), "x")
+        host.unit_state(canned({"systemctl show": (127, b"", b"sh: systemctl: not found")}), "x")
 
 
 def test_journal_on_a_host_without_journal_or_with_a_partial_view() -> None:
     since = datetime.now(UTC)
-    no_journal = _canned(
+    no_journal = canned(
         {
             "journalctl -u": (0, b"", b""),
             "journalctl -n 0": (0, b"-- No entries --\n", b"No journal files were found.\n"),
@@ -312,7 +416,7 @@ def test_journal_on_a_host_without_journal_or_with_a_partial_view() -> None:
         b"Hint: You are currently not seeing messages from other users and the system.\n"
         b"      Users in groups 'adm', 'systemd-journal' can see all messages.\n"
     )
-    partial = _canned({"journalctl -u": (0, b"", hint)})
+    partial = canned({"journalctl -u": (0, b"", hint)})
     with pytest.raises(host.HostError, match="not seeing messages from other users"):
         host.journal_lines(partial, ENGINE_UNIT, since)
 
@@ -327,32 +431,105 @@ def test_journal_entries_are_parsed_from_json() -> None:
         b'{"__REALTIME_TIMESTAMP": "%d", "MESSAGE": "{\\"level\\": \\"ERROR\\"}"}\n'
         b'{"__REALTIME_TIMESTAMP": "%d", "MESSAGE": null}\n'
         b'{"__REALTIME_TIMESTAMP": "%d", "MESSAGE": "too early"}\n'
-    ) % (micros + 1, micros + 2, micros + 3, micros + 4, micros - 1)
-    lines = host.journal_lines(_canned({"journalctl -u": (0, out, b"")}), ENGINE_UNIT, since)
+        b'{"__REALTIME_TIMESTAMP": "%d", "MESSAGE": "{\\"ts\\": 2, \\"level\\": \\"ERROR\\", '
+        b'\\"service\\": \\"ai-engine\\", \\"event\\": null, \\"correlation_id\\": null, '
+        b'\\"msg\\": \\"[PatchTST] load\\", \\"exception\\": \\"Traceback: boom\\"}"}\n'
+    ) % (micros + 1, micros + 2, micros + 3, micros + 4, micros - 1, micros + 5)
+    lines = host.journal_lines(canned({"journalctl -u": (0, out, b"")}), ENGINE_UNIT, since)
     assert [(line.message, line.level) for line in lines] == [
         ("caf\ufffd", None),
         ("boom", "ERROR"),
         ('{"level": "ERROR"}', None),  # a JSON object without msg stays as it is
         ("", None),
+        ("[PatchTST] load", "ERROR"),
     ]
+    assert lines[-1].exception == "Traceback: boom"
+    assert lines[-1].text == "[PatchTST] load\nTraceback: boom"
+    assert lines[0].exception is None and lines[0].text == "caf\ufffd"
     assert lines[0].ts == since + timedelta(microseconds=1)
-    broken = _canned({"journalctl -u": (0, b"not json\n", b"")})
+    broken = canned({"journalctl -u": (0, b"not json\n", b"")})
     with pytest.raises(host.HostError, match="unreadable entry"):
         host.journal_lines(broken, ENGINE_UNIT, since)
 
 
+SHOWN = (
+    b"LoadState=loaded\nActiveState=active\nSubState=running\nResult=success\n"
+    b"NRestarts=3\nMainPID=4242\nActiveEnterTimestamp=Sat 2026-01-10 08:00:00.250000 UTC\n"
+    b"ExecMainStartTimestamp=Sat 2026-01-10 08:00:00.125000 UTC\n"
+    b"InvocationID=0123456789abcdef0123456789abcdef\n"
+)
+
+
 def test_unit_state_parses_systemctl_show() -> None:
-    shown = (
-        b"LoadState=loaded\nActiveState=active\nSubState=running\nResult=success\n"
-        b"NRestarts=3\nMainPID=4242\nActiveEnterTimestamp=Sat 2026-01-10 08:00:00 UTC\n"
-    )
-    state = host.unit_state(_canned({"systemctl show": (0, shown, b"")}), ENGINE_UNIT)
-    assert state.active_enter == datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    state = host.unit_state(canned({"systemctl show": (0, SHOWN, b"")}), ENGINE_UNIT)
+    start = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+    assert state.active_enter == start + timedelta(microseconds=250_000) == state.started
+    assert state.exec_main_start == start + timedelta(microseconds=125_000)
     assert (state.n_restarts, state.main_pid) == (3, 4242)
-    assert state.uptime_s(datetime(2026, 1, 11, 8, 0, tzinfo=UTC)) == 86400.0
-    garbled = shown.replace(b"Sat 2026-01-10 08:00:00 UTC", b"Sa 10.01.2026 08:00 CET")
+    assert state.invocation_id == "0123456789abcdef0123456789abcdef"
+    assert state.uptime_s(datetime(2026, 1, 11, 8, 0, 0, 250_000, tzinfo=UTC)) == 86400.0
+    garbled = SHOWN.replace(b"Sat 2026-01-10 08:00:00.250000 UTC", b"Sa 10.01.2026 08:00 CET")
     with pytest.raises(host.HostError, match="cannot read ActiveEnterTimestamp"):
-        host.unit_state(_canned({"systemctl show": (0, garbled, b"")}), ENGINE_UNIT)
+        host.unit_state(canned({"systemctl show": (0, garbled, b"")}), ENGINE_UNIT)
+    never = SHOWN.replace(b"0123456789abcdef0123456789abcdef", b"").replace(
+        b"Sat 2026-01-10 08:00:00.125000 UTC", b""
+    )
+    state = host.unit_state(canned({"systemctl show": (0, never, b"")}), ENGINE_UNIT)
+    assert (state.invocation_id, state.exec_main_start) == (None, None)
+
+
+def test_unit_state_on_a_systemctl_without_timestamp_option() -> None:
+    """systemd < 247 has no --timestamp=: asked again under TZ=UTC, whole seconds."""
+    old = SHOWN.replace(b".250000", b"").replace(b".125000", b"")
+    old_systemctl = canned(
+        {
+            "--timestamp": (1, b"", b"systemctl: unrecognized option '--timestamp=us+utc'\n"),
+            "TZ=UTC LC_ALL=C systemctl show -p": (0, old, b""),
+        }
+    )
+    state = host.unit_state(old_systemctl, ENGINE_UNIT)
+    assert state.started == datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+
+
+def _state(sub: str = "running", restarts: int = 0, started: datetime | None = None):
+    active = "active" if sub in ("running", "exited") else "activating"
+    if sub in ("dead", "failed"):
+        active = "inactive" if sub == "dead" else "failed"
+    return host.UnitState(
+        ENGINE_UNIT, "loaded", active, sub, "success", restarts, 4242 if sub == "running" else None,
+        started, "0123456789abcdef0123456789abcdef", started,
+    )  # fmt: skip
+
+
+NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+HOUR_AGO = NOW - timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("state", "happened", "reason"),
+    [
+        # Restart=always, one crash days ago: NRestarts stays 1, but nothing in the last hour.
+        (_state(restarts=1, started=NOW - timedelta(days=3)), False, "without a break since"),
+        (_state(started=NOW - timedelta(hours=2)), False, "without a break since"),
+        (_state(restarts=2, started=NOW - timedelta(minutes=5)), True, "restarted automatically"),
+        (_state("auto-restart", 3, NOW - timedelta(minutes=1)), True, "waiting for an automatic"),
+        # Started by hand within the hour: what came before is not in systemctl show.
+        (_state(started=NOW - timedelta(minutes=5)), None, "cannot tell what came before"),
+        (_state("dead", 0, NOW - timedelta(hours=2)), None, "inactive (dead)"),
+        (_state("dead", 0, None), None, "inactive (dead)"),
+    ],
+)
+def test_what_systemctl_alone_proves_about_automatic_restarts(
+    state: host.UnitState, happened: bool | None, reason: str
+) -> None:
+    found = state.auto_restart_since(HOUR_AGO)
+    assert found.happened is happened
+    assert reason in found.reason
+
+
+def test_a_proven_answer_asks_nothing_of_the_journal(box_free_host: testinfra.host.Host) -> None:
+    state = _state(restarts=1, started=NOW - timedelta(days=3))
+    assert host.auto_restart_since(box_free_host, state, HOUR_AGO).happened is False
 
 
 def test_a_transport_failure_is_a_host_error() -> None:

@@ -229,16 +229,6 @@ BAD_INTENTS = [
     (_without("total_models"), "payload: total_models is missing"),
     (_without("model_breakdown"), "payload: model_breakdown is missing"),
     (_with(model_breakdown=[]), "payload: model_breakdown must be an object, got '[]'"),
-    (_vote("xgb", **{**VOTE, "action": "buy"}),
-     "payload: model_breakdown.xgb: action must be BUY, SELL or HOLD, got 'buy'"),
-    (_vote("xgb", **{**VOTE, "confidence": "0.7"}),
-     "payload: model_breakdown.xgb: confidence must be a number, got '0.7'"),
-    (_vote("xgb", action="BUY", confidence=0.7),
-     "payload: model_breakdown.xgb: model is missing"),
-    (_vote("patchtst", **{**VOTE, "shadow": "yes"}),
-     "payload: model_breakdown.patchtst: shadow must be true or false, got 'yes'"),
-    (engine_fields(engine_payload(model_breakdown={"xgb": 0.7})),
-     "payload: model_breakdown.xgb must be an object, got '0.7'"),
     (engine_fields("[1, 2]"), "payload must be a JSON object, got an array"),
     (engine_fields('"BUY"'), "payload must be a JSON object, got a string"),
     (engine_fields("null"), "payload must be a JSON object, got null"),
@@ -267,6 +257,57 @@ def test_unreadable_json_is_a_parse_error(fields, reason_start):
     result = parse_intent(ENTRY_ID, fields)
     assert isinstance(result, ParseError)
     assert result.reason.startswith(reason_start)
+
+
+UNREADABLE_VOTES = [
+    ({**VOTE, "action": "buy"}, "action must be BUY, SELL or HOLD, got 'buy'"),
+    ({**VOTE, "confidence": "0.7"}, "confidence must be a number, got '0.7'"),
+    ({**VOTE, "confidence": float("nan")}, "confidence must be a finite number, got 'NaN'"),
+    ({"action": "BUY", "confidence": 0.7}, "model is missing"),
+    ({**VOTE, "shadow": "yes"}, "shadow must be true or false, got 'yes'"),
+    ({**VOTE, "inactive": 1}, "inactive must be true or false, got '1'"),
+    ({**VOTE, "inactive_reason": 3}, "inactive_reason must be a string, got '3'"),
+]
+
+
+@pytest.mark.parametrize(("vote", "reason"), UNREADABLE_VOTES)
+def test_an_unreadable_vote_is_set_aside_and_the_intent_kept(vote, reason):
+    intent = parse_intent(ENTRY_ID, _vote("xgb", **vote))
+    assert isinstance(intent, Intent)
+    assert "xgb" not in intent.breakdown and "patchtst" in intent.breakdown
+    assert intent.unreadable_votes == {"xgb": f"payload: model_breakdown.xgb: {reason}"}
+
+
+def test_a_vote_that_is_not_an_object_is_set_aside():
+    intent = parse_intent(ENTRY_ID, engine_fields(engine_payload(model_breakdown={"xgb": 0.7})))
+    assert intent.breakdown == {}
+    assert intent.unreadable_votes == {
+        "xgb": "payload: model_breakdown.xgb must be an object, got '0.7'"
+    }
+
+
+def test_fallback_rules_confidence_above_one_keeps_the_intent_and_is_odd():
+    payload = engine_payload(consensus=4, shadow=False)
+    payload["model_breakdown"]["lgbm"] = {
+        "action": "SELL", "confidence": 1.05, "model": "lgbm_fallback_rules",
+        "inactive": True, "inactive_reason": "fallback_rules",
+    }  # fmt: skip
+    intent = parse_intent(ENTRY_ID, engine_fields(payload))
+    lgbm = intent.breakdown["lgbm"]
+    assert (lgbm.confidence, lgbm.odd, lgbm.inactive, lgbm.inactive_reason) == (
+        1.05,
+        True,
+        True,
+        "fallback_rules",
+    )
+    assert not intent.breakdown["xgb"].odd and intent.consensus_count == 4
+
+
+def test_later_engine_marks_patchtst_inactive_shadow_mode_without_shadow_key():
+    payload = engine_payload(shadow=False)
+    payload["model_breakdown"]["patchtst"].update(inactive=True, inactive_reason="shadow_mode")
+    vote = parse_intent(ENTRY_ID, engine_fields(payload)).breakdown["patchtst"]
+    assert (vote.shadow, vote.inactive, vote.inactive_reason) == (False, True, "shadow_mode")
 
 
 def test_nan_written_by_json_dumps_is_read_and_judged_where_it_matters():
@@ -342,7 +383,7 @@ BAD_OUTCOMES = [
     (_outcome_without("exit_price"), "field exit_price is missing"),
     (_outcome_without("symbol"), "field symbol is missing"),
     (_outcome_without("side"), "field side is missing"),
-    (outcome_fields(side="BUY"), "field side must be LONG or SHORT, got 'BUY'"),
+    (outcome_fields(side="buy"), "field side must be LONG, SHORT, BUY or SELL, got 'buy'"),
     (outcome_fields(symbol=""), "field symbol must not be empty"),
     (outcome_fields(entry_price="abc"), "field entry_price must be a number, got 'abc'"),
     (outcome_fields(pnl_percent="nan"), "field pnl_percent must be a finite number, got 'nan'"),
@@ -360,3 +401,31 @@ def test_bad_outcome_is_a_parse_error_naming_the_problem(fields, reason):
 
 def test_outcome_with_malformed_id_is_a_parse_error():
     assert isinstance(parse_outcome("nope", outcome_fields()), ParseError)
+
+
+def test_executor_form_reads_buy_as_long_without_entry_price():
+    fields = outcome_fields(side="BUY", source="execution-service")
+    del fields[b"entry_price"]
+    outcome = parse_outcome(ENTRY_ID, fields)
+    assert (outcome.side, outcome.entry_price, outcome.pnl_percent) == ("LONG", None, 1.0)
+    assert parse_outcome(ENTRY_ID, outcome_fields(side="SELL")).side == "SHORT"
+
+
+def test_event_bus_form_reads_the_json_payload():
+    body = {"symbol": "ETHUSDT", "side": "SHORT", "entry_price": 3000, "exit_price": 2970.5,
+            "pnl_percent": 0.98, "confidence": None, "pnl_usd": 4.2}  # fmt: skip
+    fields = {b"event_type": b"trade.closed", b"payload": json.dumps(body).encode()}
+    outcome = parse_outcome(ENTRY_ID, fields)
+    assert outcome == Outcome(ENTRY_ID, 1764138000000, "ETHUSDT", "SHORT", 3000.0, 2970.5, 0.98,
+                              None, 4.2)  # fmt: skip
+
+
+def test_event_bus_form_with_a_bad_value_names_it():
+    body = {"symbol": "ETHUSDT", "side": "SHORT", "exit_price": "x", "pnl_percent": 1}
+    result = parse_outcome(ENTRY_ID, {b"payload": json.dumps(body).encode()})
+    assert result == ParseError(ENTRY_ID, "field exit_price must be a number, got 'x'")
+
+
+def test_event_bus_entry_without_outcome_keys_is_foreign():
+    fields = {b"source": b"bus", b"event_type": b"ping", b"payload": b'{"ok": true}'}
+    assert parse_outcome(ENTRY_ID, fields) == Foreign(ENTRY_ID, "bus", "ping")

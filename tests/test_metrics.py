@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from shadowgate import metrics as m
+from shadowgate import votes as vt
 from shadowgate.intents import Intent, ModelVote, Outcome
 
 MIN = 60_000
 PT = "patchtst"
 
 
-def vote(action: str, confidence: float = 0.6, model: str = "", shadow: bool = False):
-    """A breakdown entry; the model field defaults to the breakdown key (see `intent`)."""
-    return ModelVote(action, confidence, model, shadow)
+def vote(
+    action: str,
+    confidence: float = 0.6,
+    model: str = "",
+    shadow: bool = False,
+    inactive_reason: str | None = None,
+):
+    """A breakdown entry; the model field defaults to the breakdown key (see `intent`);
+    an `inactive_reason` marks it inactive, as the later engine does."""
+    return ModelVote(
+        action, confidence, model, shadow, inactive_reason is not None, inactive_reason
+    )
 
 
 def shadow_pt(action: str, confidence: float = 0.6) -> ModelVote:
@@ -43,7 +54,9 @@ def intent(
     breakdown = {}
     for name, v in votes.items():
         v = vote(v) if isinstance(v, str) else v
-        breakdown[name] = ModelVote(v.action, v.confidence, v.model or name, v.shadow)
+        breakdown[name] = ModelVote(
+            v.action, v.confidence, v.model or name, v.shadow, v.inactive, v.inactive_reason
+        )
     return Intent(
         entry_id=f"{ts}-{seq}",
         ts_ms=ts,
@@ -89,16 +102,24 @@ def test_consensus_distribution_is_the_awk_uniq_count():
     assert m.consensus_distribution([]) == {}
 
 
-def test_full_consensus_reads_total_models_so_a_fifth_model_is_not_full_at_four():
-    assert m.is_full_consensus(intent(consensus=4, total=4))
-    assert not m.is_full_consensus(intent(consensus=4, total=5))
-    assert m.is_full_consensus(intent(consensus=5, total=5))
+FOUR = {"xgb": "BUY", "lgbm": "BUY", "nhits": "BUY", "patchtst": "BUY"}
+
+
+def test_full_consensus_counts_active_voters_never_total_models():
+    assert m.is_full_consensus(intent(consensus=4, total=4, **FOUR))
+    assert m.is_full_consensus(intent(consensus=4, total=5, **FOUR))  # total_models is a constant
+    assert not m.is_full_consensus(intent(consensus=4, **FOUR, tft="SELL"))  # 4 of 5 voters
+    assert m.is_full_consensus(intent(consensus=5, **FOUR, tft="BUY"))
+    fallback_lgbm = {**FOUR, "lgbm": vote("SELL", 1.05, inactive_reason="fallback_rules")}
+    assert m.is_full_consensus(intent(consensus=3, **fallback_lgbm))  # 3 of 3 active voters
+    assert not m.is_full_consensus(intent(consensus=2, **fallback_lgbm))
     assert not m.is_full_consensus(intent(consensus=0, total=0))
-    assert not m.is_full_consensus(intent(consensus=1, total=1, fallback=True))
+    assert not m.is_full_consensus(intent(consensus=1, total=1, fallback=True))  # no voters
 
 
 def test_full_and_low_consensus_shares():
-    window = [intent(consensus=c) for c in (4, 4, 3, 1, 0)] + [intent(consensus=1, fallback=True)]
+    window = [intent(consensus=c, **FOUR) for c in (4, 4, 3, 1, 0)]
+    window.append(intent(consensus=1, fallback=True))
     assert m.full_consensus_share(window) == m.Ratio(2, 6)
     assert m.low_consensus_share(window) == m.Ratio(3, 6)  # 1, 0 and the fallback's forced 1
     assert m.low_consensus_share(window, max_count=3) == m.Ratio(4, 6)
@@ -112,8 +133,8 @@ def test_voting_others_drops_the_model_and_shadow_tagged_votes():
     i = intent(
         xgb="BUY", lgbm="SELL", nhits="BUY", patchtst=shadow_pt("BUY"), tft=vote("BUY", shadow=True)
     )
-    assert [v.model for v in m.voting_others(i, PT)] == ["xgb", "lgbm", "nhits"]
-    assert [v.model for v in m.voting_others(i, "xgb")] == ["lgbm", "nhits"]
+    assert [v.model for v in vt.voting_others(i, PT)] == ["xgb", "lgbm", "nhits"]
+    assert [v.model for v in vt.voting_others(i, "xgb")] == ["lgbm", "nhits"]
 
 
 @pytest.mark.parametrize(
@@ -130,12 +151,12 @@ def test_beyond_others_is_consensus_only_patchtst_could_reach(consensus, extra, 
     i = intent(
         consensus=consensus, xgb="BUY", lgbm="BUY", nhits="BUY", patchtst=shadow_pt("BUY"), **extra
     )
-    assert m.beyond_others(i, PT) is expected
+    assert vt.beyond_others(i, PT) is expected
 
 
 def test_beyond_others_ignores_fallback_and_catches_untagged_shadow_name():
     fb = intent(consensus=4, fallback=True, xgb="BUY", lgbm="BUY", nhits="BUY")
-    assert not m.beyond_others(fb, PT)
+    assert not vt.beyond_others(fb, PT)
     named = intent(
         consensus=4,
         xgb="BUY",
@@ -144,7 +165,7 @@ def test_beyond_others_ignores_fallback_and_catches_untagged_shadow_name():
         tft=vote("BUY", model="tft_shadow"),
         patchtst=shadow_pt("BUY"),
     )
-    assert m.beyond_others(named, PT)
+    assert vt.beyond_others(named, PT)
 
 
 @pytest.mark.parametrize(
@@ -159,12 +180,89 @@ def test_beyond_others_ignores_fallback_and_catches_untagged_shadow_name():
 )
 def test_counts_model_when_consensus_exceeds_the_other_agreeing_voters(consensus, pt, expected):
     i = intent("BUY", consensus, xgb="BUY", lgbm="BUY", nhits="SELL", patchtst=pt)
-    assert m.counts_model(i, PT) is expected
+    assert vt.counts_model(i, PT) is expected
 
 
-def test_counts_model_never_for_fallback_or_absent_model():
-    assert not m.counts_model(intent("BUY", 1, fallback=True, patchtst=vote("BUY")), PT)
-    assert not m.counts_model(intent("BUY", 3, xgb="BUY", lgbm="BUY", nhits="BUY"), PT)
+def test_counts_model_never_for_an_absent_model_and_a_fallback_key_hides_nothing():
+    assert not vt.counts_model(intent("BUY", 3, xgb="BUY", lgbm="BUY", nhits="BUY"), PT)
+    leak = intent("BUY", 4, fallback=True, xgb="BUY", lgbm="BUY", nhits="BUY", patchtst="BUY")
+    assert vt.counts_model(leak, PT)
+
+
+def test_fallback_key_beside_real_votes_hides_no_leak():
+    leak = intent(consensus=4, fallback=True, xgb="BUY", lgbm="BUY", nhits="BUY",
+                  patchtst=shadow_pt("BUY"))  # fmt: skip
+    assert vt.beyond_others(leak, PT)
+    assert not vt.beyond_others(intent(consensus=1, fallback=True), PT)  # fallback alone
+
+
+@pytest.mark.parametrize(
+    ("lgbm", "consensus", "expected"),
+    [
+        ("BUY", 3, False),  # four voters, PatchTST in shadow: 3 of 3 others
+        (vote("SELL", 1.05, inactive_reason="fallback_rules"), 3, True),  # 2 others: leak
+        (vote("SELL", 1.05, inactive_reason="fallback_rules"), 2, False),
+        (vote("HOLD", 0.0, model="lgbm_model"), 3, True),  # failed: no voter
+        (vote("BUY", model="lgbm_error"), 3, True),
+    ],
+)
+def test_beyond_others_counts_active_voters_only(lgbm, consensus, expected):
+    i = intent(consensus=consensus, xgb="BUY", lgbm=lgbm, nhits="BUY",
+               patchtst=vote("BUY", inactive_reason="shadow_mode"))  # fmt: skip
+    assert vt.beyond_others(i, PT) is expected
+
+
+def test_unreadable_model_vote_still_counts_as_speaking():
+    base = intent(consensus=4, xgb="BUY", lgbm="BUY", nhits="BUY")
+    unreadable = dataclasses.replace(base, unreadable_votes={PT: "confidence must be a number"})
+    assert vt.beyond_others(unreadable, PT)
+    assert vt.failure_form(unreadable, PT) == "unreadable patchtst vote"
+
+
+@pytest.mark.parametrize(
+    ("v", "shadow", "excluded"),
+    [
+        (vote("BUY", shadow=True), True, True),
+        (vote("BUY", model="patchtst_shadow"), True, True),
+        (vote("BUY", inactive_reason="shadow_mode"), True, True),
+        (vote("BUY", inactive_reason="fallback_rules"), False, True),
+        (vote("BUY"), False, False),
+    ],
+)
+def test_shadow_evidence_and_exclusion(v, shadow, excluded):
+    named = ModelVote(v.action, v.confidence, v.model or "patchtst", v.shadow, v.inactive,
+                      v.inactive_reason)  # fmt: skip
+    assert (vt.is_shadow(named), vt.is_excluded(named)) == (shadow, excluded)
+
+
+@pytest.mark.parametrize(
+    ("patchtst", "fallback", "form"),
+    [
+        (vote("HOLD", 0.5, model="patchtst_error"), False, "patchtst_error"),
+        (vote("HOLD", 0.0, model="patchtst_model"), False, "HOLD 0.0 as patchtst_model"),
+        (None, False, "no patchtst vote"),
+        (vote("HOLD", 0.0, model="patchtst_shadow"), False, None),  # a shadow HOLD placeholder
+        (vote("HOLD", 0.01, model="patchtst_model"), False, None),
+        (vote("BUY", 0.0, model="patchtst_model"), False, None),
+        (shadow_pt("BUY"), False, None),
+    ],
+)
+def test_failure_forms_are_recognised_and_named(patchtst, fallback, form):
+    votes = {"xgb": "BUY"} if patchtst is None else {"xgb": "BUY", "patchtst": patchtst}
+    assert vt.failure_form(intent(fallback=fallback, **votes), PT) == form
+
+
+def test_fallback_alone_is_its_own_failure_form_and_forms_are_counted():
+    window = [intent(fallback=True), intent(xgb="BUY"), intent(xgb="BUY"), pt_with(failed_pt())]
+    assert vt.failure_forms(window, PT) == {
+        "no patchtst vote": 2, "fallback only": 1, "patchtst_error": 1
+    }  # fmt: skip
+
+
+def test_odd_confidences_are_counted_by_model():
+    window = [intent(lgbm=vote("SELL", 1.05), xgb="BUY"), intent(lgbm=vote("BUY", 1.01))]
+    assert vt.odd_confidences(window) == {"lgbm": 2}
+    assert vt.odd_confidences([pt_with("BUY")]) == {}
 
 
 # --- agreement (runbook s.5 metrics 2 and 3) -------------------------------------------------
@@ -248,9 +346,17 @@ def test_confidence_spread_of_a_flatlined_model_is_zero():
     assert (s.std, s.range_p10_p90, s.mean) == (0.0, 0.0, 0.1)
 
 
-def test_model_confidences_keep_shadow_and_drop_failed():
-    window = [*awk_window(), pt_with(vote("BUY", 0.71))]
-    assert m.model_confidences(window, PT) == [0.6, 0.6, 0.6, 0.71]
+def test_model_confidences_keep_shadow_and_drop_failed_hold_and_odd():
+    window = [*awk_window(), pt_with(vote("BUY", 0.71)), pt_with(vote("SELL", 1.02))]
+    assert m.model_confidences(window, PT) == [0.6, 0.6, 0.71]  # the shadow HOLD 0.6 is out
+
+
+def test_hold_placeholders_do_not_fake_a_spread():
+    """A near-constant BUY model with HOLD placeholders at 0.5 must not look spread (G2)."""
+    window = [pt_with(vote("BUY", 0.615)) for _ in range(8)]
+    window += [pt_with(vote("HOLD", 0.5)) for _ in range(8)]
+    spread = m.confidence_spread(m.model_confidences(window, PT))
+    assert (spread.n, spread.range_p10_p90, spread.std) == (8, 0.0, 0.0)
 
 
 def test_payload_p95():

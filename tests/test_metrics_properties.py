@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowgate import metrics as m
+from shadowgate import votes as vt
 from shadowgate.intents import ACTIONS, Intent, ModelVote, Outcome
 
 fast = settings(max_examples=50, deadline=None)  # this module's own budget, not a global profile
@@ -24,9 +25,18 @@ ts = st.integers(min_value=0, max_value=60 * 60_000)
 
 @st.composite
 def votes(draw: st.DrawFn, name: str) -> ModelVote:
-    suffix = draw(st.sampled_from(["", "_shadow", "_error"]))
+    """Every real vote form: plain, `_shadow`, `_error`, `_model` (HOLD 0.0 is then failed),
+    shadow-tagged, inactive for shadow mode or fallback rules (confidence up to 1.05)."""
+    suffix = draw(st.sampled_from(["", "_shadow", "_error", "_model"]))
+    inactive = draw(st.booleans())
+    reason = draw(st.sampled_from([None, "shadow_mode", "fallback_rules"])) if inactive else None
     return ModelVote(
-        draw(st.sampled_from(ACTIONS)), draw(confidence), name + suffix, draw(st.booleans())
+        draw(st.sampled_from(ACTIONS)),
+        draw(st.one_of(confidence, st.sampled_from([0.0, 1.05]))),
+        name + suffix,
+        draw(st.booleans()),
+        inactive,
+        reason,
     )
 
 
@@ -74,8 +84,8 @@ def ratios(window: list[Intent]) -> list[m.Ratio]:
         m.agreement(window, PT),
         m.hard_disagreement(window, PT),
         m.failed_predictions(window, PT),
-        m.share(window, lambda i: m.beyond_others(i, PT)),
-        m.share(window, lambda i: m.counts_model(i, PT)),
+        m.share(window, lambda i: vt.beyond_others(i, PT)),
+        m.share(window, lambda i: vt.counts_model(i, PT)),
         *m.action_distribution(window, PT).values(),
     ]
 
@@ -113,7 +123,9 @@ def test_ratios_are_rates(window):
 def test_distributions_sum_to_their_sample(window):
     assert sum(m.consensus_distribution(window).values()) == len(window)
     dist = m.action_distribution(window, PT)
-    assert sum(r.hits for r in dist.values()) == len(m.model_confidences(window, PT))
+    directional = dist["BUY"].hits + dist["SELL"].hits
+    odd_pt = sum(1 for i in window if PT in i.breakdown and i.breakdown[PT].odd)
+    assert directional - odd_pt <= len(m.model_confidences(window, PT)) <= directional
     assert len({r.total for r in dist.values()}) == 1
 
 
@@ -187,3 +199,18 @@ def test_time_slices_are_consecutive_and_disjoint(window, end, width, count):
         assert all(end - (k + 1) * width < i.ts_ms <= end - k * width for i in chunk)
     inside = [i for i in window if end - count * width < i.ts_ms <= end]
     assert sum(len(s) for s in slices) == len(inside)
+
+
+@fast
+@given(windows())
+def test_vote_classification_is_consistent(window):
+    """Every vote is active, excluded or failed; active voters are exactly the rest; shadow
+    evidence is always an exclusion; consensus beyond the others needs the model to speak."""
+    for i in window:
+        active = vt.active_voters(i)
+        for name, vote in i.breakdown.items():
+            assert (name in active) == (not vt.is_excluded(vote) and not vt.is_failed(vote, name))
+            assert not vt.is_shadow(vote) or vt.is_excluded(vote)
+        assert not vt.beyond_others(i, PT) or PT in i.breakdown or PT in i.unreadable_votes
+        assert m.is_full_consensus(i) == (i.consensus_count >= len(active) > 0)
+        assert all(0 <= c <= 1 for c in m.model_confidences([i], PT))

@@ -8,12 +8,13 @@ import time
 
 import pytest
 
+from shadowgate.checks import catalog
 from shadowgate.testbed import installer
 from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
 
 pytestmark = pytest.mark.systemd
 
-ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
+ALL_IDS = set(catalog.ids_of_phase("preactivation"))
 FLAGLESS_ENV = f"PATCHTST_MODEL_PATH={installer.MODEL_PATH}\n"
 SETTLE_S = 3.0  # live events and a [SHADOW] line after the start; crash_loop crashes once
 

@@ -21,24 +21,25 @@ from pathlib import Path
 import pytest
 
 from shadowgate import __version__, evidence
+from shadowgate.checks import catalog
 from shadowgate.config import Target, Thresholds
 from shadowgate.plugin.judge import check_id_of
 from shadowgate.testbed import throwaway_redis
 from tests.engine_data import backfill
 
 REPO = Path(__file__).resolve().parent.parent
-ALL_IDS = {f"P{i}" for i in range(1, 8)} | {f"B{i}" for i in range(1, 7)} | {"G1", "G2", "G3", "G4"}
+ALL_IDS = set(catalog.ids_of_phase("preactivation"))
 HOST_IDS = {"P1", "P2", "P4", "P6", "P7", "B2", "B4"}  # need the unit, journal or env file
 NO_HOST = ("--unit=shadowgate-absent.service", "--env-file=/nonexistent/shadowgate/engine.env")
 STREAM_IDS = ALL_IDS - HOST_IDS
 RECORD_KEYS = {
-    "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator", "target",
-    "thresholds_digest", "overrides", "suite_version", "strategy", "checks", "complete",
-    "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
+    "schema", "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator",
+    "target", "thresholds_digest", "overrides", "suite_version", "strategy", "checks",
+    "complete", "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
 }  # fmt: skip
 CHECK_KEYS = {
-    "nodeid", "id", "outcome", "status", "measured", "value", "threshold", "sample", "window",
-    "section", "detail", "evidence",
+    "nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold", "sample",
+    "window", "section", "detail", "evidence", "phases",
 }  # fmt: skip
 ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DRILL = "--set=service.min_uptime_hours=0"
@@ -127,6 +128,9 @@ def test_record_hashes_the_final_html(full_run):
 def test_record_fields(full_run, engine_redis):
     record = full_run.record
     assert set(record) == RECORD_KEYS
+    assert record["schema"] == evidence.SCHEMA
+    (typed,) = evidence.run_records(full_run.reports_dir)
+    assert typed.to_dict() == record  # the typed record is the JSON, field for field
     assert "-preactivation-" in record["run_id"]
     assert record["phase"] == "preactivation" and record["markexpr"] == "preactivation"
     assert record["keyword"] is None
@@ -150,7 +154,10 @@ def test_record_checks_and_no_go_causes(full_run):
     record = full_run.record
     checks = {c["id"]: c for c in record["checks"]}
     assert set(checks) == ALL_IDS
-    assert all(set(c) >= CHECK_KEYS for c in checks.values())
+    assert all(set(c) == CHECK_KEYS for c in checks.values())
+    for check_id, check in checks.items():  # every phase marker the test carried
+        assert set(check["phases"]) == set(catalog.get(check_id).phases), check
+    assert checks["P6"]["phases"] == ["preactivation", "rollback_ready"]
     for check_id in STREAM_IDS:
         check = checks[check_id]
         assert (check["outcome"], check["status"]) == ("passed", "PASS"), check
@@ -197,6 +204,20 @@ def test_keyword_selection_is_recorded_incomplete(engine_redis, tmp_path):
     deselected = next(r for r in record["incomplete_reasons"] if r.startswith("deselected: "))
     assert set(deselected.removeprefix("deselected: ").split(", ")) == ALL_IDS - {"B3"}
     assert record["decision"] == "NO-GO"  # a partial run never says GO
+    assert "shadowgate preactivation: NO-GO (incomplete run)" in run.output
+
+
+def test_check_file_left_out_by_ignore_is_incomplete_and_not_go(engine_redis, tmp_path):
+    """Complete means every catalog ID of the phase ran, not every test that was collected."""
+    run = run_phase(engine_redis.url, tmp_path, DRILL, "--ignore=blockers/test_preconditions.py")
+    record = run.record
+    preconditions = catalog.ids_of_kind("P")
+    assert {c["id"] for c in record["checks"]} == ALL_IDS - set(preconditions)
+    assert record["complete"] is False
+    assert record["incomplete_reasons"] == [
+        f"catalog checks not collected: {', '.join(preconditions)}"
+    ]
+    assert record["decision"] == "NO-GO"
     assert "shadowgate preactivation: NO-GO (incomplete run)" in run.output
 
 

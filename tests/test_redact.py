@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shadowgate.redact import REDACTED, scrubbed, url_secrets
+from shadowgate.redact import REDACTED, password_of, redact_url, scrubbed, url_secrets
 
 
 @dataclass
@@ -17,6 +17,19 @@ class Report:
 def test_url_secrets_gives_both_forms_or_nothing():
     assert set(url_secrets("redis://:p%40ss@h:6379/0")) == {"p%40ss", "p@ss"}
     assert url_secrets("redis://h:6379/0") == ()
+    assert url_secrets("redis://:@h:6379/0") == ()  # an empty password hides nothing
+
+
+def test_password_of_tells_an_empty_password_from_none():
+    assert password_of("redis://u:p%40ss@h:6379/0") == "p%40ss"
+    assert password_of("redis://:@h:6379/0") == ""
+    assert password_of("redis://h:6379/0") is None
+
+
+def test_redact_url_hides_the_password_and_keeps_the_rest():
+    assert redact_url("redis://user:s3cret@10.0.0.5:6380/2") == "redis://user:***@10.0.0.5:6380/2"
+    assert redact_url("redis://:pw@h:1/0") == "redis://:***@h:1/0"
+    assert redact_url("redis://h:1/0") == "redis://h:1/0"
 
 
 def test_scrubbed_reaches_into_containers_and_report_objects():

@@ -15,11 +15,16 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+import redis
 
 from shadowgate import metrics
+from shadowgate import votes as vt
+from shadowgate.config import DEFAULT_REDIS_URL
 from shadowgate.intents import Foreign, Intent, Outcome, ParseError, parse_intent, parse_outcome
 from shadowgate.testbed import scenarios
-from shadowgate.testbed.simulator import DEFAULT_MAXLEN, Engine, Mode, resolve_mode
+from shadowgate.testbed.engine import DEFAULT_MAXLEN, Engine
+from shadowgate.testbed.production_guard import ProductionRedisRefused
+from shadowgate.testbed.simulator import Mode, resolve_mode
 
 STREAM = "quantum:stream:trade.intent"
 OUTCOMES = "quantum:stream:trade.closed"
@@ -107,8 +112,8 @@ def test_shadow_excludes_patchtst_from_the_vote(redis_server):
     votes = [i.breakdown["patchtst"] for i in found]
     assert all(v.shadow for v in votes)
     assert {v.model for v in votes} == {"patchtst_shadow", "patchtst_error"}
-    assert not any(metrics.beyond_others(i, "patchtst") for i in found)
-    assert not any(metrics.counts_model(i, "patchtst") for i in found)
+    assert not any(vt.beyond_others(i, "patchtst") for i in found)
+    assert not any(vt.counts_model(i, "patchtst") for i in found)
     fallbacks = [i for i in found if i.fallback]
     assert fallbacks and all(i.consensus_count == 1 for i in fallbacks)
 
@@ -131,7 +136,7 @@ def test_shadow_leak_tags_shadow_but_counts_the_vote(redis_server):
     assert all(i.breakdown["patchtst"].shadow for i in found)
     assert all(i.total_models == 4 for i in found)
     assert any(i.consensus_count == 4 for i in found)
-    assert any(metrics.counts_model(i, "patchtst") for i in found)
+    assert any(vt.counts_model(i, "patchtst") for i in found)
 
 
 def test_healthy_model_passes_the_gates_by_a_margin(redis_server):
@@ -166,7 +171,7 @@ def test_broken_models_show_their_symptom(redis_server, name, shadow, check):
 
 
 def _real_votes(found):
-    return [v for i in found if not metrics.is_failed(v := i.breakdown["patchtst"])]
+    return [v for i in found if not vt.is_failed(v := i.breakdown["patchtst"], "patchtst")]
 
 
 def _spread(found):
@@ -320,6 +325,51 @@ def test_model_path_is_read_from_env_then_file(tmp_path):
     assert resolve_mode({}, None, healthy).model_path is None
 
 
+# --- never the production Redis -----------------------------------------------------------------
+
+PRODUCTION_URLS = [
+    DEFAULT_REDIS_URL,
+    "redis://127.0.0.1:6379/5",
+    "redis://[::1]:6379/0",
+    "redis://localhost",  # no port: redis-py's 6379
+    "rediss://:secret@LOCALHOST:6379/2",
+    "redis://0.0.0.0:6379/0",
+]
+OTHER_URLS = ["redis://localhost:6380/0", "redis://10.1.2.3:6379/0", "unix:///run/redis.sock"]
+
+
+@pytest.fixture
+def no_connections(monkeypatch):
+    """Opening any Redis connection fails the test instead of reaching a server."""
+
+    def refuse(self):
+        raise AssertionError(f"a Redis connection was attempted: {self!r}")
+
+    for cls in (
+        redis.connection.Connection,
+        redis.connection.SSLConnection,
+        redis.connection.UnixDomainSocketConnection,
+    ):
+        monkeypatch.setattr(cls, "_connect", refuse)
+
+
+@pytest.mark.parametrize("url", PRODUCTION_URLS)
+def test_engine_refuses_the_production_redis_before_connecting(no_connections, url):
+    with pytest.raises(ProductionRedisRefused, match="--force-production-redis") as refused:
+        Engine(redis.Redis.from_url(url), scenarios.get("healthy_shadow"), True)
+    assert "secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize("url", OTHER_URLS)
+def test_engine_accepts_other_addresses(no_connections, url):
+    Engine(redis.Redis.from_url(url), scenarios.get("healthy_shadow"), True)
+
+
+def test_engine_accepts_the_production_redis_when_forced(no_connections):
+    client = redis.Redis.from_url(DEFAULT_REDIS_URL)
+    Engine(client, scenarios.get("healthy_shadow"), True, force=True)
+
+
 # --- the process --------------------------------------------------------------------------------
 
 
@@ -435,6 +485,21 @@ def test_process_sigterm_exits_zero(redis_server):
             proc.kill()
             proc.wait()
     assert redis_server.client().xlen(STREAM) == 200  # --maxlen honoured by the process too
+
+
+def test_process_refuses_the_production_redis_with_one_line_and_exit_2():
+    # --duration 0 and no backfill: even a broken guard would make no Redis call.
+    done = subprocess.run(
+        [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url",
+         "redis://127.0.0.1:6379/3", "--scenario", "healthy_shadow", "--duration", "0"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=_engine_env(),
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "production Redis" in done.stderr and "--force-production-redis" in done.stderr
 
 
 def test_module_runs_as_documented():

@@ -110,12 +110,15 @@ def test_iter_range_reads_batch_by_batch(redis_server):
     fill(redis_server.client(), 100)
     client = CountingReads(redis.Redis.from_url(redis_server.url), redis_server.url)
     client.xranges = 0
-    entries = StreamReader(client, KEY).iter_range(BASE, batch=10)
+    entries = StreamReader(client, KEY, batch=10).iter_range(BASE)
     assert client.xranges == 0  # key checked, nothing read yet
     next(entries)
     assert client.xranges == 1
     assert sum(1 for _ in entries) == 99
-    assert client.xranges == 11  # ten full batches, then an empty one
+    assert client.xranges == 11  # ten full batches of the reader's batch, then an empty one
+    client.xranges = 0
+    assert sum(1 for _ in StreamReader(client, KEY, batch=10).iter_range(BASE, batch=50)) == 100
+    assert client.xranges == 3  # a call's own batch wins over the reader's
 
 
 def test_window_covered_while_the_stream_reaches_back_far_enough(redis_server):
@@ -184,6 +187,8 @@ def test_bad_arguments_are_refused(redis_server):
         read.latest(0)
     with pytest.raises(ValueError, match="batch >= 1"):
         read.window(BASE, batch=0)
+    with pytest.raises(ValueError, match="batch >= 1"):
+        StreamReader(read.client, KEY, batch=0).window(BASE)
 
 
 # -- failures an operator meets: one clear message naming URL (no password) and key --

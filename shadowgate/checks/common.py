@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shadowgate.checks.catalog import Check
 from shadowgate.config import Target
 from shadowgate.envfile import EnvFile
 from shadowgate.intents import Intent
@@ -39,9 +40,7 @@ def window_text(window: Window) -> str:
 
 
 def too_few(
-    check_id: str,
-    title: str,
-    section: str,
+    check: Check,
     threshold: str,
     window: Window,
     measured: Ratio | int,
@@ -51,13 +50,10 @@ def too_few(
     n = measured.total if isinstance(measured, Ratio) else measured
     if n >= needed:
         return None
-    return Verdict(
-        check_id,
-        title,
+    return check.verdict(
         Status.INCONCLUSIVE,
         measured=f"only {n} events",
         threshold=f"{threshold}, on at least {needed} events",
-        section=section,
         window=window_text(window),
         sample=n,
         detail="too little data to decide: cannot prove it safe",

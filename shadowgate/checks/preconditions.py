@@ -10,16 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shadowgate import metrics
+from shadowgate import votes
+from shadowgate.checks import catalog
 from shadowgate.checks.common import flag_values, judged, sample_ids, too_few, window_text
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import Intent
-from shadowgate.stream import Window
+from shadowgate.stream import HOUR_MS, Window
 from shadowgate.verdict import Status, Verdict
 
-HOUR_MS = 3_600_000
+P1, P2, P3, P4, P5, P6, P7 = (catalog.get(f"P{n}") for n in range(1, 8))
 
 
 def _surprises(env: EnvFile, key: str) -> str:
@@ -31,14 +32,11 @@ def p1_shadow_flag(env: EnvFile, target: Target) -> Verdict:
     """The flag line the runbook greps for (`^FLAG=true`) stands exactly once."""
     values = flag_values(env, target)
     exact = [v for v in values if v == "true"]
-    return Verdict(
-        "P1",
-        "shadow flag in env file",
+    return P1.verdict(
         judged(len(exact) == 1 and len(values) == 1),
         measured=f"{len(values)} anchored {target.shadow_flag}= line(s): "
         + (", ".join(repr(v) for v in values) or "none"),
         threshold=f"exactly one line {target.shadow_flag}=true",
-        section="s.1, s.4 step 1",
         window=target.env_file,
         sample=len(values),
         value=len(exact),
@@ -56,9 +54,9 @@ def p2_shadow_behaviour(
 ) -> Verdict:
     """Payloads tag the model shadow and the journal shows [SHADOW] lines: behaviour, not flag."""
     model = target.breakdown_key
-    votes = [i for i in snapshot.records if model in i.breakdown]
-    untagged = [i for i in votes if not metrics.is_shadow(i.breakdown[model])]
-    absent = len(snapshot.records) - len(votes)
+    carrying = [i for i in snapshot.records if model in i.breakdown]
+    untagged = [i for i in carrying if not votes.is_shadow(i.breakdown[model])]
+    absent = len(snapshot.records) - len(carrying)
     minutes = th.number("shadow.journal_minutes")
     min_lines = int(th["shadow.min_journal_lines"])
     shadow_lines = _shadow_lines(journal, target)
@@ -66,26 +64,15 @@ def p2_shadow_behaviour(
         f"every {model} vote tagged shadow in the snapshot; >= {min_lines} "
         f"'[SHADOW] {target.model}' journal line(s) in the last {minutes:g} min"
     )
-    short = too_few(
-        "P2",
-        "shadow verified by behaviour",
-        "s.1, s.4 step 2",
-        threshold,
-        snapshot,
-        len(snapshot.records),
-        1,
-    )
+    short = too_few(P2, threshold, snapshot, len(snapshot.records), 1)
     if short:
         return short
-    return Verdict(
-        "P2",
-        "shadow verified by behaviour",
+    return P2.verdict(
         judged(not untagged and not absent and len(shadow_lines) >= min_lines),
-        measured=f"{len(votes) - len(untagged)}/{len(snapshot.records)} intents carry a "
+        measured=f"{len(carrying) - len(untagged)}/{len(snapshot.records)} intents carry a "
         f"shadow-tagged {model} vote ({len(untagged)} untagged, {absent} without {model}); "
         f"{len(shadow_lines)} [SHADOW] journal lines in {len(journal)} lines of {target.unit}",
         threshold=threshold,
-        section="s.1, s.4 step 2",
         window=window_text(snapshot),
         sample=len(snapshot.records),
         value=len(untagged) + absent,
@@ -95,20 +82,16 @@ def p2_shadow_behaviour(
 
 def p3_no_full_consensus_24h(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
     """Zero events whose consensus needed the model's vote over the whole precondition window."""
-    title = "zero consensus needing the model's vote in the last 24 h"
     hours = th.number("window.precondition_hours")
     limit = int(th["blockers.max_full_consensus_in_shadow"])
     threshold = f"<= {limit} events over {hours:g} h (consensus above the other voters)"
-    hits = [i for i in window.records if metrics.beyond_others(i, target.breakdown_key)]
+    hits = [i for i in window.records if votes.beyond_others(i, target.breakdown_key)]
     covered = bool(window.covered)
-    return Verdict(
-        "P3",
-        title,
+    return P3.verdict(
         judged(len(hits) <= limit) if covered else Status.INCONCLUSIVE,
         measured=f"{len(hits)} of {len(window.records)} intents"
         + ("" if covered else " in the part still held"),
         threshold=threshold,
-        section="s.1",
         window=window_text(window),
         sample=len(window.records),
         value=len(hits),
@@ -127,14 +110,11 @@ def p4_service_stable(state: UnitState, now: datetime, th: Thresholds) -> Verdic
     uptime = state.uptime_s(now)
     hours = None if uptime is None else uptime / 3600
     ok = state.running and hours is not None and hours >= min_hours
-    return Verdict(
-        "P4",
-        "service stable",
+    return P4.verdict(
         judged(ok and state.n_restarts <= max_restarts),
         measured=f"{state.describe()}; uptime "
         + ("n/a (not running)" if hours is None else f"{hours:.2f} h"),
         threshold=f"active (running), uptime >= {min_hours:g} h, NRestarts <= {max_restarts}",
-        section="s.1",
         window=f"systemctl show {state.unit}",
         value=hours,
     )
@@ -149,18 +129,15 @@ def p5_observation_long_enough(
     voting = [
         i
         for i in window.records
-        if model not in i.breakdown or not metrics.is_shadow(i.breakdown[model])
+        if model not in i.breakdown or not votes.is_shadow(i.breakdown[model])
     ]
     start_ms = voting[-1].ts_ms if voting else window.oldest_ms
     hours = 0.0 if start_ms is None else max(0, now_ms - start_ms) / HOUR_MS
     since = "the last intent without a shadow vote" if voting else "the oldest stream entry"
-    return Verdict(
-        "P5",
-        "shadow observation long enough",
+    return P5.verdict(
         judged(hours >= min_hours),
         measured=f"{hours:.1f} h of shadow data (since {since})",
         threshold=f">= {min_hours:g} h of shadow data",
-        section="s.1",
         window=window_text(window),
         sample=len(window.records),
         value=hours,
@@ -179,16 +156,12 @@ class Backup:
 
 def p6_rollback_plan(backups: Sequence[Backup], target: Target) -> Verdict:
     """The newest backup exists, parses and would restore shadow mode if copied back."""
-    title = "rollback plan: backup env file restores shadow"
     threshold = f"newest {target.env_file}.bak* readable, {target.shadow_flag}=true exactly once"
     if not backups:
-        return Verdict(
-            "P6",
-            title,
+        return P6.verdict(
             Status.FAIL,
             measured="no backup found",
             threshold=threshold,
-            section="s.1, s.4 step 1",
             window=target.env_file,
             sample=0,
             detail=f"create one: cp {target.env_file} "
@@ -205,13 +178,10 @@ def p6_rollback_plan(backups: Sequence[Backup], target: Target) -> Verdict:
             f"{newest.path}: {target.shadow_flag} lines {values or 'none'}, "
             f"{target.model_path_key} {'present' if has_path else 'missing'}"
         )
-    return Verdict(
-        "P6",
-        title,
+    return P6.verdict(
         judged(ok),
         measured=measured,
         threshold=threshold + f", {target.model_path_key} once",
-        section="s.1, s.4 step 1",
         window=f"{len(backups)} backup(s) of {target.env_file}",
         sample=len(backups),
     )
@@ -230,13 +200,10 @@ def p7_model_path(env: EnvFile, model_file: FileFacts | None, target: Target) ->
             f"{f.path}: exists={f.exists} file={f.is_file} readable={f.readable} size={f.size}"
         )
         ok = f.exists and f.is_file and f.readable and bool(f.size)
-    return Verdict(
-        "P7",
-        "model path set and file present",
+    return P7.verdict(
         judged(ok),
         measured=measured,
         threshold=threshold,
-        section="s.4 step 4",
         window=target.env_file,
         detail=_surprises(env, target.model_path_key),
     )

@@ -1,7 +1,7 @@
 """The shadowgate pytest plugin: one package, one job a module.
 
     options     target, thresholds and strategy options, resolved once at configure
-    phases      the phase markers and their decision words
+    phases      the phase markers (registered from the check catalog), this run's phase
     sources     data-source fixtures (Redis, systemd unit, journal, env file, model file)
     judge       Verdict -> test outcome, the terminal summary and decision
     recording   the run record and its append to the decision log
@@ -12,6 +12,7 @@ below as plugins of their own.
 
 pytest_plugins = [
     "shadowgate.plugin.options",
+    "shadowgate.plugin.phases",
     "shadowgate.plugin.sources",
     "shadowgate.plugin.judge",
     "shadowgate.plugin.recording",

@@ -4,7 +4,7 @@ results, and the terminal summary with the run's decision."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -18,6 +18,8 @@ from shadowgate.verdict import Status, Verdict
 _VERDICT = pytest.StashKey[Verdict]()
 
 _RESULTS = pytest.StashKey[list]()
+
+UNPROVEN_FAILS = ("preactivation", "activation")  # phases where INCONCLUSIVE always fails
 
 _CHECK_ID = re.compile(r"test_([A-Z]+\d+)(?![0-9A-Za-z])")
 
@@ -38,23 +40,35 @@ def check_id_of(test_name: str) -> str:
     return found.group(1) if found else test_name
 
 
+def inconclusive_fails(
+    run_phase: str | None, test_phases: Iterable[str], monitor_fails: bool
+) -> bool:
+    """Whether INCONCLUSIVE fails (DESIGN "Verdicts"): always before and at activation (not
+    proven safe); in any other phase as `monitor.inconclusive_fails` says (a silent engine is
+    itself an incident). Without a single run phase, the test's own phase markers decide."""
+    if run_phase is not None:
+        return run_phase in UNPROVEN_FAILS or monitor_fails
+    return any(phase in UNPROVEN_FAILS for phase in test_phases) or monitor_fails
+
+
 @pytest.fixture
 def judge(
     request: pytest.FixtureRequest, thresholds: config.Thresholds
 ) -> Callable[[Verdict], None]:
-    """Assert a Verdict: FAIL fails, INCONCLUSIVE fails (preactivation, or when configured),
-    DEFERRED skips with its reason, WARN passes and is shown in the summary."""
+    """Assert a Verdict: FAIL fails, INCONCLUSIVE fails as the run's phase decides, DEFERRED
+    skips with its reason, WARN passes and is shown in the summary."""
+    node = request.node
+    fails = inconclusive_fails(
+        phase_of(request.config),
+        (m.name for m in node.iter_markers() if m.name in PHASES),
+        bool(thresholds["monitor.inconclusive_fails"]),
+    )
 
     def _judge(verdict: Verdict) -> None:
-        request.node.stash[_VERDICT] = verdict
+        node.stash[_VERDICT] = verdict
         if verdict.status is Status.DEFERRED:
             pytest.skip(verdict.message())
-        inconclusive_fails = request.node.get_closest_marker("preactivation") is not None or bool(
-            thresholds["monitor.inconclusive_fails"]
-        )
-        if verdict.status is Status.FAIL or (
-            verdict.status is Status.INCONCLUSIVE and inconclusive_fails
-        ):
+        if verdict.status is Status.FAIL or (verdict.status is Status.INCONCLUSIVE and fails):
             pytest.fail(verdict.message(), pytrace=False)
         if verdict.status is Status.INCONCLUSIVE:
             pytest.skip(verdict.message())

@@ -1,4 +1,4 @@
-"""The phase markers a run can select, and which one this run checks."""
+"""The phase markers, registered from the check catalog, and which phase this run checks."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import re
 
 import pytest
 
-PHASES = (
-    "preactivation",
-    "activation",
-    "window_30m",
-    "window_2h",
-    "window_6h",
-    "window_24h",
-    "rollback_ready",
-    "rollback",
-)
+from shadowgate.checks import catalog
+
+PHASES = tuple(catalog.PHASES)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register each phase marker (its help from the catalog), so --strict-markers knows it."""
+    for phase, meaning in catalog.PHASES.items():
+        config.addinivalue_line("markers", f"{phase}: {meaning}")
 
 
 def phase_of(config_: pytest.Config) -> str | None:

@@ -16,7 +16,6 @@ its record through `evidence.append_record`. Hook order:
 
 from __future__ import annotations
 
-import getpass
 import html
 import math
 import os
@@ -29,17 +28,19 @@ from typing import Any
 import pytest
 
 from shadowgate import __version__, evidence, redact
-from shadowgate.outcome import NOT_EVALUATED, cause_of, decision, failure_text
+from shadowgate.checks import catalog
+from shadowgate.evidence import CheckEntry, RunRecord
+from shadowgate.outcome import cause_of, decision, failure_text
 from shadowgate.plugin.judge import check_id_of, run_results
 from shadowgate.plugin.options import (
-    option,
     secrets_of,
+    settings_of,
     strategy_of,
     target_of,
     thresholds_of,
     validate,
 )
-from shadowgate.plugin.phases import named_phases, phase_of
+from shadowgate.plugin.phases import PHASES, named_phases, phase_of
 from shadowgate.plugin.sources import observed
 from shadowgate.plugin.state import RUN_STATE, RunState, run_state
 from shadowgate.report.hooks import DecisionLogReport
@@ -66,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     started = datetime.now(UTC)
     phase = phase_of(config)
     run_id = evidence.new_run_id(phase, started)
-    reports_dir = _resolved(config, option(config, "reports_dir"))
+    reports_dir = _resolved(config, str(settings_of(config).reports_dir))
     reports_dir.mkdir(parents=True, exist_ok=True)
     opt = config.option
     if hasattr(opt, "htmlpath"):
@@ -96,8 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The phase's checks as collected, before `-m` / `-k` deselect anything."""
     state = run_state(config)
-    if state is not None:
-        state.collected.update((i.nodeid, check_id_of(i.name)) for i in items if state.carries(i))
+    if state is None:
+        return
+    for item in filter(state.carries, items):
+        state.collected[item.nodeid] = check_id_of(item.name)
+        state.phases[item.nodeid] = tuple(p for p in PHASES if item.get_closest_marker(p))
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -134,23 +138,12 @@ def _note_outcome(state: RunState, report: pytest.TestReport) -> None:
 
 def _check_entry(
     state: RunState, nodeid: str, verdict: Verdict | None, failure: str | None
-) -> dict[str, Any]:
-    entry = {"nodeid": nodeid, "id": state.collected[nodeid], "outcome": state.outcomes[nodeid]}
+) -> CheckEntry:
+    outcome, phases = state.outcomes[nodeid], state.phases[nodeid]
     if verdict is not None:
-        return entry | verdict.as_record()
+        return CheckEntry.judged(nodeid, outcome, verdict, phases)
     cause = cause_of(failure) if failure else state.skip_reasons.get(nodeid, "no verdict judged")
-    return entry | {
-        "title": None,
-        "status": NOT_EVALUATED,
-        "measured": None,
-        "value": None,
-        "threshold": None,
-        "sample": None,
-        "window": None,
-        "section": None,
-        "detail": cause,
-        "evidence": [],
-    }
+    return CheckEntry.not_evaluated(nodeid, state.collected[nodeid], outcome, cause, phases)
 
 
 def _uncovered_testpaths(config_: pytest.Config) -> list[str]:
@@ -172,7 +165,7 @@ def _ids(state: RunState, nodeids: Iterable[str]) -> str:
 
 
 def _incomplete_reasons(
-    config_: pytest.Config, state: RunState, checks: list[dict[str, Any]], exitstatus: int
+    config_: pytest.Config, state: RunState, checks: list[CheckEntry], exitstatus: int
 ) -> list[str]:
     """Why this run does not cover its whole phase; empty when it does (DESIGN "Evidence")."""
     reasons = []
@@ -187,6 +180,11 @@ def _incomplete_reasons(
     if missing:
         reasons.append(f"test paths not collected: {', '.join(missing)} (give no path arguments)")
     reasons += [f"collection error in {where}" for where in state.collect_errors]
+    if state.phase is not None:
+        collected = set(state.collected.values())
+        absent = [i for i in catalog.ids_of_phase(state.phase) if i not in collected]
+        if absent:
+            reasons.append(f"catalog checks not collected: {', '.join(absent)}")
     if not state.collected:
         reasons.append("no check of the phase was collected")
     not_run = [n for n in state.collected if n not in state.outcomes and n not in state.deselected]
@@ -194,9 +192,9 @@ def _incomplete_reasons(
         count = f"{len(not_run)} of {len(state.collected)}"
         reasons.append(f"{count} checks did not run: {_ids(state, not_run)}")
     for check in checks:
-        if check["outcome"] == "skipped" and check["status"] != Status.DEFERRED.value:
-            why = (check["measured"] or check["detail"] or "").splitlines()[:1]
-            reasons.append(f"{check['id']} skipped ({check['status']}): {''.join(why)}")
+        if check.outcome == "skipped" and check.status != Status.DEFERRED.value:
+            why = (check.measured or check.detail or "").splitlines()[:1]
+            reasons.append(f"{check.check_id} skipped ({check.status}): {''.join(why)}")
     if state.html_path is None:
         reasons.append("no HTML report: pytest-html is not active (-p no:html?)")
     if exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -215,15 +213,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _operator(config_: pytest.Config) -> str | None:
-    given = option(config_, "operator") or os.environ.get("SUDO_USER") or os.environ.get("USER")
-    try:
-        return given or getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        return None
-
-
-def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> dict[str, Any]:
+def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> RunRecord:
+    """The run as the log will keep it, scrubbed of the password (in its JSON form: that is
+    what gets written)."""
     results = run_results(config_)
     by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
     checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
@@ -231,28 +223,28 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> d
     th = thresholds_of(config_)
     causes = dict.fromkeys(cause_of(f) for _, v, f in results if v is None and f)
     passed = exitstatus == pytest.ExitCode.OK and bool(checks)
-    passed = passed and all(c["outcome"] != "failed" for c in checks)
-    record = {
-        "run_id": state.run_id,
-        "phase": state.phase,
-        "markexpr": config_.getoption("markexpr") or None,
-        "keyword": config_.getoption("keyword") or None,
-        "started_at": evidence.iso_utc(state.started),
-        "finished_at": evidence.iso_utc(datetime.now(UTC)),
-        "operator": _operator(config_),
-        "target": target_of(config_).describe(),
-        "thresholds_digest": th.digest(),
-        "overrides": dict(th.overrides),
-        "suite_version": __version__,
-        "strategy": strategy_of(config_),
-        "checks": checks,
-        "complete": not reasons,
-        "incomplete_reasons": reasons,
-        "passed": passed,
-        "decision": decision(state.phase, passed and not reasons) if state.phase else None,
-        "causes": list(causes),
-    }
-    return redact.scrubbed(_plain(record), secrets_of(config_))
+    passed = passed and all(c.outcome != "failed" for c in checks)
+    record = RunRecord(
+        run_id=state.run_id,
+        phase=state.phase,
+        markexpr=config_.getoption("markexpr") or None,
+        keyword=config_.getoption("keyword") or None,
+        started_at=evidence.iso_utc(state.started),
+        finished_at=evidence.iso_utc(datetime.now(UTC)),
+        operator=settings_of(config_).operator,
+        target=target_of(config_).describe(),
+        thresholds_digest=th.digest(),
+        overrides=dict(th.overrides),
+        suite_version=__version__,
+        strategy=strategy_of(config_),
+        checks=tuple(checks),
+        complete=not reasons,
+        incomplete_reasons=tuple(reasons),
+        passed=passed,
+        decision=decision(state.phase, passed and not reasons) if state.phase else None,
+        causes=tuple(causes),
+    )
+    return RunRecord.from_dict(redact.scrubbed(_plain(record.to_dict()), secrets_of(config_)))
 
 
 def _say(config_: pytest.Config, text: str, **markup: bool) -> None:
@@ -290,12 +282,11 @@ def _final_report(
 
 def _append(config_: pytest.Config, state: RunState) -> bool:
     """Append the finished record to the decision log; False (said in red) if it failed."""
-    record = state.record
+    record = state.run_record
     html_file = _final_report(config_, state, state.html_path, ".html")
     if html_file is None and state.html_path is not None:
-        record["incomplete_reasons"].append(f"the HTML report {state.html_path} is incomplete")
-        record["complete"] = False
-        record["decision"] = decision(record["phase"], False) if record["phase"] else None
+        record = record.incomplete(f"the HTML report {state.html_path} is incomplete")
+        state.run_record = record
     junit_file = _final_report(config_, state, state.junit_path, ".junit.xml")
     try:
         evidence.append_record(state.reports_dir, record, html_file, junit_file)
@@ -311,7 +302,7 @@ def pytest_sessionfinish(session: pytest.Session):
     it; append it after pytest-html and junitxml have written their final files."""
     state = run_state(session.config)
     if state is not None:
-        state.record = _build_record(session.config, state, session.exitstatus)
+        state.run_record = _build_record(session.config, state, session.exitstatus)
     try:
         return (yield)
     finally:

@@ -21,7 +21,6 @@ from shadowgate.checks.preconditions import Backup
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.outcome import NO_GO_PREFIX
-from shadowgate.verdict import Verdict
 
 T = TypeVar("T")
 
@@ -30,8 +29,6 @@ IntentReader = stream.StreamReader[Intent]
 IntentWindow = stream.Window[Intent]
 
 _OBSERVED = pytest.StashKey[dict]()
-
-HOUR_MS = 3_600_000
 
 
 def read_source(action: Callable[[], T]) -> T:
@@ -75,8 +72,11 @@ def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
 
 
 @pytest.fixture(scope="session")
-def intent_reader(redis_client: stream.ReadOnlyRedis, target: config.Target) -> IntentReader:
-    return stream.StreamReader(redis_client, target.stream, target.redis_url)
+def intent_reader(
+    redis_client: stream.ReadOnlyRedis, target: config.Target, thresholds: config.Thresholds
+) -> IntentReader:
+    batch = int(thresholds["window.read_batch"])
+    return stream.StreamReader(redis_client, target.stream, target.redis_url, batch=batch)
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +89,7 @@ def intent_snapshot(
 
 
 def _hours_window(reader: stream.StreamReader, hours: float, now: int) -> stream.Window:
-    return read_source(lambda: reader.window(now - int(hours * HOUR_MS)))
+    return read_source(lambda: reader.window(now - int(hours * stream.HOUR_MS)))
 
 
 @pytest.fixture(scope="session")
@@ -128,9 +128,13 @@ def outcomes_day(
 ) -> stream.Window[Outcome] | None:
     """Outcomes of the precondition window; None when the outcomes stream does not exist."""
     reader = stream.StreamReader(
-        redis_client, target.outcomes_stream, target.redis_url, parser=parse_outcome
+        redis_client,
+        target.outcomes_stream,
+        target.redis_url,
+        parser=parse_outcome,
+        batch=int(thresholds["window.read_batch"]),
     )
-    start = now_ms - int(thresholds.number("window.precondition_hours") * HOUR_MS)
+    start = now_ms - int(thresholds.number("window.precondition_hours") * stream.HOUR_MS)
 
     def window_or_none() -> stream.Window[Outcome] | None:
         try:
@@ -147,9 +151,10 @@ def gate_verdicts(
     outcomes_day: stream.Window[Outcome] | None,
     target: config.Target,
     thresholds: config.Thresholds,
-) -> list[Verdict]:
-    """G1-G4 computed once: the gate tests and the quorum (B5) read the same verdicts."""
-    return gates.evaluate(intent_day, outcomes_day, target, thresholds)
+) -> gates.GateVerdicts:
+    """G1-G4, each computed once per run: the gate tests and the quorum (B5) read the same
+    verdicts."""
+    return gates.GateVerdicts(intent_day, outcomes_day, target, thresholds)
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 
+from shadowgate.evidence import RunRecord
+
 RUN_STATE = pytest.StashKey["RunState"]()
 
 
 @dataclass
 class RunState:
-    """What a recorded run gathers from configure to sessionfinish; `record` is set when the
-    session finishes, before pytest-html renders its summary."""
+    """What a recorded run gathers from configure to sessionfinish; `run_record` is set when
+    the session finishes, before pytest-html renders its summary."""
 
     run_id: str
     phase: str | None  # the single phase -m selects; None when -m is more than one marker
@@ -26,11 +28,17 @@ class RunState:
     html_path: Path | None  # None: pytest-html is not active
     junit_path: Path | None  # None: junitxml is disabled
     collected: dict[str, str] = field(default_factory=dict)  # nodeid -> check ID, as collected
+    phases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # nodeid -> phase markers
     deselected: list[str] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome, in run order
     skip_reasons: dict[str, str] = field(default_factory=dict)
-    record: dict[str, Any] | None = None
+    run_record: RunRecord | None = None
+
+    @property
+    def record(self) -> dict[str, Any] | None:
+        """The record as the log will store it: what the summary and the report render."""
+        return None if self.run_record is None else self.run_record.to_dict()
 
     @property
     def record_path(self) -> Path:

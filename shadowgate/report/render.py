@@ -12,23 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from shadowgate.checks import catalog, gates
 from shadowgate.outcome import NOT_EVALUATED, headline
 from shadowgate.verdict import Status
 
 Check = Mapping[str, Any]
 OK_STATUSES = (Status.PASS.value, Status.WARN.value)
-GATES = (
-    ("G1", "Gate 1 (Action Diversity)"),
-    ("G2", "Gate 2 (Confidence Spread)"),
-    ("G3", "Gate 3 (Agreement)"),
-    ("G4", "Gate 4 (Calibration)"),
-)
-BLOCKERS = ("B1", "B2", "B3", "B4", "B5", "B6")
+GATES = catalog.ids_of_kind("G")
+BLOCKERS = catalog.ids_of_kind("B")
 MANUAL = "manual: not checked by shadowgate"
 # Runbook s.9, row by row: the text, then the check IDs that prove it (None: not a check).
 PRE_ACTIVATION_ROWS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("Shadow mode active and verified (PATCHTST_SHADOW_ONLY=true)", ("P1", "P2")),
-    ("Gate evaluation completed (≥3/4 or ≥2/3 passed)", ("G1", "G2", "G3", "G4", "B5")),
+    ("Gate evaluation completed (≥3/4 or ≥2/3 passed)", (*GATES, "B5")),
     ("Zero consensus=4 events in last 24h", ("P3",)),
     ("Service stable (no restart loops, uptime ≥24h)", ("P4", "B4")),
     ("Payload p95 <1500 bytes", ("B3",)),
@@ -152,13 +148,6 @@ def _gate_status(check: Check | None) -> str:
     return {"WARN": "PASS", "INCONCLUSIVE": "FAIL", "DEFERRED": "DEFER"}.get(status, status)
 
 
-def gate_total(checks: Mapping[str, Check]) -> str:
-    """`X/4`, or `X/3` with gate 4 deferred (runbook s.1): passed over gates that count."""
-    statuses = [_gate_status(checks.get(gate)) for gate, _ in GATES]
-    counted = [s for s in statuses if s != "DEFER"]
-    return f"{counted.count('PASS')}/{len(counted)}"
-
-
 def _hard_blockers(checks: Mapping[str, Check]) -> str:
     present = [f"{b} {_status(checks.get(b))}" for b in BLOCKERS if not _ok(checks.get(b))]
     return ", ".join(present) or "None"
@@ -178,11 +167,13 @@ def decision_log_html(record: Mapping[str, Any]) -> str:
         f"<tr><th>Shadow Mode Duration</th>{_cell(duration)}</tr>",
         '<tr class="sg-section"><th colspan="2">Gate Status</th></tr>',
     ]
-    for gate, name in GATES:
+    for gate in GATES:
         status = _gate_status(checks.get(gate))
+        name = f"Gate {gate[1:]} ({catalog.get(gate).runbook_name})"
         rows.append(f"<tr><th>{escape(name)}</th>{_cell(status, status)}</tr>")
+    total = gates.gate_total(_status(checks.get(gate)) for gate in GATES)
     rows += [
-        f"<tr><th>Total</th>{_cell(gate_total(checks))}</tr>",
+        f"<tr><th>Total</th>{_cell(total)}</tr>",
         f"<tr><th>Hard Blockers</th>{_cell(_hard_blockers(checks))}</tr>",
         f"<tr><th>Operator</th>{_cell(record['operator'] or 'unknown')}</tr>",
         f"<tr><th>Approved By</th>{_cell(strategy['approved_by'] or '___ (--approved-by)')}</tr>",

@@ -77,10 +77,10 @@ def _report(run: SuiteRun, reports_dir: Path, systemd: bool) -> int:
     if not systemd:
         missing = [cid for cid in NO_SYSTEMD_ROWS if cid in failing]
         _say(f"no systemd here: could not evaluate {', '.join(missing)} (unit state, journal)")
-    verdict = run.record.get("decision") or "NO-GO"
+    verdict = run.record.decision or "NO-GO"
     _say(f"verdict: {verdict}" + (f" (failing: {', '.join(failing)})" if failing else ""))
-    _say(f"report: {reports_dir / run.record['files']['html']}")
-    _say(f"record: {reports_dir / (run.record['run_id'] + '.json')} (decision-log.jsonl)")
+    _say(f"report: {reports_dir / run.record.files['html']}")
+    _say(f"record: {reports_dir / (run.record.run_id + '.json')} (decision-log.jsonl)")
     return 0 if verdict == "GO" else 1
 
 

@@ -1,5 +1,6 @@
 #!/bin/bash
-# PID 1 of a SystemdBox (shadowgate/sdbox.py): prepares a root for systemd, then becomes systemd.
+# PID 1 of a SystemdBox (shadowgate/testbed/sdbox.py): prepares a root for systemd, then becomes
+# systemd.
 #
 # Usage (done by SystemdBox.up, inside fresh pid/mount/uts/ipc/cgroup namespaces):
 #     bash sdbox_init.sh STATE_DIR [BIND_DIR ...]

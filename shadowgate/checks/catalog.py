@@ -1,0 +1,171 @@
+"""The one list of checks (DESIGN "Checks, their IDs and phases") and of the phases they run in.
+
+An ID leads to its test (the ID is in the test name), its rule (called by name in that test)
+and the threshold keys the rule reads (here). Rules take their ID, title and runbook section
+from here; the plugin registers the phase markers from here; a run is complete when every ID
+of its phase ran; the report's tables and the self-tests list IDs from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from shadowgate.verdict import Status, Verdict
+
+# Phase marker -> what it selects (the marker's help text).
+PHASES = MappingProxyType(
+    {
+        "preactivation": "before going live, the GO / NO-GO checks (runbook s.1, s.2, s.9, gates)",
+        "activation": "T+0..5 min after the restart that activates voting (runbook s.4)",
+        "window_30m": "every 5 min during T+0..30 min (runbook s.5)",
+        "window_2h": "every 15 min during T+30 min..2 h (runbook s.5)",
+        "window_6h": "every 30 min during T+2..6 h (runbook s.5)",
+        "window_24h": "weight increase criteria after 24 h (runbook s.8)",
+        "rollback_ready": "the rollback is armed (runbook s.1, s.4, s.6)",
+        "rollback": "after a rollback (runbook s.6)",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One runbook row: its ID, title, runbook section, phase markers, the threshold keys its
+    rule reads, and (gates) the name the runbook's decision log gives it."""
+
+    id: str
+    title: str
+    section: str
+    phases: tuple[str, ...]
+    threshold_keys: tuple[str, ...] = ()
+    runbook_name: str = ""
+
+    def verdict(self, status: Status, **fields: object) -> Verdict:
+        """A Verdict of this check: ID, title and section from the catalog."""
+        return Verdict(self.id, self.title, status, section=self.section, **fields)
+
+
+_PRE = ("preactivation",)
+_BLOCKERS = "s.2 hard blockers"
+_GATES = "s.1 gate evaluation (P0.4 gate simulation)"
+
+CHECKS: tuple[Check, ...] = (
+    Check("P1", "shadow flag in env file", "s.1, s.4 step 1", _PRE),
+    Check(
+        "P2",
+        "shadow verified by behaviour",
+        "s.1, s.4 step 2",
+        _PRE,
+        ("shadow.journal_minutes", "shadow.min_journal_lines"),
+    ),
+    Check(
+        "P3",
+        "zero consensus needing the model's vote in the last 24 h",
+        "s.1",
+        _PRE,
+        ("window.precondition_hours", "blockers.max_full_consensus_in_shadow"),
+    ),
+    Check(
+        "P4",
+        "service stable",
+        "s.1",
+        _PRE,
+        ("service.min_uptime_hours", "service.max_restarts"),
+    ),
+    Check(
+        "P5",
+        "shadow observation long enough",
+        "s.1",
+        _PRE,
+        ("shadow.min_observation_hours",),
+    ),
+    Check(
+        "P6",
+        "rollback plan: backup env file restores shadow",
+        "s.1, s.4 step 1",
+        ("preactivation", "rollback_ready"),
+    ),
+    Check("P7", "model path set and file present", "s.4 step 4", _PRE),
+    Check(
+        "B1",
+        "consensus needing the model's vote while shadow",
+        _BLOCKERS,
+        _PRE,
+        ("blockers.max_full_consensus_in_shadow",),
+    ),
+    Check("B2", "model voting while the shadow flag is on", _BLOCKERS, _PRE),
+    Check("B3", "payload size p95", _BLOCKERS, _PRE, ("payload.max_p95_bytes",)),
+    Check("B4", "restart loop", _BLOCKERS, _PRE, ("service.max_restarts",)),
+    Check(
+        "B5",
+        "gate quorum",
+        "s.1, s.2 gate failures",
+        _PRE,
+        ("gates.quorum", "gates.quorum_deferred"),
+    ),
+    Check("B6", "hard disagreement in shadow", "s.9", _PRE, ("blockers.max_hard_disagreement",)),
+    Check(
+        "G1",
+        "action diversity",
+        _GATES,
+        _PRE,
+        ("gates.min_events", "gates.g1_min_actions", "gates.g1_min_share", "gates.g1_max_share"),
+        runbook_name="Action Diversity",
+    ),
+    Check(
+        "G2",
+        "confidence spread",
+        _GATES,
+        _PRE,
+        ("gates.min_events", "gates.g2_min_p10_p90", "gates.g2_min_std"),
+        runbook_name="Confidence Spread",
+    ),
+    Check(
+        "G3",
+        "agreement with the ensemble",
+        _GATES,
+        _PRE,
+        (
+            "gates.min_events",
+            "gates.g3_min_agreement",
+            "gates.g3_max_agreement",
+            "gates.g3_max_hard_disagreement",
+        ),
+        runbook_name="Agreement",
+    ),
+    Check(
+        "G4",
+        "calibration against outcomes",
+        _GATES,
+        _PRE,
+        ("gates.g4_buckets", "gates.g4_min_outcomes", "gates.join_window_minutes"),
+        runbook_name="Calibration",
+    ),
+)
+
+_BY_ID = MappingProxyType({check.id: check for check in CHECKS})
+
+
+def get(check_id: str) -> Check:
+    """The catalog row of `check_id`; a KeyError names the unknown ID."""
+    try:
+        return _BY_ID[check_id]
+    except KeyError:
+        raise KeyError(f"{check_id!r} is not in the check catalog") from None
+
+
+def ids() -> tuple[str, ...]:
+    """Every check ID, in runbook order."""
+    return tuple(_BY_ID)
+
+
+def ids_of_phase(phase: str) -> tuple[str, ...]:
+    """The IDs a run of `phase` must run to be complete."""
+    if phase not in PHASES:
+        raise KeyError(f"{phase!r} is not a phase marker")
+    return tuple(check.id for check in CHECKS if phase in check.phases)
+
+
+def ids_of_kind(letter: str) -> tuple[str, ...]:
+    """The IDs of one kind (`G`: the gates, `B`: the hard blockers), in order."""
+    return tuple(check.id for check in CHECKS if check.id.rstrip("0123456789") == letter)

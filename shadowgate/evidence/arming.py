@@ -1,0 +1,214 @@
+"""May this action run now? Judged from the latest records, as DESIGN "Evidence" says.
+
+`activate` needs the latest `preactivation` record (`last`); `rollback` needs the latest
+record that ran the `rollback_ready` checks, whatever phase it was run for, since every
+monitoring window runs them too (`rollback_armed`). Either way the record must be fresh,
+complete, for the same target and thresholds, and the whole chain must verify; every reason
+it does not arm is given, so the operator fixes them all at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shadowgate.checks import catalog
+from shadowgate.evidence.log import run_records, verify
+from shadowgate.evidence.record import RunRecord, utc
+from shadowgate.timefmt import duration
+
+ROLLBACK_READY = "rollback_ready"
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """The record an action would rest on, and whether it arms the action."""
+
+    what: str  # which record this is, for the operator: "preactivation record"
+    record: RunRecord
+    path: Path
+    age_s: float
+    fresh: bool
+    complete: bool
+    passed: bool  # what the action needs passed: the run, or its rollback_ready checks
+    chain_ok: bool
+    same_target: bool | None  # None: not compared
+    same_thresholds: bool | None  # None: not compared
+    reasons: list[str]  # every reason it does not arm an action
+
+    @property
+    def armed(self) -> bool:
+        return (
+            self.fresh
+            and self.complete
+            and self.passed
+            and self.chain_ok
+            and self.same_target is not False
+            and self.same_thresholds is not False
+        )
+
+    def describe(self) -> str:
+        rec = self.record
+        age = "unknown time ago" if math.isinf(self.age_s) else f"{duration(self.age_s)} ago"
+        if self.age_s < 0:
+            age = f"{duration(self.age_s)} in the future"
+        head = (
+            f"The latest {self.what} is run {rec.run_id} ({self.path}), "
+            f"finished {rec.finished_at} ({age}), decision {rec.decision}."
+        )
+        if self.armed:
+            unchecked = [
+                name
+                for name, same in (
+                    ("target", self.same_target),
+                    ("thresholds", self.same_thresholds),
+                )
+                if same is None
+            ]
+            note = f" ({' and '.join(unchecked)} not compared)" if unchecked else ""
+            return f"{head} It arms the action: fresh, complete, passed, chain verified{note}."
+        return f"{head} It does not arm the action: {'; '.join(self.reasons)}."
+
+
+def _target_diff(recorded: Mapping[str, Any], expected: Mapping[str, Any]) -> str:
+    keys = sorted(set(recorded) | set(expected))
+    return ", ".join(
+        f"{key} {recorded.get(key)!r} in the record, {expected.get(key)!r} now"
+        for key in keys
+        if recorded.get(key) != expected.get(key)
+    )
+
+
+def _judge(
+    reports_dir: Path,
+    what: str,
+    record: RunRecord,
+    *,
+    failed: list[str],
+    gaps: list[str],
+    rerun: str,
+    now: datetime | None,
+    fresh_minutes: float,
+    target: Mapping[str, Any] | None,
+    thresholds_digest: str | None,
+) -> LastRun:
+    """`record` judged as an action must; `failed` says why it did not pass, `gaps` what the
+    action needs that the record lacks (empty when it passed, when nothing is lacking)."""
+    now = utc(now) if now is not None else datetime.now(UTC)
+    reasons = list(failed)
+    complete = record.complete is True and not gaps
+    if not complete:
+        why = "; ".join([*record.incomplete_reasons, *gaps]) or "no reason recorded"
+        reasons.append(f"the run was incomplete ({why})")
+
+    finished = record.finished()
+    age_s = math.inf if finished is None else (now - finished).total_seconds()
+    fresh = 0 <= age_s <= fresh_minutes * 60
+    if finished is None:
+        reasons.append(f"its finish time {record.finished_at!r} is not an ISO-8601 UTC time")
+    elif age_s < 0:
+        reasons.append(
+            f"it finished {duration(age_s)} in the future: the clock moved, do not trust it"
+        )
+    elif not fresh:
+        reasons.append(
+            f"it is stale: finished {duration(age_s)} ago, the limit is {fresh_minutes:g} min "
+            f"(run `pytest -m {rerun}` again)"
+        )
+
+    same_target = None if target is None else dict(record.target) == dict(target)
+    if target is not None and not same_target:
+        reasons.append(f"it checked another target: {_target_diff(record.target, target)}")
+    same_thresholds = (
+        None if thresholds_digest is None else record.thresholds_digest == thresholds_digest
+    )
+    if thresholds_digest is not None and not same_thresholds:
+        reasons.append(
+            f"it ran with other thresholds (digest {str(record.thresholds_digest)[:12]}... "
+            f"in the record, {thresholds_digest[:12]}... now; its overrides: "
+            f"{dict(record.overrides) or 'none'})"
+        )
+
+    chain = verify(reports_dir)
+    if not chain.ok:
+        reasons.append(f"the decision log does not verify: {chain.describe()}")
+
+    return LastRun(
+        what=what,
+        record=record,
+        path=reports_dir / f"{record.run_id}.json",
+        age_s=age_s,
+        fresh=fresh,
+        complete=complete,
+        passed=not failed,
+        chain_ok=chain.ok,
+        same_target=same_target,
+        same_thresholds=same_thresholds,
+        reasons=reasons,
+    )
+
+
+def _latest(reports_dir: Path, wanted: Callable[[RunRecord], bool]) -> RunRecord | None:
+    """The last wanted record in log order: a later failing run supersedes an earlier pass."""
+    return next((r for r in reversed(run_records(reports_dir)) if wanted(r)), None)
+
+
+def last(
+    reports_dir: Path,
+    phase: str,
+    *,
+    now: datetime | None = None,
+    fresh_minutes: float = 15.0,
+    target: Mapping[str, Any] | None = None,
+    thresholds_digest: str | None = None,
+) -> LastRun | None:
+    """The latest record of `phase`, judged as an action must: passed, fresh, complete, chain
+    verified, and the same target / thresholds where given. None if the phase was never
+    recorded."""
+    reports_dir = Path(reports_dir)
+    record = _latest(reports_dir, lambda r: r.phase == phase)
+    if record is None:
+        return None
+    failed = []
+    if record.passed is not True:
+        why = f": {'; '.join(record.causes)}" if record.causes else ""
+        failed.append(f"the run did not pass (decision {record.decision}){why}")
+    return _judge(
+        reports_dir, f"{phase} record", record, failed=failed, gaps=[], rerun=phase, now=now,
+        fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
+    )  # fmt: skip
+
+
+def rollback_armed(
+    reports_dir: Path,
+    *,
+    target: Mapping[str, Any] | None,
+    thresholds_digest: str | None,
+    fresh_minutes: float = 15.0,
+    now: datetime | None = None,
+    required: Collection[str] = catalog.ids_of_phase(ROLLBACK_READY),
+) -> LastRun | None:
+    """Is rollback armed? The latest record that ran any `rollback_ready` check (a monitoring
+    window's as well as a `-m rollback_ready` run's), judged as `last` judges, except that it
+    is every `rollback_ready` check that must have passed, not the run: a window that says
+    STOP keeps rollback armed. `required`: the IDs that must be in it (default: those the
+    catalog marks `rollback_ready`); one missing leaves it incomplete. None if no record ran
+    a `rollback_ready` check."""
+    reports_dir = Path(reports_dir)
+    record = _latest(reports_dir, lambda r: bool(r.carrying(ROLLBACK_READY)))
+    if record is None:
+        return None
+    checks = record.carrying(ROLLBACK_READY)
+    failed = [f"{c.check_id} {c.outcome} ({c.status})" for c in checks if c.outcome != "passed"]
+    reasons = [f"not every {ROLLBACK_READY} check passed: {', '.join(failed)}"] if failed else []
+    missing = sorted(set(required) - {c.check_id for c in checks})
+    gaps = [f"{ROLLBACK_READY} checks not in it: {', '.join(missing)}"] if missing else []
+    what = f"record that ran the {ROLLBACK_READY} checks ({record.phase or record.markexpr})"
+    return _judge(
+        reports_dir, what, record, failed=reasons, gaps=gaps, rerun=ROLLBACK_READY, now=now,
+        fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
+    )  # fmt: skip

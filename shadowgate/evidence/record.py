@@ -1,0 +1,266 @@
+"""The run record: what one run of the suite found, typed, and the exact JSON the log keeps.
+
+The JSON is an audit format that people and tools outside this code read, so fields are only
+ever added, never renamed or re-meant; `schema` counts the additions (records without it are
+version 1, written before each check carried its phases). `from_dict` reads both.
+
+    schema              2 (absent: 1)
+    run_id              sortable, unique (`new_run_id`); also the stem of the run's files
+    phase               the single phase marker the run selected (`-m preactivation`), or null
+    markexpr, keyword   the run's `-m` and `-k` expressions as given
+    started_at          ISO-8601 UTC with "Z" (`iso_utc`)
+    finished_at         ISO-8601 UTC with "Z": freshness is measured from here
+    operator            who ran it ($SUDO_USER / $USER, or --operator)
+    target              Target.describe(): redis_url (no password), stream, outcomes_stream,
+                        unit, env_file, model
+    thresholds_digest   Thresholds.digest() of the effective thresholds
+    overrides           the --set overrides {key: value}
+    suite_version       shadowgate.__version__
+    strategy            {approved_by, weight, confidence_cap, observation_hours}
+    checks              [{nodeid, id, outcome, title, status, measured, value, threshold,
+                          sample, window, section, detail, evidence, phases}]
+                        (Verdict.as_record() + pytest's nodeid and outcome + the test's phase
+                        markers; status NOT EVALUATED when no verdict was reached)
+    complete            true only if every required check of the phase ran (no -k, nothing
+                        deselected or skipped that is required)
+    incomplete_reasons  [str], why it is not complete
+    passed              true only if the run passed
+    decision            "GO" / "NO-GO" (preactivation), "OK" / "STOP" (other phases), or null
+    causes              [str], the data sources that could not be read, in operator words
+    files               {html, html_sha256, junit, junit_sha256}: names relative to the
+                        reports dir, null where the run had no such report  (set by the log)
+    previous_sha256     sha256 of the previous log line ("0" * 64 for the first record)
+                        (set by the log)
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from shadowgate.outcome import NOT_EVALUATED, decision
+from shadowgate.verdict import Status, Verdict
+
+SCHEMA = 2
+
+_CHECK_KEYS = ("nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold",
+               "sample", "window", "section", "detail", "evidence")  # fmt: skip
+_RECORD_KEYS = ("run_id", "phase", "markexpr", "keyword", "started_at", "finished_at",
+                "operator", "target", "thresholds_digest", "overrides", "suite_version",
+                "strategy", "checks", "complete", "incomplete_reasons", "passed", "decision",
+                "causes")  # fmt: skip
+
+
+def utc(moment: datetime) -> datetime:
+    """`moment` in UTC; ValueError for a naive time, whose zone nobody can know."""
+    if moment.tzinfo is None:
+        raise ValueError(f"time must be timezone-aware (UTC), got naive {moment.isoformat()}")
+    return moment.astimezone(UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """A time as records store it: 2026-11-26T06:30:00Z."""
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id(phase: str | None, now: datetime) -> str:
+    """`20261126T063000Z-preactivation-1a2b3c`: sorts by start time, random tail for uniqueness."""
+    label = re.sub(r"[^A-Za-z0-9_]+", "-", phase or "").strip("-") or "run"
+    return f"{utc(now):%Y%m%dT%H%M%SZ}-{label}-{secrets.token_hex(3)}"
+
+
+def _require(data: object, keys: Iterable[str], what: str) -> Mapping[str, Any]:
+    """`data` if it is a JSON object holding `keys`; ValueError naming what is missing."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a {what} must be a JSON object, got {type(data).__name__}")
+    missing = [key for key in keys if key not in data]
+    if missing:
+        raise ValueError(f"not a {what}: no {', '.join(missing)}")
+    return data
+
+
+def _strings(value: object, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{key} must be a list, got {type(value).__name__}")
+    return tuple(map(str, value))
+
+
+@dataclass(frozen=True)
+class CheckEntry:
+    """One check of a run: pytest's nodeid and outcome, the verdict, and the phase markers the
+    test carried (which checks arm a rollback is asked of these, not of the run's `-m`)."""
+
+    nodeid: str
+    check_id: str  # "id" in the JSON
+    outcome: str  # passed / skipped / failed: the worst over setup, call and teardown
+    status: str  # a Status value, or NOT_EVALUATED when no verdict was reached
+    title: str | None
+    measured: str | None
+    value: float | int | None
+    threshold: str | None
+    sample: int | None
+    window: str | None
+    section: str | None
+    detail: str | None  # for NOT_EVALUATED: why (the source that failed, the skip reason)
+    evidence: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()  # empty in schema 1 records: not recorded then
+
+    @classmethod
+    def judged(
+        cls, nodeid: str, outcome: str, verdict: Verdict, phases: Iterable[str]
+    ) -> CheckEntry:
+        """A check that reached its verdict (whatever pytest's outcome)."""
+        data = verdict.as_record() | {"nodeid": nodeid, "outcome": outcome}
+        return cls.from_dict(data | {"phases": list(phases)})
+
+    @classmethod
+    def not_evaluated(
+        cls, nodeid: str, check_id: str, outcome: str, cause: str, phases: Iterable[str]
+    ) -> CheckEntry:
+        """A check whose data source failed, or that was skipped before its verdict."""
+        return cls(
+            nodeid, check_id, outcome, NOT_EVALUATED, title=None, measured=None, value=None,
+            threshold=None, sample=None, window=None, section=None, detail=cause,
+            phases=tuple(phases),
+        )  # fmt: skip
+
+    def verdict(self) -> Verdict | None:
+        """The verdict behind this entry; None when none was reached."""
+        if self.status == NOT_EVALUATED:
+            return None
+        return Verdict(
+            self.check_id, self.title or "", Status(self.status), self.measured or "",
+            self.threshold or "", self.section or "", self.window or "", self.sample,
+            self.detail or "", self.value, self.evidence,
+        )  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "id": self.check_id,
+            "outcome": self.outcome,
+            "title": self.title,
+            "status": self.status,
+            "measured": self.measured,
+            "value": self.value,
+            "threshold": self.threshold,
+            "sample": self.sample,
+            "window": self.window,
+            "section": self.section,
+            "detail": self.detail,
+            "evidence": list(self.evidence),
+            "phases": list(self.phases),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> CheckEntry:
+        """An entry as the log holds it, any schema; ValueError if it is not one."""
+        d = _require(data, _CHECK_KEYS, "check entry")
+        return cls(
+            d["nodeid"], d["id"], d["outcome"], d["status"], d["title"], d["measured"],
+            d["value"], d["threshold"], d["sample"], d["window"], d["section"], d["detail"],
+            _strings(d["evidence"], "evidence"), _strings(d.get("phases", ()), "phases"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of the suite as the decision log keeps it (fields: the module docstring)."""
+
+    run_id: str
+    phase: str | None
+    markexpr: str | None
+    keyword: str | None
+    started_at: str
+    finished_at: str
+    operator: str | None
+    target: Mapping[str, Any]
+    thresholds_digest: str
+    overrides: Mapping[str, Any]
+    suite_version: str
+    strategy: Mapping[str, Any]
+    checks: tuple[CheckEntry, ...]
+    complete: bool
+    incomplete_reasons: tuple[str, ...]
+    passed: bool
+    decision: str | None
+    causes: tuple[str, ...]
+    files: Mapping[str, str | None] | None = None  # None until the log appends it
+    previous_sha256: str | None = None  # None until the log appends it
+    schema: int = SCHEMA
+
+    def finished(self) -> datetime | None:
+        """`finished_at` as a UTC time; None if it is not an ISO-8601 time with a zone."""
+        try:
+            moment = datetime.fromisoformat(self.finished_at)
+        except (TypeError, ValueError):
+            return None
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+    def carrying(self, phase: str) -> tuple[CheckEntry, ...]:
+        """The checks whose test carried the `phase` marker."""
+        return tuple(check for check in self.checks if phase in check.phases)
+
+    def incomplete(self, reason: str) -> RunRecord:
+        """This record found incomplete after all: it can no longer say GO / OK."""
+        return replace(
+            self,
+            complete=False,
+            incomplete_reasons=(*self.incomplete_reasons, reason),
+            decision=decision(self.phase, False) if self.phase else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as the log stores it (`files` and `previous_sha256` once appended)."""
+        data = {
+            "schema": self.schema,
+            "run_id": self.run_id,
+            "phase": self.phase,
+            "markexpr": self.markexpr,
+            "keyword": self.keyword,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "operator": self.operator,
+            "target": dict(self.target),
+            "thresholds_digest": self.thresholds_digest,
+            "overrides": dict(self.overrides),
+            "suite_version": self.suite_version,
+            "strategy": dict(self.strategy),
+            "checks": [check.to_dict() for check in self.checks],
+            "complete": self.complete,
+            "incomplete_reasons": list(self.incomplete_reasons),
+            "passed": self.passed,
+            "decision": self.decision,
+            "causes": list(self.causes),
+        }
+        if self.files is not None:
+            data["files"] = dict(self.files)
+        if self.previous_sha256 is not None:
+            data["previous_sha256"] = self.previous_sha256
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> RunRecord:
+        """A record as the log holds it, schema 1 or 2; ValueError if it is not a run record
+        (another kind of line, or damaged: `verify` is what judges the log)."""
+        d = _require(data, _RECORD_KEYS, "run record")
+        for key in ("target", "overrides", "strategy"):
+            if not isinstance(d[key], Mapping):
+                raise ValueError(f"{key} must be a JSON object, got {type(d[key]).__name__}")
+        if not isinstance(d["checks"], list | tuple):
+            raise ValueError(f"checks must be a list, got {type(d['checks']).__name__}")
+        files = d.get("files")
+        return cls(
+            d["run_id"], d["phase"], d["markexpr"], d["keyword"], d["started_at"],
+            d["finished_at"], d["operator"], dict(d["target"]), d["thresholds_digest"],
+            dict(d["overrides"]), d["suite_version"], dict(d["strategy"]),
+            tuple(CheckEntry.from_dict(c) for c in d["checks"]), d["complete"],
+            _strings(d["incomplete_reasons"], "incomplete_reasons"), d["passed"],
+            d["decision"], _strings(d["causes"], "causes"),
+            dict(files) if isinstance(files, Mapping) else None, d.get("previous_sha256"),
+            d.get("schema", 1),
+        )  # fmt: skip

@@ -1,0 +1,187 @@
+"""Every option of a shadowgate run, resolved once into a frozen Settings.
+
+The pytest plugin, the `shadowgate` CLI and the actions register their options from the one
+table here (`arguments`, `add_arguments`) and resolve them with `resolve`, so all three mean the
+same target, thresholds and strategy. A value comes from the command line, else the environment
+variable SHADOWGATE_<NAME> (a systemd timer or a wrapper need not repeat it; an empty variable
+counts as unset), else the default. A bad value is one ConfigError naming the option, raised
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import math
+import os
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from shadowgate import config, redact
+from shadowgate.config import ConfigError, Target, Thresholds
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: e.g. `--reports-dir` on the command line, SHADOWGATE_REPORTS_DIR in the env."""
+
+    name: str
+    default: str | None
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name.replace('_', '-')}"
+
+    @property
+    def env(self) -> str:
+        return f"SHADOWGATE_{self.name.upper()}"
+
+    @property
+    def dest(self) -> str:
+        """Where a parser stores it: prefixed, so it cannot clash with one of pytest's own."""
+        return f"sg_{self.name}"
+
+
+OPTIONS = (
+    Option("redis_url", config.DEFAULT_REDIS_URL, "Redis of the engine (password never printed)"),
+    Option("stream", config.DEFAULT_STREAM, "the engine's trade.intent stream"),
+    Option("outcomes_stream", config.DEFAULT_OUTCOMES_STREAM, "the trade.closed outcomes stream"),
+    Option("unit", config.DEFAULT_UNIT, "systemd unit of the AI engine"),
+    Option("env_file", config.DEFAULT_ENV_FILE, "the engine's env file"),
+    Option("model", config.DEFAULT_MODEL, "model being activated (flag and breakdown key derive)"),
+    Option("config", None, "threshold TOML layered over the shipped defaults"),
+    Option("set", None, "override one threshold for one run, repeatable"),
+    Option("reports_dir", "reports", "where reports and records are written"),
+    Option("operator", None, "who runs this (default: $SUDO_USER or $USER)"),
+    Option("approved_by", None, "who approved the activation, name/role (runbook s.7)"),
+    Option("weight", None, "initial voting weight in percent (runbook s.3: 10)"),
+    Option("confidence_cap", None, "confidence cap in 0..1, or none (runbook s.3: 0.75)"),
+    Option("observation_hours", None, "critical observation window in hours (runbook s.3: 6)"),
+)
+_BY_NAME = {option.name: option for option in OPTIONS}
+_TARGET = ("redis_url", "stream", "outcomes_stream", "unit", "env_file", "model")
+
+
+def arguments(names: Collection[str] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(flag, keyword arguments) of every option, or of those named, for argparse's
+    `add_argument` and pytest's `addoption` alike. A parser keeps only what the command line
+    gave (None otherwise): `resolve` applies the environment and the defaults."""
+    unknown = set(names or ()) - _BY_NAME.keys()
+    if unknown:
+        raise ValueError(f"no such shadowgate option: {', '.join(sorted(unknown))}")
+    for option in OPTIONS:
+        if names is not None and option.name not in names:
+            continue
+        if option.name == "set":
+            kwargs = {"action": "append", "metavar": "KEY=VALUE"}
+            where = f"[env {option.env}, comma-separated]"
+        else:
+            kwargs = {"metavar": option.name.upper()}
+            default = f"; default {option.default}" if option.default else ""
+            where = f"[env {option.env}{default}]"
+        yield option.flag, {"dest": option.dest, "help": f"{option.help} {where}", **kwargs}
+
+
+def add_arguments(parser: argparse.ArgumentParser, names: Collection[str] | None = None) -> None:
+    """Register every option, or those named, on an argparse parser (the CLI, the actions)."""
+    for flag, kwargs in arguments(names):
+        parser.add_argument(flag, **kwargs)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """The activation parameters given for this run (runbook s.3, s.7), None where not given:
+    shown in the report and recorded."""
+
+    approved_by: str | None = None
+    weight: float | None = None
+    confidence_cap: float | Literal["none"] | None = None
+    observation_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's options, resolved and validated: what it reads, judges, records and as whom."""
+
+    target: Target
+    strategy: Strategy
+    reports_dir: Path
+    thresholds: Thresholds
+    operator: str | None
+    secrets: tuple[str, ...] = field(repr=False)  # the Redis password, to scrub from all output
+
+
+Args = argparse.Namespace | None
+
+
+def resolve(args: Args = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Every option from `args` (a parsed command line, or pytest's `config.option`), else
+    `env` (default: os.environ), else its default; ConfigError names the first bad one."""
+    env = os.environ if env is None else env
+    target = Target(**{name: _value(name, args, env) for name in _TARGET})
+    return Settings(
+        target=target,
+        strategy=_strategy(args, env),
+        reports_dir=reports_dir_of(args, env),
+        thresholds=Thresholds.load(_value("config", args, env), _sets(args, env)),
+        operator=_operator(_value("operator", args, env), env),
+        secrets=redact.url_secrets(target.redis_url),
+    )
+
+
+def reports_dir_of(args: Args = None, env: Mapping[str, str] | None = None) -> Path:
+    """The reports dir alone: the evidence commands need nothing else, so an unrelated bad
+    option must not stop them."""
+    return Path(_value("reports_dir", args, os.environ if env is None else env))
+
+
+def _value(name: str, args: Args, env: Mapping[str, str]) -> Any:
+    option = _BY_NAME[name]
+    given = getattr(args, option.dest, None)
+    return given if given is not None else env.get(option.env) or option.default
+
+
+def _sets(args: Args, env: Mapping[str, str]) -> list[str]:
+    """SHADOWGATE_SET's items, then each --set: for the same key the command line wins."""
+    from_env = [item for item in env.get(_BY_NAME["set"].env, "").split(",") if item.strip()]
+    return from_env + list(getattr(args, _BY_NAME["set"].dest, None) or ())
+
+
+def _strategy(args: Args, env: Mapping[str, str]) -> Strategy:
+    cap = _value("confidence_cap", args, env)
+    no_cap = cap is not None and str(cap).strip().lower() == "none"
+    return Strategy(
+        approved_by=_value("approved_by", args, env) or None,
+        weight=_positive("weight", args, env, 100.0),
+        confidence_cap="none" if no_cap else _positive("confidence_cap", args, env, 1.0),
+        observation_hours=_positive("observation_hours", args, env, math.inf),
+    )
+
+
+def _positive(name: str, args: Args, env: Mapping[str, str], top: float) -> float | None:
+    """A number in (0, top], an optional % sign allowed; None when not given."""
+    text = _value(name, args, env)
+    if text is None or not str(text).strip():
+        return None
+    try:
+        value = float(str(text).strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= top):
+        option = _BY_NAME[name]
+        bound = f"a number > 0 and <= {top:g}" if math.isfinite(top) else "a number > 0"
+        raise ConfigError(f"{option.flag} (env {option.env}) must be {bound}, got {text!r}")
+    return value
+
+
+def _operator(given: str | None, env: Mapping[str, str]) -> str | None:
+    """--operator, else whoever ran sudo, else the login name; None where this uid has no name
+    (a bare container)."""
+    name = given or env.get("SUDO_USER") or env.get("USER")
+    try:
+        return name or getpass.getuser()
+    except (KeyError, OSError):
+        return None

@@ -1,0 +1,248 @@
+"""An action runs only on the latest, fresh, complete, passing record for its target and
+thresholds, in a log that verifies; rollback asks it of the rollback_ready checks, wherever
+they ran."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from shadowgate.evidence import LOG_NAME, LastRun, append_record, last, rollback_armed
+from shadowgate.verdict import Status
+from tests.evidence_data import (
+    DIGEST,
+    NOW,
+    P6_PHASES,
+    TARGET,
+    add_run,
+    entry,
+    flip_byte,
+    make_record,
+)
+
+# -- the latest record of a phase --------------------------------------------------------------
+
+
+def judge(reports: Path, phase: str = "preactivation", **kwargs) -> LastRun:
+    kwargs = {"now": NOW, "target": TARGET, "thresholds_digest": DIGEST} | kwargs
+    run = last(reports, phase, **kwargs)
+    assert run is not None
+    return run
+
+
+def test_a_fresh_complete_passing_run_arms(tmp_path):
+    record = add_run(tmp_path, finished=NOW - timedelta(minutes=4, seconds=12))
+    run = judge(tmp_path)
+    assert run.armed
+    assert (run.fresh, run.complete, run.passed, run.chain_ok) == (True, True, True, True)
+    assert (run.same_target, run.same_thresholds, run.reasons) == (True, True, [])
+    assert run.age_s == 252
+    assert run.path == tmp_path / f"{record.run_id}.json"
+    text = run.describe()
+    assert record.run_id in text
+    assert "4 min 12 s ago" in text
+    assert "decision GO" in text
+    assert "It arms the action" in text
+
+
+def test_target_and_thresholds_not_given_are_not_compared(tmp_path):
+    add_run(tmp_path, finished=NOW)
+    run = last(tmp_path, "preactivation", now=NOW)
+    assert run is not None
+    assert run.armed
+    assert (run.same_target, run.same_thresholds) == (None, None)
+    assert "target and thresholds not compared" in run.describe()
+
+
+def test_a_later_failing_run_supersedes_an_earlier_pass(tmp_path):
+    add_run(tmp_path, finished=NOW - timedelta(minutes=6))
+    failed = add_run(tmp_path, finished=NOW - timedelta(minutes=3), passed=False)
+    run = judge(tmp_path)
+    assert run.record.run_id == failed.run_id
+    assert not run.armed
+    assert not run.passed
+    assert run.reasons == [
+        "the run did not pass (decision NO-GO): B3 FAIL: payload p95 1620 bytes, threshold < 1500"
+    ]
+    assert "It does not arm the action: the run did not pass" in run.describe()
+
+
+def test_other_phases_do_not_supersede(tmp_path):
+    passed = add_run(tmp_path, finished=NOW - timedelta(minutes=6))
+    add_run(tmp_path, "window_30m", finished=NOW - timedelta(minutes=1), passed=False)
+    add_run(tmp_path, None, finished=NOW, passed=False)
+    run = judge(tmp_path)
+    assert run.record.run_id == passed.run_id
+    assert run.armed
+    assert last(tmp_path, "rollback", now=NOW) is None
+    assert last(tmp_path / "absent", "preactivation", now=NOW) is None
+
+
+def test_a_stale_run_does_not_arm(tmp_path):
+    add_run(tmp_path, finished=NOW - timedelta(minutes=16))
+    run = judge(tmp_path)
+    assert not run.fresh and not run.armed
+    assert run.reasons == [
+        "it is stale: finished 16 min ago, the limit is 15 min "
+        "(run `pytest -m preactivation` again)"
+    ]
+    assert judge(tmp_path, fresh_minutes=20).armed
+
+
+def test_a_run_from_the_future_does_not_arm(tmp_path):
+    add_run(tmp_path, finished=NOW + timedelta(minutes=2))
+    run = judge(tmp_path)
+    assert not run.fresh and not run.armed
+    assert "in the future" in run.reasons[0]
+    assert "2 min in the future" in run.describe()
+
+
+def test_an_unreadable_finish_time_does_not_arm(tmp_path):
+    append_record(tmp_path, replace(make_record("odd-time"), finished_at="yesterday"))
+    run = judge(tmp_path)
+    assert not run.fresh and not run.armed
+    assert run.reasons == ["its finish time 'yesterday' is not an ISO-8601 UTC time"]
+    assert "unknown time ago" in run.describe()
+
+
+def test_an_incomplete_run_does_not_arm(tmp_path):
+    add_run(tmp_path, complete=False)
+    run = judge(tmp_path)
+    assert not run.complete and not run.armed
+    assert run.reasons == ["the run was incomplete (-k B3 was given: 30 required checks not run)"]
+
+
+def test_another_target_does_not_arm(tmp_path):
+    add_run(tmp_path, target=TARGET | {"unit": "staging-ai-engine.service"})
+    run = judge(tmp_path)
+    assert run.same_target is False and not run.armed
+    assert run.reasons == [
+        "it checked another target: unit 'staging-ai-engine.service' in the record, "
+        "'quantum-ai-engine.service' now"
+    ]
+
+
+def test_other_thresholds_do_not_arm(tmp_path):
+    add_run(tmp_path, digest="cd" * 32)
+    run = judge(tmp_path)
+    assert run.same_thresholds is False and not run.armed
+    assert run.reasons[0].startswith(
+        "it ran with other thresholds (digest cdcdcdcdcdcd... in the record, abababababab... now"
+    )
+
+
+def test_a_broken_chain_does_not_arm(tmp_path):
+    record = add_run(tmp_path)
+    flip_byte(tmp_path / f"{record.run_id}.html", b"report of")
+    run = judge(tmp_path)
+    assert run.passed and run.fresh and run.complete
+    assert not run.chain_ok and not run.armed
+    assert run.reasons[0].startswith(
+        f"the decision log does not verify: chain BROKEN at {record.run_id} (line 1): "
+        f"the HTML report {record.run_id}.html"
+    )
+
+
+def test_every_reason_is_given(tmp_path):
+    add_run(tmp_path, finished=NOW - timedelta(hours=3), passed=False, complete=False)
+    (tmp_path / LOG_NAME).write_bytes((tmp_path / LOG_NAME).read_bytes() + b"{")
+    run = judge(tmp_path, target=TARGET | {"model": "tft"}, thresholds_digest="ef" * 32)
+    assert len(run.reasons) == 6
+    assert run.describe().count("; ") >= 5
+
+
+# -- rollback: the latest record that ran the rollback_ready checks ----------------------------
+
+WINDOW_P6 = ("preactivation", "window_30m", "rollback_ready")
+
+
+def armed(reports: Path, **kwargs) -> LastRun:
+    kwargs = {"now": NOW, "target": TARGET, "thresholds_digest": DIGEST} | kwargs
+    run = rollback_armed(reports, **kwargs)
+    assert run is not None
+    return run
+
+
+def test_rollback_is_armed_by_a_window_that_says_stop(tmp_path):
+    """A monitoring window that fails a stop condition is exactly when rollback must work."""
+    add_run(tmp_path, finished=NOW - timedelta(minutes=40), checks=[entry("P6", P6_PHASES)])
+    window = add_run(
+        tmp_path,
+        "window_30m",
+        finished=NOW - timedelta(minutes=3),
+        passed=False,
+        checks=[entry("S3", ("window_30m",), status=Status.FAIL), entry("P6", WINDOW_P6)],
+    )
+    add_run(tmp_path, "activation", finished=NOW - timedelta(minutes=1), passed=False)
+    run = armed(tmp_path)
+    assert run.record.run_id == window.run_id  # the activation run ran no rollback_ready check
+    assert run.armed and run.reasons == []
+    assert run.record.decision == "STOP"
+    assert "latest record that ran the rollback_ready checks (window_30m)" in run.describe()
+    assert "It arms the action" in run.describe()
+
+
+def test_rollback_is_armed_by_a_rollback_ready_run(tmp_path):
+    add_run(tmp_path, "rollback_ready", checks=[entry("P6", P6_PHASES)])
+    assert armed(tmp_path).armed
+
+
+def test_rollback_not_armed_without_any_rollback_ready_check(tmp_path):
+    add_run(tmp_path, finished=NOW)  # B3 only
+    add_run(tmp_path, old=True, checks=[entry("P6", P6_PHASES)])  # schema 1: phases unknown
+    assert rollback_armed(tmp_path, target=TARGET, thresholds_digest=DIGEST, now=NOW) is None
+    assert rollback_armed(tmp_path / "absent", target=None, thresholds_digest=None) is None
+
+
+def test_rollback_not_armed_when_a_rollback_ready_check_is_missing(tmp_path):
+    add_run(tmp_path, checks=[entry("P6", P6_PHASES)])
+    run = armed(tmp_path, required=("P6", "R0"))
+    assert not run.armed and not run.complete and run.passed
+    assert run.reasons == ["the run was incomplete (rollback_ready checks not in it: R0)"]
+
+
+def test_rollback_not_armed_when_a_rollback_ready_check_failed(tmp_path):
+    failed = entry("P6", P6_PHASES, status=Status.FAIL)
+    skipped = entry("P6", P6_PHASES, status=Status.INCONCLUSIVE, outcome="skipped")
+    add_run(tmp_path, passed=False, checks=[failed, replace(skipped, check_id="P8")])
+    run = armed(tmp_path, required=("P6", "P8"))
+    assert not run.armed and not run.passed
+    assert run.reasons == [
+        "not every rollback_ready check passed: P6 failed (FAIL), P8 skipped (INCONCLUSIVE)"
+    ]
+
+
+def test_rollback_not_armed_by_a_stale_record(tmp_path):
+    add_run(tmp_path, finished=NOW - timedelta(minutes=20), checks=[entry("P6", P6_PHASES)])
+    run = armed(tmp_path)
+    assert not run.armed and not run.fresh
+    assert run.reasons == [
+        "it is stale: finished 20 min ago, the limit is 15 min (run `pytest -m rollback_ready` "
+        "again)"
+    ]
+    assert armed(tmp_path, fresh_minutes=30).armed
+
+
+def test_rollback_not_armed_for_another_target(tmp_path):
+    other = TARGET | {"unit": "staging-ai-engine.service"}
+    add_run(tmp_path, target=other, checks=[entry("P6", P6_PHASES)])
+    run = armed(tmp_path)
+    assert run.same_target is False and not run.armed
+    assert run.reasons[0].startswith("it checked another target: unit 'staging-ai-engine")
+
+
+def test_rollback_not_armed_by_an_incomplete_record(tmp_path):
+    add_run(tmp_path, complete=False, checks=[entry("P6", P6_PHASES)])
+    run = armed(tmp_path)
+    assert not run.armed and not run.complete
+    assert run.reasons == ["the run was incomplete (-k B3 was given: 30 required checks not run)"]
+
+
+def test_rollback_not_armed_on_a_broken_chain_or_other_thresholds(tmp_path):
+    record = add_run(tmp_path, checks=[entry("P6", P6_PHASES)])
+    assert not armed(tmp_path, thresholds_digest="cd" * 32).armed
+    flip_byte(tmp_path / f"{record.run_id}.html", b"report of")
+    run = armed(tmp_path)
+    assert not run.chain_ok and not run.armed
+    assert run.reasons[0].startswith("the decision log does not verify: chain BROKEN")
