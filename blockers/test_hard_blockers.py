@@ -12,16 +12,20 @@ def test_B1_consensus_needing_patchtst_while_shadow(intent_snapshot, target, thr
     judge(b.b1_consensus_in_shadow(intent_snapshot, target, thresholds))
 
 
-def test_B2_patchtst_voting_while_flag_on(intent_snapshot, env_file, target, judge):
-    judge(b.b2_voting_while_flag_on(intent_snapshot, env_file, target))
+def test_B2_patchtst_voting_while_flag_on(intent_snapshot, env_file, target, thresholds, judge):
+    judge(b.b2_voting_while_flag_on(intent_snapshot, env_file, target, thresholds))
 
 
 def test_B3_payload_p95(intent_snapshot, thresholds, judge):
     judge(b.b3_payload_p95(intent_snapshot, thresholds))
 
 
-def test_B4_restart_loop(unit_at_start, unit_now, thresholds, judge):
-    judge(b.b4_restart_loop(unit_at_start, unit_now, thresholds))
+def test_B4_restart_loop(
+    unit_at_start, unit_now, recent_auto_restart, previous_unit, thresholds, judge
+):
+    judge(
+        b.b4_restart_loop(unit_at_start, unit_now, recent_auto_restart, previous_unit, thresholds)
+    )
 
 
 def test_B5_gate_quorum(gate_verdicts, thresholds, judge):

@@ -30,9 +30,13 @@ def test_P5_shadow_observation_long_enough(shadow_history, target, thresholds, n
 
 
 @pytest.mark.rollback_ready
-def test_P6_rollback_plan_backup_restores_shadow(env_backups, target, judge):
-    judge(p.p6_rollback_plan(env_backups, target))
+def test_P6_rollback_plan_backup_restores_shadow(
+    env_backups, env_file, env_file_facts, target, judge
+):
+    judge(p.p6_rollback_plan(env_backups, env_file, env_file_facts, target))
 
 
-def test_P7_model_path_set_and_file_present(env_file, model_file, target, judge):
-    judge(p.p7_model_path(env_file, model_file, target))
+def test_P7_model_to_activate_is_the_model_observed(
+    env_file, model_file, unit_at_start, journal_since_start, target, judge
+):
+    judge(p.p7_model_observed(env_file, model_file, unit_at_start, journal_since_start, target))

@@ -1,28 +1,27 @@
-"""Read a window of trade.intent / trade.closed entries from the engine's Redis, read-only.
+"""Read trade.intent / trade.closed entries from the engine's Redis, read-only, into Windows.
 
 The suite runs against production Redis, so the client it gets can only send read commands
 (`ReadOnlyRedis` has no other method and no pass-through). Every Redis failure becomes one
 `StreamError` whose message names the URL (password removed) and the stream key, because the
 operator reading it is under time pressure.
 
-Windows come two ways: the runbook's `XREVRANGE ... COUNT n` snapshots (`latest`), and time
-windows (`window`, half-open [start_ms, end_ms)) read forward in batches of `window.read_batch`
-entries so memory stays flat whatever the window holds. Batches continue after the last id by
-incrementing it rather than with the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu
-22.04 ships 6.0) rejects.
-
-The engine caps its stream at about 10,000 entries, so a time window may reach further back
-than the stream does: `Window.covered` says whether it did, and `describe()` says so in words
-instead of letting "zero events found" pass for a clean result. Coverage is read after the
-window, so entries trimmed while reading also count against it.
+Windows come two ways (shadowgate.window says what one holds):
+- `latest(n)`: the runbook's `XREVRANGE ... COUNT n` snapshot, as the newest n *records*: other
+  publishers share the stream, so it reads back in batches past their entries (and past
+  unreadable ones, all counted) until n are found or the stream's oldest entry is reached.
+- `window(start, end)`: a time window, half-open [start_ms, end_ms), read forward in batches of
+  `window.read_batch` entries so memory stays flat whatever the window holds.
+Batches continue after (before) the last id by incrementing (decrementing) it rather than with
+the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) rejects.
+Coverage is read after the window, so entries trimmed while reading count against it, and so is
+the read time (`read_at_ms`, this machine's clock) that a record's age is measured against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Generic
 
 import redis
 from redis.backoff import NoBackoff
@@ -30,11 +29,21 @@ from redis.retry import Retry
 
 from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
 from shadowgate.redact import password_of, redact_url
+from shadowgate.window import HOUR_MS, Coverage, R, Window, covers
 
-R = TypeVar("R")
+__all__ = [
+    "HOUR_MS",
+    "Coverage",
+    "ReadOnlyRedis",
+    "StreamError",
+    "StreamMissing",
+    "StreamReader",
+    "Window",
+    "connect",
+]
+
 Entry = tuple[bytes, dict[bytes, bytes]]
-ENGINE_CAP = 10_000  # entries the engine keeps (XADD MAXLEN ~), quoted in coverage messages
-HOUR_MS = 3_600_000  # stream ids are milliseconds: every "last N hours" window counts in these
+Parsed = Any  # R | ParseError | Foreign: what a parser makes of one entry
 READ_BATCH = 1000  # entries per XRANGE call unless the reader is given another batch
 _MAX_SEQ = 2**64 - 1
 _NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
@@ -116,138 +125,33 @@ def connect(url: str, connect_timeout: float = 3.0, read_timeout: float = 5.0) -
     return ReadOnlyRedis(client, url, connect_timeout, read_timeout)
 
 
-def _utc(ms: int | None, date: bool = True) -> str:
-    if ms is None:
-        return "?"
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ" if date else "%H:%M:%SZ")
-
-
-def _span(ms: int) -> str:
-    """A duration as the runbook says it: 24 h, 30 min, 1 h 30 min, 45 s."""
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
-    return " ".join(p for p in parts if p)
-
-
-def _coverage_text(start_ms: int, end_ms: int | None, covered: bool, oldest_ms: int | None) -> str:
-    if end_ms is None:
-        span = f"window since {_utc(start_ms)}"
-    else:
-        span = f"{_span(end_ms - start_ms)} window from {_utc(start_ms)}"
-    if covered:
-        return f"{span} covered (oldest entry {_utc(oldest_ms)})"
-    if oldest_ms is None:
-        return f"{span} NOT covered (the stream holds no entries)"
-    return (
-        f"{span} NOT covered (oldest entry {_utc(oldest_ms)}: the stream, capped by the engine "
-        f"at about {ENGINE_CAP:,} entries, does not reach back that far; earlier events cannot "
-        "be counted)"
-    )
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _id_ms(entry_id: str) -> int:
     return int(entry_id.partition("-")[0])
 
 
-@dataclass(frozen=True, slots=True)
-class Window(Generic[R]):
-    """What one read returned: records, parse errors, foreign entries skipped, and the span.
-
-    Count windows (`latest`) have start/end None and `covered` None; time windows have
-    `requested_count` None. first/last are the first and last entry read, whatever it parsed to.
-    """
-
-    key: str
-    records: tuple[R, ...]
-    errors: tuple[ParseError, ...]
-    foreign: int
-    first_id: str | None
-    last_id: str | None
-    first_ms: int | None
-    last_ms: int | None
-    start_ms: int | None
-    end_ms: int | None  # exclusive; None: up to the newest entry
-    requested_count: int | None
-    covered: bool | None  # the stream's oldest entry is at or before start_ms
-    oldest_ms: int | None  # the stream's oldest entry, read after the window (None: empty)
-    noun: str = "record"  # what a record is, for describe(): intent, outcome
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[R]:
-        return iter(self.records)
-
-    @property
-    def entries(self) -> int:
-        """Entries read: records + parse errors + foreign."""
-        return len(self.records) + len(self.errors) + self.foreign
-
-    def _requested(self) -> str:
-        if self.requested_count is None:
-            return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
-        text = f"latest {self.requested_count} requested"
-        if self.entries < self.requested_count:
-            text += f", the stream held only {self.entries}"
-        return text
-
-    def describe(self) -> str:
-        """One line for assertion messages: what was read, counts, and window coverage."""
-        if self.first_id is None:
-            return f"{self.key}: empty, no entries read; {self._requested()}"
-        same_day = _utc(self.first_ms)[:10] == _utc(self.last_ms)[:10]
-        counts = ", ".join(
-            (
-                _plural(len(self.records), self.noun),
-                _plural(len(self.errors), "parse error"),
-                _plural(self.foreign, "foreign entry", "foreign entries") + " skipped",
-            )
-        )
-        return (
-            f"{self.key} entries {self.first_id} ({_utc(self.first_ms)}) .. {self.last_id} "
-            f"({_utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """Whether the stream still holds everything from start_ms on (see module docstring)."""
-
-    key: str
-    start_ms: int
-    oldest_ms: int | None
-    covered: bool
-
-    def __bool__(self) -> bool:
-        return self.covered
-
-    def describe(self) -> str:
-        return _coverage_text(self.start_ms, None, self.covered, self.oldest_ms)
-
-
-def _covers(oldest_ms: int | None, start_ms: int) -> bool:
-    return oldest_ms is not None and oldest_ms <= start_ms
-
-
 def _next_id(entry_id: str) -> str:
-    """The smallest id after `entry_id`: where the next batch starts."""
+    """The smallest id after `entry_id`: where the next forward batch starts."""
     ms, _, seq = entry_id.partition("-")
     if int(seq) == _MAX_SEQ:
         return f"{int(ms) + 1}-0"
     return f"{ms}-{int(seq) + 1}"
 
 
+def _previous_id(entry_id: str) -> str:
+    """The largest id before `entry_id`: where the next backward batch ends (0-0 is no valid
+    entry id, so `entry_id` is above it)."""
+    ms, _, seq = entry_id.partition("-")
+    return f"{ms}-{int(seq) - 1}" if int(seq) else f"{int(ms) - 1}-{_MAX_SEQ}"
+
+
 class StreamReader(Generic[R]):
     """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`; time
-    windows are read `batch` entries per XRANGE call unless a call names another batch."""
+    windows (and read-back snapshots beyond their first batch) are read `batch` entries per
+    call unless a call names another batch. `clock` (ms) stamps each window's read time."""
 
     def __init__(
         self,
@@ -256,8 +160,10 @@ class StreamReader(Generic[R]):
         url: str | None = None,
         parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,
         batch: int = READ_BATCH,
+        clock: Callable[[], int] = _wall_ms,
     ) -> None:
         self.batch = batch
+        self.clock = clock
         self.client = client
         self.key = key
         self.url = redact_url(url) if url is not None else client.url
@@ -322,10 +228,11 @@ class StreamReader(Generic[R]):
 
     def _window(
         self,
-        results: Iterator[R | ParseError | Foreign],
+        results: Iterable[Parsed],
         start_ms: int | None = None,
         end_ms: int | None = None,
         count: int | None = None,
+        reached_end: bool | None = None,
     ) -> Window[R]:
         records: list[R] = []
         errors: list[ParseError] = []
@@ -354,23 +261,38 @@ class StreamReader(Generic[R]):
             start_ms=start_ms,
             end_ms=end_ms,
             requested_count=count,
-            covered=None if start_ms is None else _covers(oldest, start_ms),
+            covered=None if start_ms is None else covers(oldest, start_ms),
             oldest_ms=oldest,
             noun=self.noun,
+            read_at_ms=self.clock(),
+            reached_end=reached_end,
         )
 
     def latest(self, count: int) -> Window[R]:
-        """The `count` newest entries in chronological order (the runbook's XREVRANGE)."""
+        """The `count` newest records in chronological order (the runbook's XREVRANGE), read
+        back past foreign and unreadable entries (counted) until found or the stream's start.
+
+        The first call asks for `count` entries (the runbook's own read when the stream is the
+        engine's alone); further calls ask for the reader's batch."""
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count}")
         self._check_stream()
-        newest = self._call(self.client.xrevrange, "+", "-", count)
-        results = (self.parser(entry_id.decode(), fields) for entry_id, fields in newest[::-1])
-        return self._window(results, count=count)
+        passed: list[Parsed] = []  # newest first
+        found, hi, size = 0, "+", count
+        while True:
+            entries = self._call(self.client.xrevrange, hi, "-", size)
+            for entry_id, fields in entries:
+                passed.append(result := self.parser(entry_id.decode(), fields))
+                found += not isinstance(result, ParseError | Foreign)
+                if found == count:
+                    return self._window(reversed(passed), count=count, reached_end=False)
+            if len(entries) < size:
+                return self._window(reversed(passed), count=count, reached_end=True)
+            hi, size = _previous_id(entries[-1][0].decode()), self.batch
 
     def iter_range(
         self, start_ms: int, end_ms: int | None = None, batch: int | None = None
-    ) -> Iterator[R | ParseError | Foreign]:
+    ) -> Iterator[Parsed]:
         """Parse every entry with start_ms <= time < end_ms, `batch` (or the reader's) at a time.
 
         Arguments and the key are checked now; entries are read as the iterator is consumed.
@@ -383,7 +305,7 @@ class StreamReader(Generic[R]):
             return iter(())
         return self._forward(f"{start_ms}-0", "+" if end_ms is None else str(end_ms - 1), batch)
 
-    def _forward(self, lo: str, hi: str, batch: int) -> Iterator[R | ParseError | Foreign]:
+    def _forward(self, lo: str, hi: str, batch: int) -> Iterator[Parsed]:
         while True:
             entries = self._call(self.client.xrange, lo, hi, batch)
             for entry_id, fields in entries:
@@ -402,4 +324,4 @@ class StreamReader(Generic[R]):
         """Whether the stream's oldest entry is at or before start_ms (window fully held)."""
         self._check_stream()
         oldest = self.oldest_ms()
-        return Coverage(self.key, start_ms, oldest, _covers(oldest, start_ms))
+        return Coverage(self.key, start_ms, oldest, covers(oldest, start_ms))

@@ -16,6 +16,7 @@ import testinfra.host
 
 from shadowgate.testbed import installer, sdbox, throwaway_redis
 from shadowgate.testbed.installer import EngineUnit
+from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
 
 REQUIRE_SYSTEMD = "SHADOWGATE_REQUIRE_SYSTEMD"
 
@@ -86,3 +87,13 @@ def redis_module() -> Iterator[throwaway_redis.ThrowawayRedis]:
     """One private redis-server shared by a module's read-only tests."""
     with throwaway_redis.start() as server:
         yield server
+
+
+@pytest.fixture
+def suite(box, redis_server, tmp_path):
+    """Run `pytest -m preactivation` (drill settings) in the box against this test's Redis;
+    extra options as arguments."""
+    runner = box_runner(box)
+    return lambda *args: run_suite(
+        runner, redis_server.url, tmp_path, "preactivation", *DRILL, *args
+    )

@@ -63,11 +63,13 @@ def engine_windows(
         outcomes_stream=outcome_key,
     )  # fmt: skip
     client = stream.connect(server.url)
-    intents = stream.StreamReader(client, target.stream)
+    intents = stream.StreamReader(client, target.stream, clock=lambda: NOW_MS)
     day_start = NOW_MS - int(th.number("window.precondition_hours") * HOUR_MS)
     closed = None
     if outcomes:
-        reader = stream.StreamReader(client, target.outcomes_stream, parser=parse_outcome)
+        reader = stream.StreamReader(
+            client, target.outcomes_stream, parser=parse_outcome, clock=lambda: NOW_MS
+        )
         closed = reader.window(day_start)
     return Windows(
         snapshot=intents.latest(int(th["window.snapshot_count"])),

@@ -75,9 +75,10 @@ def make_record(
 
 
 def schema_1(record: RunRecord) -> dict[str, Any]:
-    """`record` as shadowgate wrote it before records had a schema and checks their phases."""
+    """`record` as shadowgate wrote it before records had a schema, checks their phases and
+    records their facts."""
     data = record.to_dict()
-    del data["schema"]
+    del data["schema"], data["facts"]
     for check in data["checks"]:
         del check["phases"]
     return data

@@ -94,11 +94,20 @@ def rule_of(item: dict) -> Callable:
     return rules[0]
 
 
-def keys_read(rule: Callable) -> set[str]:
-    """The threshold keys written out in the rule's body."""
+def keys_read(rule: Callable, seen: set[Callable] | None = None) -> set[str]:
+    """The threshold keys written out in the rule's body and in the helpers of
+    shadowgate.checks it calls by name (the stream guard reads its keys for every rule)."""
+    seen = set() if seen is None else seen
+    seen.add(rule)
     known = set(Thresholds.load())
     tree = ast.parse(inspect.getsource(rule))
-    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in known}
+    keys = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in known}
+    for node in ast.walk(tree):
+        helper = rule.__globals__.get(node.id) if isinstance(node, ast.Name) else None
+        ours = inspect.isfunction(helper) and helper.__module__.startswith("shadowgate.checks")
+        if ours and helper not in seen:
+            keys |= keys_read(helper, seen)
+    return keys
 
 
 def test_catalog_rows_are_well_formed():

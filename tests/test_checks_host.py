@@ -1,94 +1,242 @@
-"""Host checks (P1, P4, P6, P7, B4) on env files, backups and unit states an engine can show:
-each passes on the healthy state and fails, with value and threshold, on the bad one."""
+"""The env-file and model-file checks (P1, P6, P7) on hand-made env files, backups, file facts
+and journals: each condition failing alone, each edge just inside and just outside, and what
+cannot be proven INCONCLUSIVE. Status and value are asserted, not only the text."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shadowgate.checks import blockers, preconditions
+from shadowgate.checks import preconditions
 from shadowgate.checks.preconditions import Backup
-from shadowgate.config import Target, Thresholds
+from shadowgate.config import Target
 from shadowgate.envfile import parse_env
-from shadowgate.host import FileFacts, UnitState
+from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.verdict import Status
 
 TARGET = Target()
-TH = Thresholds.load()
 MODEL = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
+NAME = "patchtst_v20260109_233444.pth"
 HEALTHY_ENV = f"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH={MODEL}\n"
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+STARTED = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+BACKUP = "/etc/quantum/ai-engine.env.bak.activation.20261125_060000"
+US = timedelta(microseconds=1)
 
+# -- P1: what systemd delivers, and the runbook's anchored grep -------------------------------
 
-def unit(active="active", sub="running", restarts=0, up_hours=30.0) -> UnitState:
-    return UnitState(
-        TARGET.unit, "loaded", active, sub, "success", restarts, 4242,
-        NOW - timedelta(hours=up_hours),
-    )  # fmt: skip
+FLAG = "PATCHTST_SHADOW_ONLY"
 
 
 @pytest.mark.parametrize(
-    ("text", "ok", "measured"),
+    ("text", "status", "value", "shown"),
     [
-        (HEALTHY_ENV, True, "1 anchored PATCHTST_SHADOW_ONLY= line(s): 'true'"),
-        (f"PATCHTST_MODEL_PATH={MODEL}\n", False, "0 anchored PATCHTST_SHADOW_ONLY= line(s): none"),
-        ("PATCHTST_SHADOW_ONLY=true\nPATCHTST_SHADOW_ONLY=true\n", False, "2 anchored"),
-        ("PATCHTST_SHADOW_ONLY=false\n", False, "'false'"),
-        ("# PATCHTST_SHADOW_ONLY=true\n", False, "0 anchored"),
+        (HEALTHY_ENV, Status.PASS, 1, f"systemd delivers {FLAG}='true' (line 1)"),
+        (f"{FLAG}=true  \t\n", Status.PASS, 1, "`PATCHTST_SHADOW_ONLY=true"),  # blanks stripped
+        (f"{FLAG}=true\r\n", Status.PASS, 1, "(line 1)"),  # CRLF: both read true
+        # each condition failing alone
+        (f"{FLAG}=false\n", Status.FAIL, 1, f"delivers {FLAG}='false', not 'true'"),
+        (f"{FLAG}=true\n{FLAG}=true\n", Status.FAIL, 2, "2 anchored PATCHTST_SHADOW_ONLY= lines"),
+        (f'{FLAG}="true"\n', Status.FAIL, 1, "disagree"),  # systemd true, grep '"true"'
+        # the two views apart
+        (f"{FLAG}=true\n  {FLAG}=false\n", Status.FAIL, 1, f"{FLAG}='false' (line 2)"),
+        (f"# note \\\n{FLAG}=true\n", Status.FAIL, 1, f"systemd delivers no {FLAG}"),
+        (f"{FLAG}=true # on\n", Status.FAIL, 1, "'true # on', not 'true'"),
+        (f"export {FLAG}=true\n", Status.FAIL, 0, "0 anchored PATCHTST_SHADOW_ONLY= line(s): none"),
+        (f"PATCHTST_MODEL_PATH={MODEL}\n", Status.FAIL, 0, "line(s): none"),
+        (f"{FLAG}=true\n\0\n", Status.FAIL, 1, "NUL byte"),  # systemd refuses the whole file
     ],
 )
-def test_p1_shadow_flag_exactly_once(text, ok, measured):
+def test_p1_needs_systemd_and_grep_to_agree_on_true(text, status, value, shown):
     v = preconditions.p1_shadow_flag(parse_env(text), TARGET)
-    assert v.ok is ok, v.message()
-    assert measured in v.measured
-    assert v.threshold == "exactly one line PATCHTST_SHADOW_ONLY=true"
+    assert (v.status, v.value) == (status, value), v.message()
+    assert shown in v.message()
+    assert v.threshold == f"systemd delivers {FLAG}=true; one anchored ^{FLAG}= line; the two agree"
 
 
-def test_p1_reports_env_file_surprises():
-    v = preconditions.p1_shadow_flag(parse_env("export PATCHTST_SHADOW_ONLY=true\n"), TARGET)
-    assert v.status is Status.FAIL and v.detail.startswith("env file surprises:")
+def test_p1_message_shows_both_views_and_the_notes():
+    v = preconditions.p1_shadow_flag(parse_env(f"{FLAG}=true\n  {FLAG}=false\n"), TARGET)
+    assert f"grep '^{FLAG}=' shows 1 anchored {FLAG}= line(s): `{FLAG}=true` (line 1)" in v.measured
+    assert "systemd delivers PATCHTST_SHADOW_ONLY='false' (line 2)" in v.measured
+    assert "env file notes: grep '^PATCHTST_SHADOW_ONLY=' shows" in v.detail
+    swallowed = preconditions.p1_shadow_flag(parse_env(f"# note \\\n{FLAG}=true\n"), TARGET)
+    assert "the comment ends with a backslash" in swallowed.detail
 
 
-def test_p4_stable_unit_passes_and_each_defect_fails():
-    assert preconditions.p4_service_stable(unit(), NOW, TH).status is Status.PASS
-    young = preconditions.p4_service_stable(unit(up_hours=2), NOW, TH)
-    assert young.status is Status.FAIL and "uptime 2.00 h" in young.measured
-    assert ">= 24 h" in young.threshold
-    looping = preconditions.p4_service_stable(unit(restarts=3), NOW, TH)
-    assert looping.status is Status.FAIL and "NRestarts=3" in looping.measured
-    down = preconditions.p4_service_stable(unit("activating", "auto-restart"), NOW, TH)
-    assert down.status is Status.FAIL and "not running" in down.measured
+# -- P6: the two ways back to shadow ----------------------------------------------------------
 
 
-def test_b4_restart_loop_needs_a_steady_running_unit():
-    assert blockers.b4_restart_loop(unit(), unit(), TH).status is Status.PASS
-    grew = blockers.b4_restart_loop(unit(), unit(restarts=1, up_hours=0.001), TH)
-    assert grew.status is Status.FAIL and "restarted during the run" in grew.measured
-    failed = blockers.b4_restart_loop(unit(), unit("failed", "failed"), TH)
-    assert failed.status is Status.FAIL and "failed (failed)" in failed.measured
+def live_facts(writable: bool = True) -> FileFacts:
+    return FileFacts(TARGET.env_file, True, True, True, 90, "ab" * 32, writable=writable)
 
 
-def test_p6_backup_must_restore_shadow():
-    good = Backup("/etc/quantum/ai-engine.env.bak.activation.1", parse_env(HEALTHY_ENV))
-    assert preconditions.p6_rollback_plan([good], TARGET).status is Status.PASS
-    none = preconditions.p6_rollback_plan([], TARGET)
-    assert none.status is Status.FAIL and "cp /etc/quantum/ai-engine.env" in none.detail
-    stale = Backup("/etc/quantum/ai-engine.env.bak.2", parse_env(f"PATCHTST_MODEL_PATH={MODEL}\n"))
-    flagless = preconditions.p6_rollback_plan([good, stale], TARGET)
-    assert flagless.status is Status.FAIL and "PATCHTST_SHADOW_ONLY lines none" in flagless.measured
-    broken = Backup("/etc/quantum/ai-engine.env.bak.3", None, "is not readable")
-    assert "is not readable" in preconditions.p6_rollback_plan([broken], TARGET).measured
+def p6(backups, live_text=HEALTHY_ENV, writable=True):
+    return preconditions.p6_rollback_plan(
+        backups, parse_env(live_text), live_facts(writable), TARGET
+    )
 
 
-def test_p7_model_file_must_exist_and_be_non_empty():
-    env = parse_env(HEALTHY_ENV)
-    facts = FileFacts(MODEL, True, True, True, 1024, "ab" * 32)
-    assert preconditions.p7_model_path(env, facts, TARGET).status is Status.PASS
-    empty = FileFacts(MODEL, True, True, True, 0, "cd" * 32)
-    v = preconditions.p7_model_path(env, empty, TARGET)
-    assert v.status is Status.FAIL and "size=0" in v.measured
-    missing = FileFacts(MODEL, False, False, False, None, None)
-    assert "exists=False" in preconditions.p7_model_path(env, missing, TARGET).measured
-    unset = preconditions.p7_model_path(parse_env("PATCHTST_SHADOW_ONLY=true\n"), None, TARGET)
-    assert unset.status is Status.FAIL and "0 anchored PATCHTST_MODEL_PATH= lines" in unset.measured
+GOOD = Backup(BACKUP, parse_env(HEALTHY_ENV))
+AFTER_ACTIVATION = f"PATCHTST_MODEL_PATH={MODEL}\n"  # the runbook's sed removed the flag
+
+
+@pytest.mark.parametrize(
+    ("backups", "live", "writable", "status", "value", "shown"),
+    [
+        ([GOOD], HEALTHY_ENV, True, Status.PASS, 0, "PATCHTST_MODEL_PATH set"),
+        ([GOOD], AFTER_ACTIVATION, True, Status.PASS, 0, "ends with a newline"),
+        # the newest backup decides (oldest first, by mtime)
+        ([Backup("old", parse_env(AFTER_ACTIVATION)), GOOD], HEALTHY_ENV, True, Status.PASS, 0,
+         "(of 2)"),
+        ([GOOD, Backup("new", parse_env(AFTER_ACTIVATION))], HEALTHY_ENV, True, Status.FAIL, 2,
+         "backup: systemd sets no PATCHTST_SHADOW_ONLY"),
+        # each condition failing alone
+        ([Backup("b", parse_env(f"{FLAG}=false\nPATCHTST_MODEL_PATH={MODEL}\n"))], HEALTHY_ENV,
+         True, Status.FAIL, 1, "backup: systemd delivers PATCHTST_SHADOW_ONLY='false'"),
+        ([Backup("b", parse_env(f"{FLAG}=true\n"))], HEALTHY_ENV, True, Status.FAIL, 1,
+         "no PATCHTST_MODEL_PATH"),
+        ([Backup("b", parse_env(f"# x \\\n{FLAG}=true\nPATCHTST_MODEL_PATH={MODEL}\n"))],
+         HEALTHY_ENV, True, Status.FAIL, 2, "the comment ends with a backslash"),
+        ([GOOD], HEALTHY_ENV.rstrip("\n"), True, Status.FAIL, 1, "does not end with a newline"),
+        ([GOOD], AFTER_ACTIVATION + "EXTRA=a \\\n", True, Status.FAIL, 1,
+         "after the rollback's echo systemd would deliver no PATCHTST_SHADOW_ONLY"),
+        ([GOOD], HEALTHY_ENV, False, Status.FAIL, 1, "is not writable"),
+        ([GOOD], "", True, Status.PASS, 0, "ends with a newline"),  # empty: the echo starts it
+    ],
+)  # fmt: skip
+def test_p6_backup_and_live_file_restore_shadow(backups, live, writable, status, value, shown):
+    v = p6(backups, live, writable)
+    assert (v.status, v.value, v.sample) == (status, value, len(backups)), v.message()
+    assert shown in v.message()
+
+
+def test_p6_without_backup_names_the_runbooks_cp():
+    v = p6([])
+    assert (v.status, v.value, v.sample) == (Status.FAIL, 1, 0)
+    assert v.measured.startswith("no backup found")
+    assert "cp /etc/quantum/ai-engine.env /etc/quantum/ai-engine.env.bak.activation.$(date" in (
+        v.detail
+    )
+
+
+def test_p6_unreadable_newest_backup_fails_even_after_a_good_one():
+    broken = Backup(f"{BACKUP}.2", None, "is not readable by the user running the checks")
+    v = p6([GOOD, broken])
+    assert (v.status, v.value) == (Status.FAIL, 1)
+    assert "the newest backup cannot be read: is not readable" in v.detail
+
+
+# -- P7: the model to activate is the model observed ------------------------------------------
+
+
+def unit(started: datetime | None = STARTED) -> UnitState:
+    return UnitState(
+        TARGET.unit, "loaded", "active", "running", "success", 0, 4242, started,
+        "0123456789abcdef0123456789abcdef", started,
+    )  # fmt: skip
+
+
+def model(**changes) -> FileFacts:
+    facts = FileFacts(MODEL, True, True, True, 1024, "cd" * 32, STARTED, STARTED - timedelta(1))
+    return replace(facts, **changes)
+
+
+def journal(*texts: str, exception: str | None = None) -> list[JournalLine]:
+    ts = STARTED + timedelta(seconds=1)
+    lines = [JournalLine(ts + timedelta(milliseconds=i), t) for i, t in enumerate(texts)]
+    return lines + ([JournalLine(ts, "agent init", "ERROR", exception)] if exception else [])
+
+
+CHOSEN = f"[PatchTST] Using PATCHTST_MODEL_PATH env var: {MODEL}"
+READ = f"[PatchTST] ✅ Model weights loaded from {NAME}"
+OK = "[OK] PatchTST agent loaded (weight: 20.0%)"
+RANDOM = "[PatchTST] Using uninitialized model with random weights"
+LOADED = journal(CHOSEN, f"[PatchTST] Loading model from {MODEL}", READ, OK)
+
+
+def p7(env_text=HEALTHY_ENV, facts=None, state=None, lines=LOADED):
+    facts = model() if facts is None else facts
+    return preconditions.p7_model_observed(
+        parse_env(env_text), facts, state or unit(), lines, TARGET
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "value", "shown"),
+    [
+        (LOADED, Status.PASS, 0, f"weights loaded from {NAME}; 0 load failure line(s); agent "
+         "loaded with weight 20%"),
+        # the [OK] line alone proves nothing
+        (journal(OK), Status.INCONCLUSIVE, 2, "cannot prove the weights were read"),
+        ([], Status.INCONCLUSIVE, 2, "journal since the start: 0 lines"),
+        (journal(CHOSEN, OK), Status.INCONCLUSIVE, 1, f"no `Model weights loaded from {NAME}`"),
+        (journal(READ, OK), Status.INCONCLUSIVE, 1, "names the file the agent chose"),
+        # each failure alone
+        (journal(CHOSEN, READ, RANDOM, OK), Status.FAIL, 1, "load failure (random weights)"),
+        (journal(CHOSEN, READ, OK, exception="RuntimeError: [PatchTST] Model loading failed: x"),
+         Status.FAIL, 1, "load failure (model loading failed)"),
+        (journal(CHOSEN.replace("/opt/quantum/ai_engine", "/app"), READ, OK), Status.FAIL, 1,
+         f"the agent chose /app/models/{NAME}, not {MODEL}"),
+        (journal(CHOSEN, READ.replace(NAME, "patchtst_model.pth"), OK), Status.FAIL, 1,
+         f"weights loaded from patchtst_model.pth, not {NAME}"),
+        # the bad file as the real agent logs it: not found, random weights, still [OK]
+        (journal(CHOSEN, f"[PatchTST] ⚠️ Model file not found: {MODEL}", RANDOM, OK), Status.FAIL,
+         2, "load failure (model file not found)"),
+    ],
+)  # fmt: skip
+def test_p7_journal_since_the_start_must_show_this_file_loaded(lines, status, value, shown):
+    v = p7(lines=lines)
+    assert (v.status, v.value, v.sample) == (status, value, len(lines)), v.message()
+    assert shown in v.message()
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "value", "shown"),
+    [
+        (model(changed=STARTED), Status.PASS, 0, "sha256=" + "cd" * 32),  # at the start: inside
+        (model(changed=STARTED + US), Status.FAIL, 1, "changed at 2026-11-25 06:00:00.000001 UTC"),
+        # mtime set back (cp -p) does not hide a change: ctime decides
+        (model(mtime=STARTED - timedelta(days=9), changed=STARTED + US), Status.FAIL, 1,
+         "after quantum-ai-engine.service started"),
+        (model(size=1), Status.PASS, 0, "size=1"),
+        (model(size=0), Status.FAIL, 1, f"{MODEL} is empty"),
+        (model(readable=False, sha256=None), Status.FAIL, 1, "is not readable"),
+        (model(is_file=False, sha256=None), Status.FAIL, 1, "is not a regular file"),
+        (FileFacts(MODEL, False, False, False, None, None), Status.FAIL, 1, "exists=False"),
+    ],
+)  # fmt: skip
+def test_p7_file_must_be_there_and_unchanged_since_the_start(facts, status, value, shown):
+    v = p7(facts=facts)
+    assert (v.status, v.value) == (status, value), v.message()
+    assert shown in v.message()
+
+
+@pytest.mark.parametrize(
+    ("facts", "state", "shown"),
+    [
+        (model(), unit(started=None), "start -)"),
+        (model(changed=None), unit(), "(change -, start 2026-11-25 06:00:00.000000 UTC)"),
+        (model(sha256=None), unit(), "no sha256 of"),
+    ],
+)
+def test_p7_what_cannot_be_proven_is_inconclusive(facts, state, shown):
+    v = p7(facts=facts, state=state)
+    assert (v.status, v.value) == (Status.INCONCLUSIVE, 1), v.message()
+    assert shown in v.detail
+
+
+@pytest.mark.parametrize(
+    ("env_text", "facts", "value", "shown"),
+    [
+        # unset: the model_file fixture inspects nothing
+        (f"{FLAG}=true\n", None, 3, "systemd sets no PATCHTST_MODEL_PATH"),
+        (f"{FLAG}=true\nPATCHTST_MODEL_PATH=\n", None, 2, "PATCHTST_MODEL_PATH is empty"),
+        (f"  PATCHTST_MODEL_PATH={MODEL}\n", model(), 2, "0 anchored PATCHTST_MODEL_PATH="),
+        (f"PATCHTST_MODEL_PATH=/x.pth\nPATCHTST_MODEL_PATH={MODEL}\n", model(), 1, "2 anchored"),
+    ],
+)
+def test_p7_path_must_be_set_once_and_seen_alike_by_grep_and_systemd(env_text, facts, value, shown):
+    v = preconditions.p7_model_observed(parse_env(env_text), facts, unit(), LOADED, TARGET)
+    assert (v.status, v.value) == (Status.FAIL, value), v.message()
+    assert shown in v.message()

@@ -8,7 +8,12 @@ import pytest
 
 from shadowgate.config import ConfigError, Target, Thresholds
 
-DRILL_KEYS = ("service.min_uptime_hours", "shadow.min_observation_hours", "gates.min_events")
+DRILL_KEYS = (
+    "service.min_uptime_hours",
+    "service.auto_restart_window_hours",
+    "shadow.min_observation_hours",
+    "gates.min_events",
+)
 
 
 def test_defaults_hold_runbook_numbers_and_drill_keys():

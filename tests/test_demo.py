@@ -11,7 +11,7 @@ from shadowgate.testbed import demo, sdbox
 @pytest.mark.systemd
 @pytest.mark.parametrize(
     ("scenario", "rc", "verdict"),
-    [("healthy_shadow", 0, "demo: verdict: GO"), ("flatline", 1, "failing: B5, G1, G2, G3")],
+    [("healthy_shadow", 0, "demo: verdict: GO"), ("flatline", 1, "failing: B5, G1, G2, G3, G4")],
 )
 def test_demo_in_systemd(systemd_box, tmp_path, capsys, scenario, rc, verdict):
     assert demo.run(scenario, 26.0, tmp_path) == rc
@@ -25,7 +25,7 @@ def test_demo_without_systemd_names_unevaluated_rows_and_is_not_go(tmp_path, cap
     assert demo.run("healthy_shadow", 26.0, tmp_path) == 1
     out = capsys.readouterr().out
     assert "cannot boot a private systemd here: no namespaces (test)" in out
-    assert "could not evaluate P2, P4, B4 (unit state, journal)" in out
+    assert "could not evaluate P2, P4, P7, B4 (unit state, journal)" in out
     assert "demo: verdict: NO-GO" in out
 
 

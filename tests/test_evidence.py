@@ -21,6 +21,7 @@ from shadowgate.evidence import (
     GENESIS,
     LOCK_NAME,
     LOG_NAME,
+    SCHEMA,
     EvidenceError,
     RunRecord,
     Verification,
@@ -358,8 +359,8 @@ def test_records_without_a_schema_still_verify_and_read_back(tmp_path):
     old = add_run(tmp_path, old=True, finished=NOW - timedelta(minutes=2))
     new = add_run(tmp_path, checks=[entry("P6", P6_PHASES)], finished=NOW)
     (first, second) = (json.loads(line) for line in log_lines(tmp_path))
-    assert "schema" not in first and "phases" not in first["checks"][0]
-    assert second["schema"] == 2 and second["checks"][0]["phases"] == list(P6_PHASES)
+    assert "schema" not in first and "phases" not in first["checks"][0] and "facts" not in first
+    assert second["schema"] == SCHEMA and second["checks"][0]["phases"] == list(P6_PHASES)
     assert verify(tmp_path) == Verification(True, 2, None, "")
     read_old, read_new = run_records(tmp_path)
     assert (read_old.schema, read_old.checks[0].phases) == (1, ())

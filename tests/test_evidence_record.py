@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -38,7 +39,8 @@ def test_run_ids_are_in_utc_and_refuse_naive_times():
 def test_a_record_round_trips_through_its_json():
     record = make_record("r1", checks=[entry("P6", P6_PHASES), entry("B3")])
     data = record.to_dict()
-    assert data["schema"] == SCHEMA == 2
+    assert data["schema"] == SCHEMA == 3
+    assert data["facts"] == {}
     assert RunRecord.from_dict(data) == record
     assert "files" not in data and "previous_sha256" not in data  # the log adds them
 
@@ -74,6 +76,29 @@ def test_a_check_without_a_verdict_says_why():
     assert all(data[k] is None for k in ("title", "measured", "value", "threshold", "section"))
     assert check.verdict() is None
     assert CheckEntry.from_dict(data) == check
+
+
+def test_a_record_keeps_the_facts_later_phases_compare_against():
+    facts = {
+        "model": {"path": "/m.pth", "sha256": "cd" * 32, "size": 1024, "changed": None},
+        "unit": {"unit": "u.service", "invocation_id": "ab" * 16, "n_restarts": 1,
+                 "started": "2026-11-25T06:00:00.000001+00:00"},
+    }  # fmt: skip
+    record = replace(make_record("r1"), facts=facts)
+    assert record.to_dict()["facts"] == facts
+    assert RunRecord.from_dict(record.to_dict()) == record
+    with pytest.raises(ValueError, match="facts must be a JSON object"):
+        RunRecord.from_dict(record.to_dict() | {"facts": ["model"]})
+
+
+def test_a_schema_2_record_reads_without_facts_and_keeps_its_shape():
+    """Added, not re-meant: a record written before `facts` existed reads back as it was."""
+    data = make_record("v2").to_dict()
+    del data["facts"]
+    data["schema"] = 2
+    old = RunRecord.from_dict(data)
+    assert (old.schema, old.facts) == (2, {})
+    assert old.to_dict() == data
 
 
 def test_a_record_without_a_schema_is_version_1():

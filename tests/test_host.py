@@ -301,7 +301,7 @@ def test_file_facts_of_env_and_model_files(
 ) -> None:
     engine_unit("healthy_shadow")
     env = host.file_facts(box_host, ENV_FILE)
-    assert (env.exists, env.is_file, env.readable) == (True, True, True)
+    assert (env.exists, env.is_file, env.readable, env.writable) == (True, True, True, True)
     assert env.size == len(DEFAULT_ENV_TEXT.encode())
     assert env.sha256 == hashlib.sha256(DEFAULT_ENV_TEXT.encode()).hexdigest()
     model = host.file_facts(box_host, MODEL_PATH)
@@ -310,6 +310,7 @@ def test_file_facts_of_env_and_model_files(
     # The env file is 0600 root: another user sees it exists, but cannot read or hash it.
     as_nobody = host.file_facts(box.testinfra_host(user="nobody"), ENV_FILE)
     assert (as_nobody.exists, as_nobody.readable, as_nobody.sha256) == (True, False, None)
+    assert not as_nobody.writable  # the rollback's echo >> would fail as this user (P6)
     assert as_nobody.size == env.size
     missing = host.file_facts(box_host, "/opt/quantum/ai_engine/models/missing.pth")
     assert missing == host.FileFacts(

@@ -36,6 +36,7 @@ RECORD_KEYS = {
     "schema", "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator",
     "target", "thresholds_digest", "overrides", "suite_version", "strategy", "checks",
     "complete", "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
+    "facts",
 }  # fmt: skip
 CHECK_KEYS = {
     "nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold", "sample",

@@ -424,7 +424,12 @@ def test_process_shadow_vs_voting_journal(redis_server, tmp_path):
     published = [t for t in telemetry if t["msg"].startswith("[TELEMETRY] Publishing trade.intent")]
     assert len(published) == redis_server.client().xlen("s") > 10
 
-    assert f"[OK] PatchTST agent loaded (weight: 20.0%) model={MODEL_PATH}" in out_v
+    # the real agent's start: the file it uses, not found on this host, the [OK] line anyway
+    assert (
+        out_v.index(f"[PatchTST] Using PATCHTST_MODEL_PATH env var: {MODEL_PATH}")
+        < out_v.index("[PatchTST] Using uninitialized model with random weights")
+        < out_v.index("[OK] PatchTST agent loaded (weight: 20.0%)")
+    )
     assert "[SHADOW]" not in out_v and "shadow mode: SHADOW_ONLY" not in out_v
     voted = intents(redis_server)
     assert voted and all(i.total_models == 4 for i in voted)
@@ -523,5 +528,6 @@ def test_module_runs_as_documented():
         "--shadow-log-interval",
         "--duration",
         "--seed",
+        "--with",
     ):
         assert option in done.stdout

@@ -63,20 +63,52 @@ def test_latest_counts_parse_errors_and_foreign_entries(redis_server):
     add(client, f"{BASE + 10 * MINUTE}-0", {"data": "{}", "source": "risk-guard"})
     add(client, f"{BASE + 11 * MINUTE}-0", engine_fields(engine_payload(side="buy")))
     add(client, f"{BASE + 12 * MINUTE}-0", {"data": json.dumps({"event_type": "heartbeat"})})
-    window = reader(redis_server).latest(6)
+    window = reader(redis_server).latest(3)
     assert (len(window), len(window.errors), window.foreign, window.entries) == (3, 1, 2, 6)
+    assert (window.owned, window.reached_end) == (4, False)
     assert window.errors[0].reason == "payload: side must be BUY or SELL, got 'buy'"
     assert window.describe() == (
         f"{KEY} entries 1764138120000-0 (2025-11-26 06:22:00Z) .. 1764138720000-0 (06:32:00Z): "
-        "3 intents, 1 parse error, 2 foreign entries skipped; latest 6 requested"
+        "3 intents, 1 parse error, 2 foreign entries skipped; latest 3 intents requested"
     )
 
 
-def test_latest_says_when_the_stream_held_fewer_than_requested(redis_server):
-    fill(redis_server.client(), 3)
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_latest_reads_back_past_other_publishers_until_enough_intents(redis_server, batch):
+    """Another publisher writing six entries per engine entry must not shrink the snapshot."""
+    client = redis_server.client()
+    engine = []
+    for i in range(120):
+        engine.append(add(client, f"{BASE + i * MINUTE}-0"))
+        for seq in range(1, 7):  # same millisecond: batches must step back across sequences
+            add(client, f"{BASE + i * MINUTE}-{seq}", {"source": "trading-bot", "data": "{}"})
+    add(client, f"{BASE + 200 * MINUTE}-0", engine_fields(engine_payload(side="buy")))
+    read = StreamReader(connect(redis_server.url), KEY, batch=batch, clock=lambda: 42)
+    window = read.latest(100)
+    assert ids(window) == engine[-100:]
+    assert (window.foreign, len(window.errors), window.reached_end) == (600, 1, False)
+    assert (window.first_id, window.last_id) == (engine[20], f"{BASE + 200 * MINUTE}-0")
+    assert window.read_at_ms == 42 and window.newest_ms == BASE + 119 * MINUTE
+
+
+def test_latest_says_when_the_stream_ends_before_enough_intents(redis_server):
+    client = redis_server.client()
+    fill(client, 3)
+    add(client, f"{BASE + 10 * MINUTE}-0", {"source": "trading-bot", "data": "{}"})
     window = reader(redis_server).latest(100)
-    assert len(window) == 3
-    assert window.describe().endswith("latest 100 requested, the stream held only 3")
+    assert (len(window), window.foreign, window.reached_end) == (3, 1, True)
+    assert window.describe().endswith(
+        "latest 100 intents requested, only 3 found back to the stream's oldest entry "
+        "(2025-11-26 06:20:00Z)"
+    )
+
+
+def test_latest_reads_back_to_the_smallest_ids(redis_server):
+    client = redis_server.client()
+    add(client, "0-1")
+    add(client, "0-2", {"source": "trading-bot", "data": "{}"})
+    window = StreamReader(connect(redis_server.url), KEY, batch=1).latest(2)
+    assert (ids(window), window.foreign, window.reached_end) == (["0-1"], 1, True)
 
 
 # -- windows by time --
@@ -167,7 +199,11 @@ def test_stream_with_no_entries_left_is_not_covered(redis_server):
         f"{KEY}: empty, no entries read; window since 2025-11-26 06:20:00Z NOT covered "
         "(the stream holds no entries)"
     )
-    assert read.latest(5).describe().endswith("latest 5 requested, the stream held only 0")
+    assert (
+        read.latest(5)
+        .describe()
+        .endswith("latest 5 intents requested, only 0 found back to the stream's oldest entry (?)")
+    )
 
 
 def test_outcomes_read_the_same_way(redis_server):

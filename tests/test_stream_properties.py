@@ -136,14 +136,22 @@ def test_window_is_the_same_whatever_the_batch(spec, batch, start_offset, length
 
 
 @STREAMS
-@given(entries.filter(bool), st.integers(1, 60))
-def test_latest_returns_the_newest_n_in_order(spec, n):
+@given(entries.filter(bool), st.integers(1, 60), st.integers(1, 12))
+def test_latest_is_the_newest_n_records_whatever_the_batch(spec, n, batch):
+    """The snapshot holds the n newest intents, read back past every other entry (counted)
+    until found or the stream's start, and the same entries however the read is batched."""
     client, added = stream_of(spec)
-    read, every_id = readers(client)
-    newest = added[-n:]
-    assert [e.entry_id for e in every_id.latest(n).errors] == newest
-    window = read.latest(n)
-    assert window.entries == len(newest)
-    assert (window.first_id, window.last_id) == (newest[0], newest[-1])
-    records = [r.entry_id for r in window.records]
-    assert records == [i for i in newest if i in set(records)]
+    read_only = ReadOnlyRedis(client, "redis://fake/0")
+    window = StreamReader(read_only, KEY, batch=batch).latest(n)
+    whole = StreamReader(read_only, KEY).window(0)
+    records = [r.entry_id for r in whole.records]
+    assert [r.entry_id for r in window.records] == records[-n:]
+    assert window.reached_end == (len(records) < n)
+    passed = added if window.reached_end else added[added.index(records[-n]) :]
+    assert (window.entries, window.first_id, window.last_id) == (
+        len(passed), passed[0], passed[-1]
+    )  # fmt: skip
+    assert [e.entry_id for e in window.errors] == [
+        e.entry_id for e in whole.errors if e.entry_id in set(passed)
+    ]
+    assert window == StreamReader(read_only, KEY, batch=1000).latest(n)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from shadowgate import metrics, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.common import flag_values, judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import guard, judged, sample_ids, too_few, window_text
+from shadowgate.checks.hostfacts import Finding, PreviousUnit, detail, fold, precise
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
-from shadowgate.host import UnitState
+from shadowgate.host import AutoRestart, UnitState
 from shadowgate.intents import Intent
 from shadowgate.stream import Window
 from shadowgate.verdict import Verdict
@@ -19,13 +20,13 @@ B1, B2, B3, B4, B6 = (catalog.get(i) for i in ("B1", "B2", "B3", "B4", "B6"))
 
 
 def b1_consensus_in_shadow(snapshot: Window[Intent], target: Target, th: Thresholds) -> Verdict:
-    """A consensus only reachable if the model voted: shadow mode is broken."""
+    """A consensus only reachable if the model voted: shadow mode is broken (counted against
+    each intent's active voters; any such event is a finding, however thin the snapshot)."""
     limit = int(th["blockers.max_full_consensus_in_shadow"])
-    threshold = f"<= {limit} events (consensus above the number of other voters)"
-    short = too_few(B1, threshold, snapshot, len(snapshot.records), 1)
-    if short:
-        return short
+    threshold = f"<= {limit} events (consensus above the number of other active voters)"
     hits = [i for i in snapshot.records if votes.beyond_others(i, target.breakdown_key)]
+    if len(hits) <= limit and (inconclusive := guard(B1, snapshot, th, threshold)):
+        return inconclusive
     return B1.verdict(
         judged(len(hits) <= limit),
         measured=f"{len(hits)} of {len(snapshot.records)} intents; consensus distribution "
@@ -38,18 +39,22 @@ def b1_consensus_in_shadow(snapshot: Window[Intent], target: Target, th: Thresho
     )
 
 
-def b2_voting_while_flag_on(snapshot: Window[Intent], env: EnvFile, target: Target) -> Verdict:
-    """The flag says shadow, yet the model's vote was counted in the consensus: a logic error."""
-    threshold = "0 intents counting the model while the flag is on"
-    flag_on = flag_values(env, target) == ["true"]
-    short = too_few(B2, threshold, snapshot, len(snapshot.records), 1)
-    if short:
-        return short
+def b2_voting_while_flag_on(
+    snapshot: Window[Intent], env: EnvFile, target: Target, th: Thresholds
+) -> Verdict:
+    """The flag says shadow, yet the model's vote was counted in the consensus: a logic error.
+    "On" is what systemd delivers (`EnvironmentFile=` semantics), not what grep shows."""
+    threshold = "0 intents counting the model while systemd delivers the flag true"
+    flag_on = env.flag_state(target.shadow_flag).systemd_value == "true"
     counted = [i for i in snapshot.records if votes.counts_model(i, target.breakdown_key)]
+    finding = flag_on and bool(counted)
+    if not finding and (inconclusive := guard(B2, snapshot, th, threshold)):
+        return inconclusive
     return B2.verdict(
-        judged(not (flag_on and counted)),
-        measured=f"flag {'on' if flag_on else 'not on (see P1)'}; {len(counted)} of "
-        f"{len(snapshot.records)} intents count the {target.breakdown_key} vote",
+        judged(not finding),
+        measured=f"{target.shadow_flag} {'true' if flag_on else 'not true (see P1)'} as "
+        f"systemd delivers it; {len(counted)} of {len(snapshot.records)} intents count the "
+        f"{target.breakdown_key} vote",
         threshold=threshold,
         window=window_text(snapshot),
         sample=len(snapshot.records),
@@ -62,9 +67,9 @@ def b3_payload_p95(snapshot: Window[Intent], th: Thresholds) -> Verdict:
     """Payload bloat slows every consumer of the stream."""
     limit = int(th["payload.max_p95_bytes"])
     threshold = f"p95 < {limit} bytes"
-    short = too_few(B3, threshold, snapshot, len(snapshot), 1)
-    if short:
-        return short
+    inconclusive = guard(B3, snapshot, th, threshold)
+    if inconclusive:
+        return inconclusive
     p95 = metrics.payload_p95(snapshot.records)
     largest = sorted(snapshot.records, key=lambda i: i.payload_bytes, reverse=True)
     return B3.verdict(
@@ -78,18 +83,51 @@ def b3_payload_p95(snapshot: Window[Intent], th: Thresholds) -> Verdict:
     )
 
 
-def b4_restart_loop(first: UnitState, now: UnitState, th: Thresholds) -> Verdict:
-    """Active (running) now, and no automatic restart between the run's two samples."""
-    max_restarts = int(th["service.max_restarts"])
-    restarted = (now.n_restarts > first.n_restarts) or (now.active_enter != first.active_enter)
-    ok = now.running and not restarted and now.n_restarts <= max_restarts
+def _restart_marks(state: UnitState) -> tuple[object, ...]:
+    """What any restart changes: a start by hand resets NRestarts, so it alone is not enough."""
+    return state.n_restarts, state.invocation_id, state.started
+
+
+def b4_restart_loop(
+    first: UnitState,
+    now: UnitState,
+    recent: AutoRestart,
+    previous: PreviousUnit | None,
+    th: Thresholds,
+) -> Verdict:
+    """A restart loop, told apart from one old crash (Restart=always keeps NRestarts at 1 for
+    good): running now, no automatic restart in the window (unproven is INCONCLUSIVE), no
+    restart of any kind during this run, and NRestarts not grown since the previous record of
+    this target within the same invocation."""
+    hours = th.number("service.auto_restart_window_hours")
+    findings = []
+    if not now.running:
+        state = f"{now.active_state} ({now.sub_state})"
+        findings.append(Finding.fail(f"{now.unit} is {state}, not active (running)"))
+    if recent.happened:
+        findings.append(Finding.fail(recent.reason))
+    elif recent.happened is None:
+        why = f"cannot prove no automatic restart in the last {hours:g} h: {recent.reason}"
+        findings.append(Finding.unproven(why))
+    if _restart_marks(first) != _restart_marks(now):
+        why = "restarted during the run (NRestarts, InvocationID or start time changed)"
+        findings.append(Finding.fail(why))
+    if previous is None:
+        since = "no previous preactivation record of this target to compare with"
+    else:
+        since, finding = previous.compare(now)
+        findings += [finding] if finding else []
     return B4.verdict(
-        judged(ok),
-        measured=f"now {now.describe()}; at run start NRestarts={first.n_restarts}"
-        + ("; restarted during the run" if restarted else ""),
-        threshold=f"active (running), NRestarts <= {max_restarts} and not growing",
-        window=f"systemctl show {now.unit}, sampled twice",
+        fold(findings),
+        measured=f"now {now.describe()}, InvocationID {now.invocation_id or '-'}; at run start "
+        f"NRestarts={first.n_restarts}, InvocationID {first.invocation_id or '-'}, started "
+        f"{precise(first.started)}; last {hours:g} h: {recent.reason}; {since}",
+        threshold=f"active (running); no automatic restart in the last {hours:g} h; NRestarts, "
+        "InvocationID and start unchanged during the run; NRestarts not grown since the "
+        "previous record of this target (same InvocationID)",
+        window=f"systemctl show {now.unit} at run start and now; its journal",
         value=now.n_restarts,
+        detail=detail(findings),
     )
 
 
@@ -98,12 +136,12 @@ def b6_hard_disagreement(snapshot: Window[Intent], target: Target, th: Threshold
     limit = th.number("blockers.max_hard_disagreement")
     hard = metrics.hard_disagreement(snapshot.records, target.breakdown_key)
     threshold = f"<= {limit:.0%} BUY-vs-SELL against the ensemble side"
-    short = too_few(B6, threshold, snapshot, hard, 1)
-    if short:
-        return short
+    inconclusive = guard(B6, snapshot, th, threshold) or too_few(B6, threshold, snapshot, hard, 1)
+    if inconclusive:
+        return inconclusive
     return B6.verdict(
         judged(hard.value <= limit),
-        measured=str(hard),
+        measured=f"{hard} of the intents carrying a {target.breakdown_key} vote",
         threshold=threshold,
         window=window_text(snapshot),
         sample=hard.total,

@@ -46,6 +46,8 @@ class Check:
 
 
 _PRE = ("preactivation",)
+# Read by checks.common.guard, which every stream rule calls first (DESIGN "Windows").
+_STREAM = ("window.max_age_minutes", "window.max_unreadable_share", "window.min_snapshot_intents")
 _BLOCKERS = "s.2 hard blockers"
 _GATES = "s.1 gate evaluation (P0.4 gate simulation)"
 
@@ -56,46 +58,46 @@ CHECKS: tuple[Check, ...] = (
         "shadow verified by behaviour",
         "s.1, s.4 step 2",
         _PRE,
-        ("shadow.journal_minutes", "shadow.min_journal_lines"),
+        ("shadow.journal_minutes", "shadow.min_journal_lines", *_STREAM),
     ),
     Check(
         "P3",
         "zero consensus needing the model's vote in the last 24 h",
         "s.1",
         _PRE,
-        ("window.precondition_hours", "blockers.max_full_consensus_in_shadow"),
+        ("window.precondition_hours", "blockers.max_full_consensus_in_shadow", *_STREAM),
     ),
     Check(
         "P4",
         "service stable",
         "s.1",
         _PRE,
-        ("service.min_uptime_hours", "service.max_restarts"),
+        ("service.min_uptime_hours",),
     ),
     Check(
         "P5",
         "shadow observation long enough",
         "s.1",
         _PRE,
-        ("shadow.min_observation_hours",),
+        ("shadow.min_observation_hours", *_STREAM),
     ),
     Check(
         "P6",
-        "rollback plan: backup env file restores shadow",
-        "s.1, s.4 step 1",
+        "rollback plan: backup and live env file restore shadow",
+        "s.1, s.4 step 1, s.6",
         ("preactivation", "rollback_ready"),
     ),
-    Check("P7", "model path set and file present", "s.4 step 4", _PRE),
+    Check("P7", "the model to activate is the model observed", "s.4 step 4", _PRE),
     Check(
         "B1",
         "consensus needing the model's vote while shadow",
         _BLOCKERS,
         _PRE,
-        ("blockers.max_full_consensus_in_shadow",),
+        ("blockers.max_full_consensus_in_shadow", *_STREAM),
     ),
-    Check("B2", "model voting while the shadow flag is on", _BLOCKERS, _PRE),
-    Check("B3", "payload size p95", _BLOCKERS, _PRE, ("payload.max_p95_bytes",)),
-    Check("B4", "restart loop", _BLOCKERS, _PRE, ("service.max_restarts",)),
+    Check("B2", "model voting while the shadow flag is on", _BLOCKERS, _PRE, _STREAM),
+    Check("B3", "payload size p95", _BLOCKERS, _PRE, ("payload.max_p95_bytes", *_STREAM)),
+    Check("B4", "restart loop", _BLOCKERS, _PRE, ("service.auto_restart_window_hours",)),
     Check(
         "B5",
         "gate quorum",
@@ -103,13 +105,25 @@ CHECKS: tuple[Check, ...] = (
         _PRE,
         ("gates.quorum", "gates.quorum_deferred"),
     ),
-    Check("B6", "hard disagreement in shadow", "s.9", _PRE, ("blockers.max_hard_disagreement",)),
+    Check(
+        "B6",
+        "hard disagreement in shadow",
+        "s.9",
+        _PRE,
+        ("blockers.max_hard_disagreement", *_STREAM),
+    ),
     Check(
         "G1",
         "action diversity",
         _GATES,
         _PRE,
-        ("gates.min_events", "gates.g1_min_actions", "gates.g1_min_share", "gates.g1_max_share"),
+        (
+            "gates.min_events",
+            "gates.g1_min_actions",
+            "gates.g1_min_share",
+            "gates.g1_max_share",
+            *_STREAM,
+        ),
         runbook_name="Action Diversity",
     ),
     Check(
@@ -117,7 +131,7 @@ CHECKS: tuple[Check, ...] = (
         "confidence spread",
         _GATES,
         _PRE,
-        ("gates.min_events", "gates.g2_min_p10_p90", "gates.g2_min_std"),
+        ("gates.min_events", "gates.g2_min_p10_p90", "gates.g2_min_std", *_STREAM),
         runbook_name="Confidence Spread",
     ),
     Check(
@@ -130,6 +144,7 @@ CHECKS: tuple[Check, ...] = (
             "gates.g3_min_agreement",
             "gates.g3_max_agreement",
             "gates.g3_max_hard_disagreement",
+            *_STREAM,
         ),
         runbook_name="Agreement",
     ),
@@ -138,7 +153,13 @@ CHECKS: tuple[Check, ...] = (
         "calibration against outcomes",
         _GATES,
         _PRE,
-        ("gates.g4_buckets", "gates.g4_min_outcomes", "gates.join_window_minutes"),
+        (
+            "gates.g4_buckets",
+            "gates.g4_min_outcomes",
+            "gates.g4_min_lift",
+            "gates.join_window_minutes",
+            *_STREAM,
+        ),
         runbook_name="Calibration",
     ),
 )

@@ -1,18 +1,21 @@
-"""Small shared pieces of the check functions: verdict building and number formatting."""
+"""Small shared pieces of the check functions: verdict building, window texts, and the one
+guard every stream rule calls first, so no rule can judge data that cannot prove anything."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from shadowgate.checks.catalog import Check
-from shadowgate.config import Target
+from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.intents import Intent
 from shadowgate.metrics import Ratio
-from shadowgate.stream import Window
 from shadowgate.verdict import Status, Verdict
+from shadowgate.votes import odd_confidences
+from shadowgate.window import MINUTE_MS, Window, span, utc
 
 SAMPLE_IDS = 3  # entry ids quoted as evidence behind a verdict
+CANNOT_PROVE = "cannot prove it safe"
 
 
 def flag_values(env: EnvFile, target: Target) -> list[str]:
@@ -31,12 +34,100 @@ def sample_ids(intents: Iterable[Intent]) -> tuple[str, ...]:
 
 
 def window_text(window: Window) -> str:
-    """Window description plus what was skipped: parse errors are reported, never hidden."""
-    text = window.describe()
+    """What was read and what was not: the window, the newest record's age, parse errors and
+    (intent windows) odd confidences are reported, never hidden."""
+    text = f"{window.describe()}; {window.freshness()}"
     if window.errors:
         first = window.errors[0]
         text += f"; first parse error {first.entry_id}: {first.reason}"
+    intents = [r for r in window.records if isinstance(r, Intent)]
+    if intents:
+        odd = odd_confidences(intents)
+        shown = ", ".join(f"{name} {n}" for name, n in odd.items()) or "none"
+        text += f"; votes with a confidence outside 0..1: {shown}"
     return text
+
+
+def _reasons(
+    window: Window, th: Thresholds, whole: bool, fresh: bool
+) -> list[tuple[str, str, float | int | None]]:
+    """Why `window` proves nothing: (measured, condition not met, value) for each reason."""
+    reasons: list[tuple[str, str, float | int | None]] = []
+    noun = window.noun
+    if fresh:
+        max_age = th.number("window.max_age_minutes")
+        age = window.age_ms
+        if window.newest_ms is None:
+            reasons.append((f"no {noun} of the engine in the window", f"at least one {noun}", 0))
+        elif age is None or age > max_age * MINUTE_MS:
+            since = f"engine silent since {utc(window.newest_ms)}"
+            reasons.append(
+                (
+                    since + ("" if age is None else f" ({span(age)} before the read)"),
+                    f"newest {noun} at most {max_age:g} min old",
+                    None if age is None else age / MINUTE_MS,
+                )
+            )
+    max_share = th.number("window.max_unreadable_share")
+    unreadable = Ratio(len(window.errors), window.owned)
+    if unreadable.hits > max_share * unreadable.total:
+        reasons.append(
+            (
+                f"{unreadable} of the engine's entries unreadable",
+                f"at most {max_share:.0%} unreadable: what cannot be read cannot be proven safe",
+                unreadable.value,
+            )
+        )
+    needed = int(th["window.min_snapshot_intents"])
+    if window.requested_count is not None and len(window.records) < needed:
+        reasons.append(
+            (
+                f"only {len(window.records)} of the latest {window.requested_count} {noun}s found",
+                f"at least {needed} {noun}s in the snapshot",
+                len(window.records),
+            )
+        )
+    if whole and not window.covered:
+        oldest = f"oldest entry {utc(window.oldest_ms)}"
+        reasons.append(
+            (
+                f"the capped stream no longer holds the whole window ({oldest})",
+                "the whole window held: events before the oldest entry cannot be counted",
+                None,
+            )
+        )
+    return reasons
+
+
+def guard(
+    check: Check,
+    window: Window,
+    th: Thresholds,
+    threshold: str,
+    *,
+    whole: bool = False,
+    fresh: bool = True,
+) -> Verdict | None:
+    """INCONCLUSIVE when `window` cannot prove anything safe, else None. Called first by every
+    stream rule (DESIGN "Windows"): no engine record at all, the newest older than
+    `window.max_age_minutes` (unless `fresh` is False: outcomes come when trades close), more
+    unreadable own entries than `window.max_unreadable_share`, a count snapshot with fewer than
+    `window.min_snapshot_intents` records, or (`whole`: counting checks) a time window the
+    capped stream no longer covers. Every reason that applies is named; the value is the
+    first's (minutes of age, unreadable share, records found)."""
+    reasons = _reasons(window, th, whole, fresh)
+    if not reasons:
+        return None
+    return check.verdict(
+        Status.INCONCLUSIVE,
+        measured="; ".join(measured for measured, _, _ in reasons),
+        threshold=f"{threshold}; judged only with "
+        + "; ".join(condition for _, condition, _ in reasons),
+        window=window_text(window),
+        sample=len(window.records),
+        value=reasons[0][2],
+        detail=f"too little usable data to decide: {CANNOT_PROVE}",
+    )
 
 
 def too_few(
@@ -56,7 +147,7 @@ def too_few(
         threshold=f"{threshold}, on at least {needed} events",
         window=window_text(window),
         sample=n,
-        detail="too little data to decide: cannot prove it safe",
+        detail=f"too little data to decide: {CANNOT_PROVE}",
     )
 
 

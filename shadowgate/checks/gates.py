@@ -1,23 +1,36 @@
 """Gates G1-G4 of the P0.4 gate simulation, and their quorum (B5, runbook s.1 and s.2).
 
-The gates judge the model's own behaviour over the shadow observation window; GateVerdicts
-computes each once, so B5 counts the very verdicts the gate tests judged, in any order.
+The gates judge the model's own behaviour over the shadow observation window. They are judged
+together, as the runbook does: GO needs >= 3/4 gates passed (>= 2/3 with G4 deferred), so a gate
+that does not pass while the quorum holds is a WARN saying so, and when the quorum fails the
+failing gates are FAIL and so is B5. GateVerdicts computes them once, so B5 counts the very
+verdicts the gate tests judged, in any order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shadowgate import metrics
 from shadowgate.checks import catalog
-from shadowgate.checks.common import judged, too_few, window_text
+from shadowgate.checks.common import guard, judged, too_few, window_text
 from shadowgate.config import Target, Thresholds
 from shadowgate.intents import Intent, Outcome
-from shadowgate.stream import Window
 from shadowgate.verdict import Status, Verdict
+from shadowgate.window import Window, utc
 
 G1, G2, G3, G4, B5 = (catalog.get(i) for i in ("G1", "G2", "G3", "G4", "B5"))
+LIFT_EPSILON = 1e-9  # float noise: a 60% - 55% lift must count as the 5 points it is
+
+
+def _events(
+    check: catalog.Check, window: Window, th: Thresholds, threshold: str, n: int
+) -> Verdict | None:
+    """The stream guard, then the gates' own minimum of events."""
+    return guard(check, window, th, threshold) or too_few(
+        check, threshold, window, n, int(th["gates.min_events"])
+    )
 
 
 def g1_action_diversity(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
@@ -28,15 +41,16 @@ def g1_action_diversity(window: Window[Intent], target: Target, th: Thresholds) 
     min_share, max_share = th.number("gates.g1_min_share"), th.number("gates.g1_max_share")
     min_actions = int(th["gates.g1_min_actions"])
     threshold = f">= {min_actions} actions each > {min_share:.0%}, largest <= {max_share:.0%}"
-    short = too_few(G1, threshold, window, n, int(th["gates.min_events"]))
-    if short:
-        return short
+    inconclusive = _events(G1, window, th, threshold, n)
+    if inconclusive:
+        return inconclusive
     used = [a for a, r in dist.items() if r.value and r.value > min_share]
     top_action, top = metrics.largest_share(dist)
     measured = ", ".join(f"{a} {r}" for a, r in dist.items() if r.total)
     return G1.verdict(
-        judged(len(used) >= min_actions and (top.value or 0) <= max_share),
-        measured=f"{model} actions: {measured}; largest {top_action} {top.value:.1%}",
+        judged(len(used) >= min_actions and top.value <= max_share),
+        measured=f"{model} predictions (failed ones left out): {measured}; "
+        f"largest {top_action} {top.value:.1%}",
         threshold=threshold,
         window=window_text(window),
         sample=n,
@@ -45,19 +59,20 @@ def g1_action_diversity(window: Window[Intent], target: Target, th: Thresholds) 
 
 
 def g2_confidence_spread(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
-    """Confidence must vary with the input: a constant confidence learned nothing."""
-    spread = metrics.confidence_spread(
-        metrics.model_confidences(window.records, target.breakdown_key)
-    )
+    """Confidence must vary with the input: a constant confidence learned nothing. Read on the
+    model's BUY/SELL votes only: HOLD confidences are engine placeholders (0.5, later 0.0)."""
+    model = target.breakdown_key
+    spread = metrics.confidence_spread(metrics.model_confidences(window.records, model))
     min_range, min_std = th.number("gates.g2_min_p10_p90"), th.number("gates.g2_min_std")
-    threshold = f"P10..P90 >= {min_range:.2f} and std >= {min_std:.2f}"
+    threshold = f"P10..P90 >= {min_range:.2f} and std >= {min_std:.2f} (BUY/SELL votes only)"
     n = spread.n if spread else 0
-    short = too_few(G2, threshold, window, n, int(th["gates.min_events"]))
-    if short:
-        return short
+    inconclusive = _events(G2, window, th, threshold, n)
+    if inconclusive:
+        return inconclusive
     return G2.verdict(
         judged(spread.range_p10_p90 >= min_range and spread.std >= min_std),
-        measured=f"{target.breakdown_key} confidence {spread}",
+        measured=f"{model} confidence of its BUY/SELL votes (HOLD placeholders and "
+        f"confidences outside 0..1 left out): {spread}",
         threshold=threshold,
         window=window_text(window),
         sample=n,
@@ -73,9 +88,9 @@ def g3_agreement(window: Window[Intent], target: Target, th: Thresholds) -> Verd
     lo, hi = th.number("gates.g3_min_agreement"), th.number("gates.g3_max_agreement")
     max_hard = th.number("gates.g3_max_hard_disagreement")
     threshold = f"agreement {lo:.0%}..{hi:.0%} and hard disagreement < {max_hard:.0%}"
-    short = too_few(G3, threshold, window, agree, int(th["gates.min_events"]))
-    if short:
-        return short
+    inconclusive = _events(G3, window, th, threshold, agree.total)
+    if inconclusive:
+        return inconclusive
     return G3.verdict(
         judged(lo <= agree.value <= hi and hard.value < max_hard),
         measured=f"agreement {agree}, hard disagreement {hard}",
@@ -86,49 +101,74 @@ def g3_agreement(window: Window[Intent], target: Target, th: Thresholds) -> Verd
     )
 
 
+def _deferred(threshold: str, measured: str, why: str, window: str = "", n: int = 0) -> Verdict:
+    return G4.verdict(
+        Status.DEFERRED,
+        measured=measured,
+        threshold=threshold,
+        window=window,
+        sample=n,
+        detail=f"G4 DEFERRED: {why}; the quorum becomes >= 2/3",
+    )
+
+
 def g4_calibration(
     window: Window[Intent], outcomes: Window[Outcome] | None, target: Target, th: Thresholds
 ) -> Verdict:
-    """Higher confidence must not mean a lower hit rate; without outcomes the gate is deferred."""
+    """Higher confidence must mean a clearly higher hit rate. DEFERRED only without enough
+    usable outcomes; enough outcomes whose confidences cannot form the buckets is a FAIL (a
+    confidence that does not vary cannot be calibrated, and deferring would lower the quorum)."""
+    model = target.breakdown_key
     buckets_wanted = int(th["gates.g4_buckets"])
     min_outcomes = int(th["gates.g4_min_outcomes"])
+    min_lift = th.number("gates.g4_min_lift")
     threshold = (
-        f"hit rate non-decreasing over {buckets_wanted} confidence buckets, "
-        f">= {min_outcomes} joined outcomes"
+        f"hit rate non-decreasing over {buckets_wanted} confidence buckets and top minus "
+        f"bottom >= {min_lift * 100:g} points, on >= {min_outcomes} joined outcomes with a "
+        f"{model} BUY/SELL prediction"
     )
-    model = target.breakdown_key
+    inconclusive = guard(G4, window, th, threshold) or (
+        outcomes is not None and guard(G4, outcomes, th, threshold, fresh=False)
+    )
+    if inconclusive:
+        return inconclusive
     if outcomes is None or not outcomes.records:
-        where = "absent" if outcomes is None else "empty"
-        return G4.verdict(
-            Status.DEFERRED,
-            measured=f"outcomes stream {target.outcomes_stream} {where}",
-            threshold=threshold,
-            sample=0,
-            detail="G4 DEFERRED: no outcomes to calibrate against; quorum becomes >= 2/3",
+        where = "does not exist" if outcomes is None else "holds no outcome in the window"
+        return _deferred(
+            threshold,
+            f"outcomes stream {target.outcomes_stream} {where}",
+            "no outcomes to calibrate against",
+            "" if outcomes is None else window_text(outcomes),
         )
     window_ms = int(th.number("gates.join_window_minutes") * 60_000)
     pairs = metrics.join_outcomes(window.records, outcomes.records, window_ms)
-    judged_pairs = [(i, o) for i, o in pairs if metrics.model_hit(i, o, model) is not None]
-    buckets = metrics.calibration_buckets(judged_pairs, model, buckets_wanted)
-    joined = f"{len(pairs)} of {len(outcomes.records)} outcomes joined to intents"
-    if len(judged_pairs) < min_outcomes or len(buckets) < buckets_wanted:
-        return G4.verdict(
-            Status.DEFERRED,
-            measured=f"{joined}, {len(judged_pairs)} with a "
-            f"{model} direction, {len(buckets)} distinct confidence buckets",
-            threshold=threshold,
-            window=window_text(outcomes),
-            sample=len(judged_pairs),
-            detail="G4 DEFERRED: too few outcomes to calibrate; quorum becomes >= 2/3",
-        )
+    usable = [(i, o) for i, o in pairs if metrics.model_hit(i, o, model) is not None]
+    joined = (
+        f"{len(pairs)} of {len(outcomes.records)} outcomes "
+        f"({utc(outcomes.records[0].ts_ms)} .. {utc(outcomes.records[-1].ts_ms)}) joined to "
+        f"intents, {len(usable)} with a {model} BUY/SELL prediction"
+    )
+    if len(usable) < max(min_outcomes, 1):
+        why = f"only {len(usable)} usable outcomes, {min_outcomes} needed"
+        return _deferred(threshold, joined, why, window_text(outcomes), len(usable))
+    buckets = metrics.calibration_buckets(usable, model, buckets_wanted)
     rates = [b.hit_rate for b in buckets]
+    lift = rates[-1] - rates[0]
+    levels = len({i.breakdown[model].confidence for i, _ in usable})
+    formed = len(buckets) == buckets_wanted
     return G4.verdict(
-        judged(metrics.non_decreasing(rates)),
-        measured=f"{joined}; buckets " + "; ".join(str(b) for b in buckets),
+        judged(formed and metrics.non_decreasing(rates) and lift >= min_lift - LIFT_EPSILON),
+        measured=f"{joined}; {levels} distinct confidence levels; buckets "
+        + "; ".join(str(b) for b in buckets)
+        + f"; top minus bottom {lift * 100:+.1f} points",
         threshold=threshold,
         window=window_text(outcomes),
-        sample=len(judged_pairs),
-        value=rates[-1] - rates[0],
+        sample=len(usable),
+        value=lift,
+        detail=""
+        if formed
+        else f"only {len(buckets)} of {buckets_wanted} buckets can be formed: a confidence that "
+        "does not vary cannot be calibrated (not deferred: that would lower the quorum)",
     )
 
 
@@ -145,18 +185,50 @@ class GateTotal:
 
 
 def gate_total(statuses: Iterable[str | None]) -> GateTotal:
-    """The gates' `X/4` (or `X/3` with a gate deferred), for B5 and the report alike: PASS and
-    WARN pass; FAIL, INCONCLUSIVE and a gate that did not run (any other word, None) do not."""
+    """The gates' `X/4` (or `X/3` with a gate deferred), for B5 and the report alike: only PASS
+    passes. A gate's WARN is a gate that did not pass while the quorum held; FAIL, INCONCLUSIVE
+    and a gate that did not run (any other word, None) do not pass either."""
     given = list(statuses)
     counted = [s for s in given if s != Status.DEFERRED]
-    passed = sum(s in (Status.PASS, Status.WARN) for s in counted)
+    passed = sum(s == Status.PASS for s in counted)
     return GateTotal(passed, len(counted), len(counted) < len(given))
 
 
+def _needed(total: GateTotal, th: Thresholds) -> int:
+    return int(th["gates.quorum_deferred" if total.deferred else "gates.quorum"])
+
+
+def _quorum_text(total: GateTotal, needed: int) -> str:
+    deferred = " (G4 deferred)" if total.deferred else ""
+    holds = "holds" if total.passed >= needed else f"fails, needs {needed}/{total.counted}"
+    return f"quorum {total}{deferred} {holds}"
+
+
+def with_quorum(gates: Sequence[Verdict], th: Thresholds) -> list[Verdict]:
+    """The gates as the runbook judges them together: while the quorum holds, a gate that
+    failed or was inconclusive is a WARN that says so ("G4 failed; quorum 3/4 holds"); when it
+    fails, such gates keep their status and say that too."""
+    total = gate_total(g.status for g in gates)
+    needed = _needed(total, th)
+    quorum = _quorum_text(total, needed)
+    judged_gates = []
+    for gate in gates:
+        if gate.status in (Status.FAIL, Status.INCONCLUSIVE):
+            word = "failed" if gate.status is Status.FAIL else "inconclusive"
+            note = f"{gate.check_id} {word}; {quorum}"
+            gate = replace(
+                gate,
+                status=Status.WARN if total.passed >= needed else gate.status,
+                detail="; ".join(part for part in (note, gate.detail) if part),
+            )
+        judged_gates.append(gate)
+    return judged_gates
+
+
 class GateVerdicts:
-    """The gates over one observation window, each computed once, whoever asks first: a gate
-    test asks for its own rule by name and B5 counts them all, so the quorum counts exactly
-    the verdicts the gate tests judged, in whatever order pytest runs them."""
+    """The gates over one observation window, computed once and judged together, whoever asks
+    first: a gate test asks for its own rule by name and B5 counts them all, so the quorum
+    counts exactly the verdicts the gate tests judged, in whatever order pytest runs them."""
 
     def __init__(
         self,
@@ -165,41 +237,50 @@ class GateVerdicts:
         target: Target,
         th: Thresholds,
     ) -> None:
-        self._inputs = (window, outcomes, target, th)
-        self._done: dict[Callable[..., Verdict], tuple[Verdict, tuple[object, ...]]] = {}
+        self._th = th
+        self._args: dict[Callable[..., Verdict], tuple[object, ...]] = {
+            g1_action_diversity: (window, target, th),
+            g2_confidence_spread: (window, target, th),
+            g3_agreement: (window, target, th),
+            g4_calibration: (window, outcomes, target, th),
+        }
+        self._judged: list[Verdict] | None = None
 
     def of(self, rule: Callable[..., Verdict], *args: object) -> Verdict:
-        """`rule(*args)`, computed on the first request only. Asking again with other inputs
-        is refused: the quorum would count a verdict that no gate test judged."""
-        if rule not in self._done:
-            self._done[rule] = (rule(*args), args)
-        verdict, first = self._done[rule]
-        if len(first) != len(args) or any(a is not b for a, b in zip(first, args, strict=True)):
-            raise ValueError(f"{rule.__name__} asked for again with other inputs")
-        return verdict
+        """The verdict of gate `rule` as judged with the others. Asking with other inputs than
+        the run's is refused: the quorum would count a verdict that no gate test judged."""
+        run = self._args.get(rule, ())
+        if len(run) != len(args) or any(a is not b for a, b in zip(run, args, strict=True)):
+            raise ValueError(f"{rule.__name__} asked for with other inputs than the run's gates")
+        return self.all()[list(self._args).index(rule)]
 
     def all(self) -> list[Verdict]:
-        """All four gates, in order: what the quorum counts."""
-        window, outcomes, target, th = self._inputs
-        return [
-            self.of(g1_action_diversity, window, target, th),
-            self.of(g2_confidence_spread, window, target, th),
-            self.of(g3_agreement, window, target, th),
-            self.of(g4_calibration, window, outcomes, target, th),
-        ]
+        """All four gates, in order, judged with the quorum: what B5 counts."""
+        if self._judged is None:
+            raw = [rule(*args) for rule, args in self._args.items()]
+            self._judged = with_quorum(raw, self._th)
+        return self._judged
 
 
 def b5_quorum(gates: Sequence[Verdict], th: Thresholds) -> Verdict:
-    """Hard blocker B5: fewer gates passed than the runbook's quorum (3/4, or 2/3 deferred)."""
+    """Hard blocker B5: fewer gates passed than the runbook's quorum (3/4, or 2/3 with G4
+    deferred). INCONCLUSIVE when only the inconclusive gates could still make the quorum."""
     total = gate_total(g.status for g in gates)
-    needed = int(th["gates.quorum_deferred" if total.deferred else "gates.quorum"])
+    needed = _needed(total, th)
+    undecided = sum(g.status is Status.INCONCLUSIVE for g in gates)
+    if total.passed >= needed:
+        status = Status.PASS
+    elif total.passed + undecided >= needed:
+        status = Status.INCONCLUSIVE
+    else:
+        status = Status.FAIL
     statuses = ", ".join(f"{g.check_id} {g.status.value}" for g in gates)
-    failed = [g.check_id for g in gates if g.status is not Status.DEFERRED and not g.ok]
+    not_passed = [g.check_id for g in gates if g.status not in (Status.PASS, Status.DEFERRED)]
     return B5.verdict(
-        judged(total.passed >= needed),
-        measured=f"{total} gates passed ({statuses})",
+        status,
+        measured=f"{total} gates passed ({statuses}); {_quorum_text(total, needed)}",
         threshold=f">= {needed}/{total.counted}" + (" (G4 deferred)" if total.deferred else ""),
         sample=total.counted,
         value=total.passed,
-        detail=f"not passed: {', '.join(failed)}" if failed else "",
+        detail=f"not passed: {', '.join(not_passed)}" if not_passed else "",
     )

@@ -10,134 +10,190 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shadowgate import votes
+from shadowgate import host, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.common import flag_values, judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import (
+    CANNOT_PROVE,
+    guard,
+    judged,
+    sample_ids,
+    window_text,
+)
+from shadowgate.checks.hostfacts import (
+    Finding,
+    detail,
+    file_findings,
+    fold,
+    load_findings,
+    precise,
+    read_key,
+    rollback_findings,
+)
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import Intent
 from shadowgate.stream import HOUR_MS, Window
+from shadowgate.timefmt import duration
 from shadowgate.verdict import Status, Verdict
 
 P1, P2, P3, P4, P5, P6, P7 = (catalog.get(f"P{n}") for n in range(1, 8))
 
 
-def _surprises(env: EnvFile, key: str) -> str:
-    notes = env.surprises(key)
-    return f"env file surprises: {'; '.join(notes)}" if notes else ""
-
-
 def p1_shadow_flag(env: EnvFile, target: Target) -> Verdict:
-    """The flag line the runbook greps for (`^FLAG=true`) stands exactly once."""
-    values = flag_values(env, target)
-    exact = [v for v in values if v == "true"]
+    """What the engine gets counts (systemd's EnvironmentFile=), and the runbook's anchored grep
+    must show the same, so the operator's check and the engine's view cannot drift apart."""
+    flag = target.shadow_flag
+    reading = read_key(env, flag, "true")
     return P1.verdict(
-        judged(len(exact) == 1 and len(values) == 1),
-        measured=f"{len(values)} anchored {target.shadow_flag}= line(s): "
-        + (", ".join(repr(v) for v in values) or "none"),
-        threshold=f"exactly one line {target.shadow_flag}=true",
+        fold(reading.findings),
+        measured=reading.views(),
+        threshold=f"systemd delivers {flag}=true; one anchored ^{flag}= line; the two agree",
         window=target.env_file,
-        sample=len(values),
-        value=len(exact),
-        detail=_surprises(env, target.shadow_flag),
+        sample=reading.anchored,
+        value=reading.anchored,
+        detail=detail(reading.findings, reading.state.notes),
     )
 
 
 def _shadow_lines(lines: Sequence[JournalLine], target: Target) -> list[JournalLine]:
-    needle = f"[shadow] {target.model.lower()}"
-    return [line for line in lines if needle in line.message.lower()]
+    return [line for line in lines if host.is_shadow_line(line.text, target.model)]
+
+
+def _named(forms: dict[str, int]) -> str:
+    return ", ".join(f"{n}x {form}" for form, n in forms.items()) or "none"
 
 
 def p2_shadow_behaviour(
     snapshot: Window[Intent], journal: Sequence[JournalLine], target: Target, th: Thresholds
 ) -> Verdict:
-    """Payloads tag the model shadow and the journal shows [SHADOW] lines: behaviour, not flag."""
+    """Every prediction of the model in the snapshot is shadow evidence, and the journal shows
+    shadow lines: behaviour, not the flag. Failed predictions are named but prove nothing
+    either way; a confidence outside 0..1 from the model under test is itself a finding."""
     model = target.breakdown_key
-    carrying = [i for i in snapshot.records if model in i.breakdown]
-    untagged = [i for i in carrying if not votes.is_shadow(i.breakdown[model])]
-    absent = len(snapshot.records) - len(carrying)
     minutes = th.number("shadow.journal_minutes")
     min_lines = int(th["shadow.min_journal_lines"])
-    shadow_lines = _shadow_lines(journal, target)
     threshold = (
-        f"every {model} vote tagged shadow in the snapshot; >= {min_lines} "
-        f"'[SHADOW] {target.model}' journal line(s) in the last {minutes:g} min"
+        f"every {model} prediction shadow evidence (shadow tag, *_shadow model or inactive for "
+        f"shadow_mode) with a confidence within 0..1; >= {min_lines} shadow journal line(s) "
+        f"([SHADOW] {target.model} or [QSC] {model} INACTIVE: shadow mode) in the last "
+        f"{minutes:g} min"
     )
-    short = too_few(P2, threshold, snapshot, len(snapshot.records), 1)
-    if short:
-        return short
+    predicted = [i for i in snapshot.records if votes.failure_form(i, model) is None]
+    voting = [i for i in predicted if not votes.is_shadow(i.breakdown[model])]
+    odd = [i for i in predicted if i.breakdown[model].odd]
+    offending = [
+        i for i in predicted if i.breakdown[model].odd or not votes.is_shadow(i.breakdown[model])
+    ]
+    if not offending and (inconclusive := guard(P2, snapshot, th, threshold)):
+        return inconclusive
+    failures = votes.failure_forms(snapshot.records, model)
+    lines = _shadow_lines(journal, target)
+    if offending:
+        status = Status.FAIL
+    elif not predicted:
+        status = Status.INCONCLUSIVE
+    else:
+        status = judged(len(lines) >= min_lines)
     return P2.verdict(
-        judged(not untagged and not absent and len(shadow_lines) >= min_lines),
-        measured=f"{len(carrying) - len(untagged)}/{len(snapshot.records)} intents carry a "
-        f"shadow-tagged {model} vote ({len(untagged)} untagged, {absent} without {model}); "
-        f"{len(shadow_lines)} [SHADOW] journal lines in {len(journal)} lines of {target.unit}",
+        status,
+        measured=f"{len(predicted) - len(voting)}/{len(predicted)} {model} predictions are "
+        f"shadow evidence ({len(voting)} voting, {len(odd)} with a confidence outside 0..1); "
+        f"{sum(failures.values())} of {len(snapshot.records)} intents without a prediction "
+        f"({_named(failures)}); {len(lines)} shadow journal lines in {len(journal)} lines "
+        f"of {target.unit}",
         threshold=threshold,
         window=window_text(snapshot),
         sample=len(snapshot.records),
-        value=len(untagged) + absent,
-        evidence=sample_ids(untagged),
+        value=len(offending),
+        evidence=sample_ids(offending),
+        detail=f"no {model} prediction in the snapshot, only failures: {CANNOT_PROVE}"
+        if status is Status.INCONCLUSIVE
+        else "",
     )
 
 
 def p3_no_full_consensus_24h(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
-    """Zero events whose consensus needed the model's vote over the whole precondition window."""
+    """Zero events whose consensus needed the model's vote over the whole precondition window
+    (any event found is a finding even where the window is thin, stale or not covered)."""
     hours = th.number("window.precondition_hours")
     limit = int(th["blockers.max_full_consensus_in_shadow"])
-    threshold = f"<= {limit} events over {hours:g} h (consensus above the other voters)"
+    threshold = f"<= {limit} events over {hours:g} h (consensus above the other active voters)"
     hits = [i for i in window.records if votes.beyond_others(i, target.breakdown_key)]
-    covered = bool(window.covered)
+    if len(hits) <= limit and (inconclusive := guard(P3, window, th, threshold, whole=True)):
+        return inconclusive
     return P3.verdict(
-        judged(len(hits) <= limit) if covered else Status.INCONCLUSIVE,
+        judged(len(hits) <= limit),
         measured=f"{len(hits)} of {len(window.records)} intents"
-        + ("" if covered else " in the part still held"),
+        + ("" if window.covered else " in the part still held"),
         threshold=threshold,
         window=window_text(window),
         sample=len(window.records),
         value=len(hits),
         evidence=sample_ids(hits),
-        detail=""
-        if covered
-        else f"the stream no longer covers the {hours:g} h window "
-        "(capped): cannot prove zero events",
     )
 
 
 def p4_service_stable(state: UnitState, now: datetime, th: Thresholds) -> Verdict:
-    """Active (running), up long enough, and never restarted automatically."""
+    """Up long enough since its last start. Restart=always keeps NRestarts at 1 for good after
+    one crash days ago, so an automatic restart before that start is reported, not failed (B4
+    judges the recent ones)."""
     min_hours = th.number("service.min_uptime_hours")
-    max_restarts = int(th["service.max_restarts"])
     uptime = state.uptime_s(now)
-    hours = None if uptime is None else uptime / 3600
-    ok = state.running and hours is not None and hours >= min_hours
+    if not state.running:
+        status, up = Status.FAIL, "not running"
+    elif uptime is None:
+        status, up = Status.INCONCLUSIVE, "no start time shown: uptime unknown"
+    else:
+        status = judged(uptime >= min_hours * 3600)
+        up = f"up {duration(int(uptime))} since {precise(state.started)}"
+    auto = (
+        f"; this run began with an automatic restart at {precise(state.started)} (reported, "
+        "not failed)"
+        if state.running and state.n_restarts
+        else ""
+    )
     return P4.verdict(
-        judged(ok and state.n_restarts <= max_restarts),
-        measured=f"{state.describe()}; uptime "
-        + ("n/a (not running)" if hours is None else f"{hours:.2f} h"),
-        threshold=f"active (running), uptime >= {min_hours:g} h, NRestarts <= {max_restarts}",
-        window=f"systemctl show {state.unit}",
-        value=hours,
+        status,
+        measured=f"{state.describe()}; {up}{auto}",
+        threshold=f"active (running), up >= {min_hours:g} h since the last start",
+        window=f"systemctl show {state.unit} at {precise(now)}",
+        value=None if uptime is None else uptime / 3600,
     )
 
 
 def p5_observation_long_enough(
     window: Window[Intent], target: Target, th: Thresholds, now_ms: int
 ) -> Verdict:
-    """The model has been in shadow, continuously, for at least the observation period."""
+    """The model has been in shadow, continuously, for at least the observation period: since
+    the newest intent where it voted (a prediction that is no shadow evidence), else since the
+    window's start if the stream still holds it. Failed or missing votes neither reset nor
+    extend the period."""
     min_hours = th.number("shadow.min_observation_hours")
+    threshold = f">= {min_hours:g} h of shadow data"
     model = target.breakdown_key
     voting = [
         i
         for i in window.records
-        if model not in i.breakdown or not votes.is_shadow(i.breakdown[model])
+        if votes.failure_form(i, model) is None and not votes.is_shadow(i.breakdown[model])
     ]
-    start_ms = voting[-1].ts_ms if voting else window.oldest_ms
+    start_ms = voting[-1].ts_ms if voting else window.start_ms
     hours = 0.0 if start_ms is None else max(0, now_ms - start_ms) / HOUR_MS
-    since = "the last intent without a shadow vote" if voting else "the oldest stream entry"
+    if not (voting and hours < min_hours):
+        inconclusive = guard(P5, window, th, threshold, whole=not voting)
+        if inconclusive:
+            return inconclusive
+    since = (
+        f"the newest intent where {model} voted"
+        if voting
+        else "the window's start, at least: the window reaches no further"
+    )
+    failed = sum(votes.failure_forms(window.records, model).values())
     return P5.verdict(
         judged(hours >= min_hours),
-        measured=f"{hours:.1f} h of shadow data (since {since})",
-        threshold=f">= {min_hours:g} h of shadow data",
+        measured=f"{hours:.1f} h of shadow data (since {since}); {failed} intents without a "
+        f"{model} prediction neither reset nor extend it",
+        threshold=threshold,
         window=window_text(window),
         sample=len(window.records),
         value=hours,
@@ -154,56 +210,83 @@ class Backup:
     error: str = ""
 
 
-def p6_rollback_plan(backups: Sequence[Backup], target: Target) -> Verdict:
-    """The newest backup exists, parses and would restore shadow mode if copied back."""
-    threshold = f"newest {target.env_file}.bak* readable, {target.shadow_flag}=true exactly once"
+def p6_rollback_plan(
+    backups: Sequence[Backup], live: EnvFile, live_file: FileFacts, target: Target
+) -> Verdict:
+    """Both ways back to shadow work: copying the newest backup back (systemd reads the flag on
+    and a model path from it), and the runbook's `echo FLAG=true >> ENV_FILE` (s.6) on the live
+    file, which needs a final newline, a file that keeps the appended flag, and write access."""
+    flag, key, env_path = target.shadow_flag, target.model_path_key, target.env_file
+    findings, notes = rollback_findings(live, live_file, flag), ()
     if not backups:
-        return P6.verdict(
-            Status.FAIL,
-            measured="no backup found",
-            threshold=threshold,
-            window=target.env_file,
-            sample=0,
-            detail=f"create one: cp {target.env_file} "
-            f"{target.env_file}.bak.activation.$(date +%Y%m%d_%H%M%S)",
-        )
-    newest = backups[-1]
-    if newest.env is None:
-        measured, ok = f"{newest.path}: {newest.error}", False
+        seen = "no backup found"
+        cp = f"cp {env_path} {env_path}.bak.activation.$(date +%Y%m%d_%H%M%S)"
+        findings.insert(0, Finding.fail(f"no backup: create one with {cp}"))
+    elif (newest := backups[-1]).env is None:
+        seen = f"newest backup {newest.path}: {newest.error}"
+        findings.insert(0, Finding.fail(f"the newest backup cannot be read: {newest.error}"))
     else:
-        values = flag_values(newest.env, target)
-        has_path = len(newest.env.occurrences(target.model_path_key)) == 1
-        ok = values == ["true"] and has_path
-        measured = (
-            f"{newest.path}: {target.shadow_flag} lines {values or 'none'}, "
-            f"{target.model_path_key} {'present' if has_path else 'missing'}"
+        shadow = read_key(newest.env, flag, "true", "backup: ")
+        has_path = bool(newest.env.systemd_value(key))
+        seen = f"newest backup {newest.path} (of {len(backups)}): {shadow.views()}; " + (
+            f"{key} set" if has_path else f"no {key}"
         )
+        missing = [] if has_path else [Finding.fail(f"backup: systemd sets no {key}")]
+        findings[:0] = [*shadow.findings, *missing]
+        notes = shadow.state.notes
+    live_seen = (
+        f"{env_path} {'ends' if live.ends_with_newline else 'does not end'} with a newline, "
+        f"is {'' if live_file.writable else 'not '}writable"
+    )
     return P6.verdict(
-        judged(ok),
-        measured=measured,
-        threshold=threshold + f", {target.model_path_key} once",
-        window=f"{len(backups)} backup(s) of {target.env_file}",
+        fold(findings),
+        measured=f"{seen}; {live_seen}",
+        threshold=f"newest {env_path}.bak* (by mtime) readable, systemd delivers {flag}=true "
+        f"from one anchored line grep agrees with, and a {key}; {env_path} ends with a newline, "
+        f"delivers {flag}=true after `echo {flag}=true >>`, is writable by the user running the "
+        "checks",
+        window=f"{len(backups)} backup(s) of {env_path}",
         sample=len(backups),
+        value=len(findings),
+        detail=detail(findings, notes),
     )
 
 
-def p7_model_path(env: EnvFile, model_file: FileFacts | None, target: Target) -> Verdict:
-    """The model path the engine will load is set once and points at a real, non-empty file."""
-    lines = env.occurrences(target.model_path_key)
-    threshold = f"{target.model_path_key} set once; the file exists, is readable, non-empty"
-    if len(lines) != 1 or model_file is None:
-        measured = f"{len(lines)} anchored {target.model_path_key}= lines"
-        ok = False
+def p7_model_observed(
+    env: EnvFile,
+    model_file: FileFacts | None,
+    state: UnitState,
+    journal: Sequence[JournalLine],
+    target: Target,
+) -> Verdict:
+    """The model to activate is the model observed in shadow: the file systemd names, unchanged
+    since the unit's last start and loaded at that start as its journal shows (the engine loads
+    a bad file with random weights and still prints `[OK] ... loaded`). Its sha256 is recorded
+    (the `model_file` fixture) for A1."""
+    key = target.model_path_key
+    reading = read_key(env, key, None)
+    findings, seen = list(reading.findings), [reading.views()]
+    if model_file is None:
+        findings.append(Finding.unproven(f"{key} names no file to inspect"))
     else:
         f = model_file
-        measured = (
-            f"{f.path}: exists={f.exists} file={f.is_file} readable={f.readable} size={f.size}"
+        seen.append(
+            f"{f.path}: exists={f.exists} file={f.is_file} readable={f.readable} size={f.size} "
+            f"sha256={f.sha256 or '-'} changed {precise(f.changed)}; {state.unit} started "
+            f"{precise(state.started)}"
         )
-        ok = f.exists and f.is_file and f.readable and bool(f.size)
+        loaded, summary = load_findings(journal, f.path, target.model)
+        findings += file_findings(f, state) + loaded
+        seen.append(summary)
     return P7.verdict(
-        judged(ok),
-        measured=measured,
-        threshold=threshold,
-        window=target.env_file,
-        detail=_surprises(env, target.model_path_key),
+        fold(findings),
+        measured="; ".join(seen),
+        threshold=f"{key} set (one anchored line, grep and systemd agree); the file exists, is "
+        f"readable, non-empty, unchanged since {state.unit} started; since that start the "
+        "journal shows the agent chose it and read its weights, and no load failure",
+        window=f"{target.env_file}; journal of {state.unit} since its start "
+        f"(InvocationID {state.invocation_id or '-'})",
+        sample=len(journal),
+        value=len(findings),
+        detail=detail(findings, reading.state.notes),
     )

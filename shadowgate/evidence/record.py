@@ -2,9 +2,10 @@
 
 The JSON is an audit format that people and tools outside this code read, so fields are only
 ever added, never renamed or re-meant; `schema` counts the additions (records without it are
-version 1, written before each check carried its phases). `from_dict` reads both.
+version 1, written before each check carried its phases; version 2 has no `facts`).
+`from_dict` reads them all.
 
-    schema              2 (absent: 1)
+    schema              3 (absent: 1)
     run_id              sortable, unique (`new_run_id`); also the stem of the run's files
     phase               the single phase marker the run selected (`-m preactivation`), or null
     markexpr, keyword   the run's `-m` and `-k` expressions as given
@@ -27,6 +28,10 @@ version 1, written before each check carried its phases). `from_dict` reads both
     passed              true only if the run passed
     decision            "GO" / "NO-GO" (preactivation), "OK" / "STOP" (other phases), or null
     causes              [str], the data sources that could not be read, in operator words
+    facts               {name: JSON}, what later phases compare against, as observed by this
+                        run: "model" {path, sha256, size, changed}, "unit" {unit,
+                        invocation_id, n_restarts, started} (see checks/hostfacts.py); {} when
+                        nothing was observed (schema < 3: absent, read as {})
     files               {html, html_sha256, junit, junit_sha256}: names relative to the
                         reports dir, null where the run had no such report  (set by the log)
     previous_sha256     sha256 of the previous log line ("0" * 64 for the first record)
@@ -38,14 +43,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from shadowgate.outcome import NOT_EVALUATED, decision
 from shadowgate.verdict import Status, Verdict
 
-SCHEMA = 2
+SCHEMA = 3
 
 _CHECK_KEYS = ("nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold",
                "sample", "window", "section", "detail", "evidence")  # fmt: skip
@@ -192,6 +197,7 @@ class RunRecord:
     files: Mapping[str, str | None] | None = None  # None until the log appends it
     previous_sha256: str | None = None  # None until the log appends it
     schema: int = SCHEMA
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
     def finished(self) -> datetime | None:
         """`finished_at` as a UTC time; None if it is not an ISO-8601 time with a zone."""
@@ -237,6 +243,8 @@ class RunRecord:
             "decision": self.decision,
             "causes": list(self.causes),
         }
+        if self.schema >= 3:  # an older record read back keeps its exact shape
+            data["facts"] = dict(self.facts)
         if self.files is not None:
             data["files"] = dict(self.files)
         if self.previous_sha256 is not None:
@@ -245,7 +253,7 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: object) -> RunRecord:
-        """A record as the log holds it, schema 1 or 2; ValueError if it is not a run record
+        """A record as the log holds it, any schema; ValueError if it is not a run record
         (another kind of line, or damaged: `verify` is what judges the log)."""
         d = _require(data, _RECORD_KEYS, "run record")
         for key in ("target", "overrides", "strategy"):
@@ -253,7 +261,9 @@ class RunRecord:
                 raise ValueError(f"{key} must be a JSON object, got {type(d[key]).__name__}")
         if not isinstance(d["checks"], list | tuple):
             raise ValueError(f"checks must be a list, got {type(d['checks']).__name__}")
-        files = d.get("files")
+        files, facts = d.get("files"), d.get("facts", {})
+        if not isinstance(facts, Mapping):
+            raise ValueError(f"facts must be a JSON object, got {type(facts).__name__}")
         return cls(
             d["run_id"], d["phase"], d["markexpr"], d["keyword"], d["started_at"],
             d["finished_at"], d["operator"], dict(d["target"]), d["thresholds_digest"],
@@ -262,5 +272,5 @@ class RunRecord:
             _strings(d["incomplete_reasons"], "incomplete_reasons"), d["passed"],
             d["decision"], _strings(d["causes"], "causes"),
             dict(files) if isinstance(files, Mapping) else None, d.get("previous_sha256"),
-            d.get("schema", 1),
+            d.get("schema", 1), dict(facts),
         )  # fmt: skip

@@ -29,16 +29,18 @@ class FileFacts:
     sha256: str | None  # None unless a readable regular file
     mtime: datetime | None = None  # None when the path does not exist
     changed: datetime | None = None  # None when the path does not exist
+    writable: bool = False  # by the user the checks run as: the runbook's sed and echo (P6)
 
 
 # One round trip (matters over SSH); %% is a literal % for testinfra's quoting. stat -L follows
 # a symlink to the file the engine loads; the plain stat is the path itself.
 _FACTS_SCRIPT = """P=%s
-e=0; f=0; r=0
+e=0; f=0; r=0; w=0
 [ -e "$P" ] && e=1
 [ -f "$P" ] && f=1
 [ -r "$P" ] && r=1
-echo "exists=$e"; echo "file=$f"; echo "readable=$r"
+[ -w "$P" ] && w=1
+echo "exists=$e"; echo "file=$f"; echo "readable=$r"; echo "writable=$w"
 if [ "$e" = 1 ]; then
     echo "size=$(stat -L -c %%s -- "$P")"
     echo "mtime=$(stat -L -c %%y -- "$P")"
@@ -59,7 +61,8 @@ def _stat_time(value: str) -> datetime:
 
 
 def file_facts(host: testinfra.host.Host, path: str) -> FileFacts:
-    """Existence, type, readability, size, sha256, mtime and last change of `path` on the host."""
+    """Existence, type, readability, writability, size, sha256, mtime and last change of
+    `path` on the host."""
     result = run(host, _FACTS_SCRIPT, path)
     if result.rc != 0:
         raise HostError(f"cannot inspect {path} on {name(host)}: {stderr(result)}")
@@ -80,6 +83,7 @@ def file_facts(host: testinfra.host.Host, path: str) -> FileFacts:
             changed=max(_stat_time(facts["ctime"]), _stat_time(facts["path_ctime"]))
             if exists
             else None,
+            writable=facts["writable"] == "1",
         )
     except (KeyError, ValueError):
         raise HostError(

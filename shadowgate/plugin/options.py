@@ -7,6 +7,8 @@ A bad value is a usage error (one `ERROR:` line, exit 4) before anything runs.
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,6 +51,16 @@ def strategy_of(config_: pytest.Config) -> dict[str, Any]:
 def thresholds_of(config_: pytest.Config) -> config.Thresholds:
     """The effective thresholds of this run (defaults, --config, --set)."""
     return settings_of(config_).thresholds
+
+
+def resolved_path(config_: pytest.Config, path: str) -> Path:
+    """A path option as pytest-html and junitxml resolve theirs: from the invocation dir."""
+    return config_.invocation_params.dir / Path(os.path.expandvars(path)).expanduser()
+
+
+def reports_dir_of(config_: pytest.Config) -> Path:
+    """Where this run's records go and where earlier records are read from."""
+    return resolved_path(config_, str(settings_of(config_).reports_dir))
 
 
 def secrets_of(config_: pytest.Config) -> tuple[str, ...]:

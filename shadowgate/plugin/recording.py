@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -33,6 +32,8 @@ from shadowgate.evidence import CheckEntry, RunRecord
 from shadowgate.outcome import cause_of, decision, failure_text
 from shadowgate.plugin.judge import check_id_of, run_results
 from shadowgate.plugin.options import (
+    reports_dir_of,
+    resolved_path,
     secrets_of,
     settings_of,
     strategy_of,
@@ -50,10 +51,8 @@ _WORSE = {"passed": 0, "skipped": 1, "failed": 2}
 
 
 def _resolved(config_: pytest.Config, path: str | None) -> Path | None:
-    """A report path as pytest-html / junitxml resolve it (from the invocation dir)."""
-    if not path:
-        return None
-    return config_.invocation_params.dir / Path(os.path.expandvars(path)).expanduser()
+    """A report path as pytest-html / junitxml resolve it; None when not given."""
+    return resolved_path(config_, path) if path else None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -67,7 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     started = datetime.now(UTC)
     phase = phase_of(config)
     run_id = evidence.new_run_id(phase, started)
-    reports_dir = _resolved(config, str(settings_of(config).reports_dir))
+    reports_dir = reports_dir_of(config)
     reports_dir.mkdir(parents=True, exist_ok=True)
     opt = config.option
     if hasattr(opt, "htmlpath"):
@@ -243,6 +242,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
         passed=passed,
         decision=decision(state.phase, passed and not reasons) if state.phase else None,
         causes=tuple(causes),
+        facts=state.facts,
     )
     return RunRecord.from_dict(redact.scrubbed(_plain(record.to_dict()), secrets_of(config_)))
 

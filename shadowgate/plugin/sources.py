@@ -2,7 +2,9 @@
 
 The checks read the engine's Redis (intents, outcomes), its systemd unit, journal and files
 through these fixtures only; every read goes through `read_source`, which turns a
-StreamError or HostError into the test's one-line cause, never a traceback.
+StreamError, HostError or unreadable earlier record into the test's one-line cause, never a
+traceback. What later phases compare against (the model file's sha256, the unit's
+InvocationID) is noted for the run's record as it is read.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import TypeVar
 import pytest
 from testinfra.host import Host
 
-from shadowgate import config, host, stream
+from shadowgate import config, evidence, host, stream
 from shadowgate.checks import gates
+from shadowgate.checks.hostfacts import MODEL_FACT, UNIT_FACT, PreviousUnit, model_fact, unit_fact
 from shadowgate.checks.preconditions import Backup
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.outcome import NO_GO_PREFIX
+from shadowgate.plugin.options import reports_dir_of
+from shadowgate.plugin.state import note_fact
 
 T = TypeVar("T")
 
@@ -36,7 +41,7 @@ def read_source(action: Callable[[], T]) -> T:
     (the cause), never a traceback or an exception chain."""
     try:
         return action()
-    except (stream.StreamError, host.HostError) as exc:
+    except (stream.StreamError, host.HostError, evidence.EvidenceError, OSError) as exc:
         cause = str(exc)
     pytest.fail(f"{NO_GO_PREFIX}{cause}", pytrace=False)
 
@@ -83,7 +88,8 @@ def intent_reader(
 def intent_snapshot(
     pytestconfig: pytest.Config, intent_reader: IntentReader, thresholds: config.Thresholds
 ) -> IntentWindow:
-    """The runbook's `XREVRANGE ... COUNT 100` snapshot (kept for the report's plots)."""
+    """The runbook's `XREVRANGE ... COUNT 100` snapshot: the engine's latest 100 own intents,
+    read back past other publishers (kept for the report's plots)."""
     count = int(thresholds["window.snapshot_count"])
     return _observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
 
@@ -152,15 +158,20 @@ def gate_verdicts(
     target: config.Target,
     thresholds: config.Thresholds,
 ) -> gates.GateVerdicts:
-    """G1-G4, each computed once per run: the gate tests and the quorum (B5) read the same
-    verdicts."""
+    """G1-G4, each computed once per run and judged with the quorum: the gate tests and B5
+    read the same verdicts."""
     return gates.GateVerdicts(intent_day, outcomes_day, target, thresholds)
 
 
 @pytest.fixture(scope="session")
-def unit_at_start(engine_host: Host, target: config.Target) -> host.UnitState:
-    """The unit as first seen in this run: B4 compares it with a later sample."""
-    return read_source(lambda: host.unit_state(engine_host, target.unit))
+def unit_at_start(
+    pytestconfig: pytest.Config, engine_host: Host, target: config.Target
+) -> host.UnitState:
+    """The unit as first seen in this run: B4 compares it with a later sample, and the record
+    keeps its InvocationID and NRestarts for later phases."""
+    state = read_source(lambda: host.unit_state(engine_host, target.unit))
+    note_fact(pytestconfig, UNIT_FACT, unit_fact(state))
+    return state
 
 
 @pytest.fixture
@@ -169,6 +180,26 @@ def unit_now(
 ) -> host.UnitState:
     """A second sample, always taken after `unit_at_start` (hence that argument)."""
     return read_source(lambda: host.unit_state(engine_host, target.unit))
+
+
+@pytest.fixture
+def recent_auto_restart(
+    engine_host: Host,
+    unit_now: host.UnitState,
+    host_clock: datetime,
+    thresholds: config.Thresholds,
+) -> host.AutoRestart:
+    """Whether systemd restarted the unit automatically within the B4 window, if provable."""
+    since = host_clock - timedelta(hours=thresholds.number("service.auto_restart_window_hours"))
+    return read_source(lambda: host.auto_restart_since(engine_host, unit_now, since))
+
+
+@pytest.fixture(scope="session")
+def previous_unit(pytestconfig: pytest.Config, target: config.Target) -> PreviousUnit | None:
+    """The unit as the previous preactivation record of this target saw it (B4); None when
+    there is no such record."""
+    records = read_source(lambda: evidence.run_records(reports_dir_of(pytestconfig)))
+    return PreviousUnit.latest(records, target)
 
 
 @pytest.fixture(scope="session")
@@ -187,9 +218,21 @@ def journal_recent(
 
 
 @pytest.fixture(scope="session")
+def journal_since_start(engine_host: Host, unit_at_start: host.UnitState) -> list[host.JournalLine]:
+    """What the unit wrote since its last start (its InvocationID): the model's load (P7)."""
+    return read_source(lambda: host.journal_since_start(engine_host, unit_at_start))
+
+
+@pytest.fixture(scope="session")
 def env_file(engine_host: Host, target: config.Target) -> EnvFile:
     """The engine's env file as stored (read only)."""
     return parse_env(read_source(lambda: host.read_text(engine_host, target.env_file)))
+
+
+@pytest.fixture(scope="session")
+def env_file_facts(engine_host: Host, target: config.Target) -> host.FileFacts:
+    """The env file's facts: may the operator write it (the rollback appends to it, P6)?"""
+    return read_source(lambda: host.file_facts(engine_host, target.env_file))
 
 
 @pytest.fixture(scope="session")
@@ -206,10 +249,13 @@ def env_backups(engine_host: Host, target: config.Target) -> list[Backup]:
 
 @pytest.fixture(scope="session")
 def model_file(
-    engine_host: Host, env_file: EnvFile, target: config.Target
+    pytestconfig: pytest.Config, engine_host: Host, env_file: EnvFile, target: config.Target
 ) -> host.FileFacts | None:
-    """Facts about the file PATCHTST_MODEL_PATH names; None unless it is set exactly once."""
-    lines = env_file.occurrences(target.model_path_key)
-    if len(lines) != 1:
+    """Facts about the file PATCHTST_MODEL_PATH names as systemd delivers it (what the engine
+    loads), kept in the record (its sha256 for A1); None when systemd sets no path."""
+    path = env_file.systemd_value(target.model_path_key)
+    if not path:
         return None
-    return read_source(lambda: host.file_facts(engine_host, lines[0].value))
+    facts = read_source(lambda: host.file_facts(engine_host, path))
+    note_fact(pytestconfig, MODEL_FACT, model_fact(facts))
+    return facts

@@ -33,6 +33,7 @@ class RunState:
     collect_errors: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome, in run order
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)  # the record's `facts`, by name
     run_record: RunRecord | None = None
 
     @property
@@ -51,3 +52,11 @@ class RunState:
 def run_state(config_: pytest.Config) -> RunState | None:
     """This run's recording state; None when `-m` names no phase marker (nothing recorded)."""
     return config_.stash.get(RUN_STATE, None)
+
+
+def note_fact(config_: pytest.Config, name: str, value: dict[str, Any]) -> None:
+    """Keep what a source showed (the model file's sha256, the unit's InvocationID) for the
+    record, so later phases compare against what this run saw; nothing when not recorded."""
+    state = run_state(config_)
+    if state is not None:
+        state.facts[name] = value

@@ -34,7 +34,7 @@ PRE_ACTIVATION_ROWS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("Team approval obtained", None),
     ("Emergency contacts available", None),
     ("Shadow observation long enough, ≥24h (s.1)", ("P5",)),
-    ("PATCHTST_MODEL_PATH set, model file present (s.4 step 4)", ("P7",)),
+    ("PATCHTST_MODEL_PATH set, the model loaded is the one observed (s.4 step 4)", ("P7",)),
 )
 HARD_BLOCKER_ROWS = (
     ("Consensus=4 found in shadow mode?", ("B1",)),
@@ -144,8 +144,9 @@ def verdict_html(record: Mapping[str, Any]) -> str:
 
 
 def _gate_status(check: Check | None) -> str:
+    """The runbook's PASS / FAIL / DEFER: a gate's WARN did not pass (the quorum held)."""
     status = _status(check)
-    return {"WARN": "PASS", "INCONCLUSIVE": "FAIL", "DEFERRED": "DEFER"}.get(status, status)
+    return {"WARN": "FAIL", "INCONCLUSIVE": "FAIL", "DEFERRED": "DEFER"}.get(status, status)
 
 
 def _hard_blockers(checks: Mapping[str, Check]) -> str:

@@ -22,7 +22,7 @@ from shadowgate.testbed import installer, scenarios, sdbox, throwaway_redis
 from shadowgate.testbed.suiterun import DRILL, SuiteRun, box_runner, local_runner, run_suite
 
 SETTLE_S = 3.0  # live events and a [SHADOW] journal line after the engine starts
-NO_SYSTEMD_ROWS = ("P2", "P4", "B4")  # need the unit's state or its journal
+NO_SYSTEMD_ROWS = ("P2", "P4", "P7", "B4")  # need the unit's state or its journal
 
 
 def _say(text: str) -> None:

@@ -45,7 +45,7 @@ class Published:
     symbol: str
     side: str
     confidence: float
-    patchtst: dict[str, Any]  # PatchTST's model_breakdown entry
+    patchtst: dict[str, Any] | None  # PatchTST's model_breakdown entry; None when missing
 
 
 class Engine:
@@ -56,7 +56,9 @@ class Engine:
     intents after a delay; while a (symbol, side) position is open no new intent is opened on
     it, so the outcome's latest matching intent is the one that opened it (the join rule of
     `metrics.join_outcomes`). Intents at or after `start_ms` use the scenario's live behaviour
-    (e.g. pnl_degraded's worse outcomes). A client at the production default address is
+    (e.g. pnl_degraded's worse outcomes). A silent or stale scenario decides but writes
+    nothing live (another publisher's entries still are); a stale one's history ends
+    `stale_minutes` before now. A client at the production default address is
     refused unless `force` (see `production_guard`).
     """
 
@@ -121,7 +123,8 @@ class Engine:
     def history(self, start_ms: int, end_ms: int) -> int:
         """Write decisions from start_ms to end_ms, one per spacing (HOLDs leave gaps), with
         explicit past ids `{ms}-0`, in pipelined batches; outcomes due by end_ms are written
-        too, later ones stay pending for `publish_one`. Returns the intents written."""
+        too, later ones stay pending for `publish_one`. Returns the engine's entries written
+        (another publisher's not counted)."""
         top = self.client.xrevrange(self.stream, count=1)
         if top:
             start_ms = max(start_ms, _split_id(top[0][0])[0] + 1)
@@ -134,10 +137,11 @@ class Engine:
             made = self.entries.entry(ts, self._open)
             if made is None:
                 continue
-            decision, kind, fields = made
-            self._xadd(pipe, self.stream, fields, ts)
-            if kind in ("intent", "data_form"):
-                self._schedule_outcome(decision, ts)
+            self._xadd(pipe, self.stream, made.fields, ts)
+            for n, foreign in enumerate(made.foreign, 1):
+                self._xadd(pipe, self.stream, foreign, ts + n)
+            if made.kind in ("intent", "data_form"):
+                self._schedule_outcome(made.decision, ts)
             written += 1
             if len(pipe) >= BATCH:
                 pipe.execute()
@@ -146,14 +150,15 @@ class Engine:
         return written
 
     def backfill(self, hours: float, now_ms: int | None = None) -> int:
-        """History for the last `hours`, unless the stream already holds entries in that window
-        (a restart must not rewrite the past): returns the intents written (0 if skipped)."""
+        """History for the last `hours` (ending `stale_minutes` ago), unless the stream already
+        holds entries in that window (a restart must not rewrite the past): returns the
+        intents written (0 if skipped)."""
         now_ms = _now_ms() if now_ms is None else now_ms
         start_ms = now_ms - round(hours * 3_600_000)
         top = self.client.xrevrange(self.stream, count=1)
         if top and _split_id(top[0][0])[0] >= start_ms:
             return 0
-        return self.history(start_ms, now_ms)
+        return self.history(start_ms, now_ms - round(self.scenario.stale_minutes * 60_000))
 
     def flush_outcomes(self, now_ms: int | None = None, *, explicit: bool = True) -> int:
         """Write the outcomes due by now_ms, in due order (ids at their due time if explicit,
@@ -169,29 +174,23 @@ class Engine:
         return len(ids)
 
     def publish_one(self, now_ms: int | None = None) -> Published | None:
-        """One decision now: None for HOLD; in the silent scenario, decided but not written.
-        With now_ms, the entry gets an explicit id at that time (in-process fast-forward);
-        without, Redis's clock (the live engine)."""
+        """One decision now: None for HOLD (or held back by the publishing filter); silent or
+        stale, decided but not written. With now_ms, the entries get explicit ids at that
+        time (in-process fast-forward); without, Redis's clock (the live engine)."""
         ts = _now_ms() if now_ms is None else now_ms
         self.flush_outcomes(ts, explicit=now_ms is not None)
         made = self.entries.entry(ts, self._open)
         if made is None:
             return None
-        decision, kind, fields = made
         entry_id = None
-        if not self.scenario.silent:
+        if not (self.scenario.silent or self.scenario.stale_minutes):
             entry_id = self._remember(
-                self.stream, self._xadd(self.client, self.stream, fields, now_ms)
+                self.stream, self._xadd(self.client, self.stream, made.fields, now_ms)
             )
-            if kind in ("intent", "data_form"):
-                self._schedule_outcome(decision, ts)
-        breakdown = decision.payload["model_breakdown"]
-        return Published(
-            entry_id,
-            kind,
-            ts,
-            decision.symbol,
-            decision.side,
-            decision.confidence,
-            breakdown["patchtst"],
-        )
+            if made.kind in ("intent", "data_form"):
+                self._schedule_outcome(made.decision, ts)
+        for n, foreign in enumerate(made.foreign, 1):
+            at = None if now_ms is None else now_ms + n
+            self._remember(self.stream, self._xadd(self.client, self.stream, foreign, at))
+        d = made.decision
+        return Published(entry_id, made.kind, ts, d.symbol, d.side, d.confidence, d.patchtst)

@@ -274,7 +274,9 @@ class EntryMaker:
             "timestamp": iso(ts_ms),
             "consensus_count": len(WEIGHTS),
             "total_models": len(WEIGHTS),
-            "model_breakdown": {k: {"action": side, "confidence": conf, "model": k} for k in WEIGHTS},
+            "model_breakdown": {
+                k: {"action": side, "confidence": conf, "model": k} for k in WEIGHTS
+            },
         }
         return {**self._fields(ts_ms, json.dumps(body)), "source": FOREIGN_SOURCE}
 
@@ -291,7 +293,9 @@ class EntryMaker:
             kind, fields = self._garbage(ts_ms, decision.payload)
         else:
             kind, fields = "intent", self._fields(ts_ms, json.dumps(decision.payload))
-        foreign = [self._foreign(ts_ms + n, decision.payload) for n in range(1, s.foreign_ratio + 1)]
+        foreign = [
+            self._foreign(ts_ms + n, decision.payload) for n in range(1, s.foreign_ratio + 1)
+        ]
         return Made(decision, kind, fields, foreign)
 
     def outcome(self, decision: Decision, ts_ms: int) -> tuple[int, dict[str, str]] | None:

@@ -27,6 +27,11 @@ def clip(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
 
+def _rules(side: str) -> dict[str, Any]:
+    """The `fallback` entry: the rule-based decision, not a model."""
+    return {"action": side, "confidence": FALLBACK_VOTE_CONF, "model": "rule_based"}
+
+
 @dataclass(frozen=True)
 class Ballot:
     """What the ensemble decided on one side: the breakdown as written and its counts."""
@@ -58,7 +63,7 @@ class Voter:
         return drawn if placeholder is None else placeholder
 
     def _other(self, key: str, side: str, with_side: set[str], lgbm_rules: bool) -> dict[str, Any]:
-        s, r = self.scenario, self.rng
+        r = self.rng
         if key == "lgbm" and lgbm_rules:
             # RSI/EMA rules: any action, confidences up to 1.05 (the real engine's odd values).
             return {
@@ -74,8 +79,8 @@ class Voter:
             action = "HOLD" if r.random() < 0.6 else OPPOSITE[side]
             conf = r.gauss(0.55, 0.06)
         conf = round(clip(conf, 0.35, 0.97), 4)
-        if action == "HOLD" and s.hold_placeholder is not None:
-            conf = s.hold_placeholder
+        if action == "HOLD":
+            conf = self._hold_conf(conf)
         return {"action": action, "confidence": conf, "model": OTHERS[key]}
 
     def _failure(self) -> str | None:
@@ -96,7 +101,11 @@ class Voter:
             agrees = r.random() < s.patchtst_agree[agree_index]
             buy = agrees if side == "BUY" else not agrees and r.random() < s.opposite_share
             if buy:
-                return {"action": "BUY", "confidence": round(r.uniform(*s.dead_zone), 4), "model": name}
+                return {
+                    "action": "BUY",
+                    "confidence": round(r.uniform(*s.dead_zone), 4),
+                    "model": name,
+                }
             return {"action": "HOLD", "confidence": self._hold_conf(0.5), "model": name}
         if s.fixed_vote is not None:
             action, conf = s.fixed_vote
@@ -152,10 +161,8 @@ class Voter:
         if s.fallback_null:
             breakdown["fallback"] = None
         if r.random() < s.fallback_rate:
-            breakdown["fallback"] = {"action": side, "confidence": FALLBACK_VOTE_CONF, "model": "rule_based"}
+            breakdown["fallback"] = _rules(side)
             consensus = 1
-        if failure == "fallback_only":
-            # The ensemble is not loaded: the rules decide alone.
-            fallback = {"action": side, "confidence": FALLBACK_VOTE_CONF, "model": "rule_based"}
-            return Ballot({"fallback": fallback}, 1, total, FALLBACK_VOTE_CONF, None)
+        if failure == "fallback_only":  # the ensemble is not loaded: the rules decide alone
+            return Ballot({"fallback": _rules(side)}, 1, total, FALLBACK_VOTE_CONF, None)
         return Ballot(breakdown, consensus, total, confidence, vote)

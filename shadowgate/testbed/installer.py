@@ -47,8 +47,10 @@ def engine_unit_text(
     seed: int | None,
     extra_args: tuple[str, ...] = (),
     shadow_log_interval: float = 1.0,
+    options: tuple[str, ...] = (),
 ) -> str:
-    """quantum-ai-engine.service running the simulator, configured like the real unit."""
+    """quantum-ai-engine.service running the simulator, configured like the real unit;
+    `options` are scenario fields for this run (`FIELD=VALUE`, the simulator's `--with`)."""
     argv = [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url", redis_url,
             "--scenario", scenario, "--env-file", ENV_FILE,
             "--shadow-log-interval", f"{shadow_log_interval:g}", "--rate", f"{rate:g}"]  # fmt: skip
@@ -56,6 +58,8 @@ def engine_unit_text(
         argv += ["--backfill-hours", f"{backfill_hours:g}"]
     if seed is not None:
         argv += ["--seed", str(seed)]
+    for option in options:
+        argv += ["--with", option]
     argv += extra_args
     # systemd expands %specifiers and $VARS in ExecStart: keep a password's % and $ literal.
     exec_start = shlex.join(argv).replace("%", "%%").replace("$", "$$")
@@ -102,16 +106,18 @@ def install_engine(
     seed: int | None = None,
     extra_args: tuple[str, ...] = (),
     shadow_log_interval: float = 1.0,
+    options: tuple[str, ...] = (),
 ) -> EngineUnit:
     """Write the env file (verbatim), its backup and the model file (None: leave absent),
-    install the unit, start it and return once it has been active."""
+    install the unit, start it and return once it has been active. `options` set scenario
+    fields for this run, e.g. `("shadow_form=inactive", "lgbm_fallback_rate=1")`."""
     box.write_file(ENV_FILE, env_text, mode=0o600)
     if backup_text is not None:
         box.write_file(BACKUP_FILE, backup_text, mode=0o600)
     if model is not None:
         box.write_file(MODEL_PATH, model)
     text = engine_unit_text(
-        redis_url, scenario, rate, backfill_hours, seed, extra_args, shadow_log_interval
+        redis_url, scenario, rate, backfill_hours, seed, extra_args, shadow_log_interval, options
     )
     box.install_unit(ENGINE_UNIT, text)
     unit = EngineUnit(ENGINE_UNIT, scenario, ENV_FILE, MODEL_PATH, redis_url, datetime.now(UTC))

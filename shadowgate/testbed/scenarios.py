@@ -3,11 +3,18 @@
 Each scenario is one way the real engine has behaved (or could) around a PatchTST activation;
 `trips` names the checks (DESIGN.md IDs) it exists to make fail or warn, so a self-test can say
 "scenario X must trip check Y" without restating the numbers.
+
+The form options (shadow_form .. stale_minutes) make the engine write the forms of its later
+versions (DESIGN "The data"); each is off by default, so a scenario that does not set one
+writes what it always wrote. Any field can be set per run: `with_options`, the simulator's
+`--with FIELD=VALUE`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 
 
@@ -42,11 +49,45 @@ class Scenario:
     live_loss_scale: float = 1.0  # multiplies loss sizes for intents after the engine started
     crash_after_s: float | None = None  # live loop dies with exit code 1 after this long
     silent: bool = False  # predicts (and logs) but publishes nothing live
+    # -- forms of the real engine's versions (DESIGN "The data"); defaults: the earlier engine
+    shadow_form: str = "tag"  # PatchTST in shadow: "tag" (shadow: true, patchtst_shadow) or
+    # "inactive" (later engine: inactive, inactive_reason shadow_mode, model patchtst_model)
+    lgbm_fallback_rate: float = 0.0  # share of decisions with lgbm on fallback rules (inactive)
+    error_forms: tuple[str, ...] = ("error",)  # failed predictions, in turn (see ERROR_FORMS)
+    fallback_null: bool = False  # every breakdown carries "fallback": null beside the votes
+    hold_placeholder: float | None = None  # every HOLD vote's confidence (0.5 earlier, 0.0 later)
+    dead_zone: tuple[float, float] | None = None  # PatchTST: BUY at U(lo, hi), else HOLD
+    foreign_ratio: int = 0  # trading-bot trade.intent entries written per engine decision
+    journal_form: str = "plain"  # "plain" tags (+ short JSON), or "json": every line a record
+    shadow_lines: str = "shadow"  # "shadow" ([SHADOW] PatchTST), "qsc" ([QSC] INACTIVE), "both"
+    model_load: str = "auto"  # "auto" (from the file, if there), "random_weights" (bad file)
+    outcome_form: str = "flat"  # trade.closed: "flat", "executor", "bus", or "mixed"
+    publish_filter: bool = False  # publish only at conf >= 0.75, 120 s/symbol, 6 a minute
+    stale_minutes: float = 0.0  # publishing stopped this long ago; the process runs on
 
     def __post_init__(self) -> None:
         if abs(sum(self.others_agree) - 1.0) > 1e-9:
             raise ValueError(f"{self.name}: others_agree must sum to 1, got {self.others_agree}")
+        for key, allowed in CHOICES.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{self.name}: {key} must be one of {allowed}")
+        if not self.error_forms or not set(self.error_forms) <= set(ERROR_FORMS):
+            raise ValueError(f"{self.name}: error_forms must be some of {ERROR_FORMS}")
+        if self.foreign_ratio < 0 or self.stale_minutes < 0:
+            raise ValueError(f"{self.name}: foreign_ratio and stale_minutes must be >= 0")
 
+
+# How a PatchTST prediction fails, in the engine's versions: "error" (HOLD 0.5 as
+# patchtst_error), "hold_zero" (HOLD 0.0 as patchtst_model), "missing" (no patchtst entry),
+# "fallback_only" (the ensemble not loaded: the breakdown is {"fallback": ...}, consensus 1).
+ERROR_FORMS = ("error", "hold_zero", "missing", "fallback_only")
+CHOICES = {
+    "shadow_form": ("tag", "inactive"),
+    "journal_form": ("plain", "json"),
+    "shadow_lines": ("shadow", "qsc", "both"),
+    "model_load": ("auto", "random_weights"),
+    "outcome_form": ("flat", "executor", "bus", "mixed"),
+}
 
 _HEALTHY = Scenario(
     name="healthy_shadow",
@@ -149,6 +190,61 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 "non-UTF-8 payloads, risk-engine entries, {data: <JSON>} entries",
                 garbage_rate=0.10,
             ),
+            replace(
+                _HEALTHY,
+                name="later_engine",
+                summary="the healthy model as the later engine writes it: inactive/shadow_mode "
+                "votes, lgbm on fallback rules, every failure form, JSON journal with [QSC] and "
+                "[SHADOW] lines, outcomes in all three forms",
+                shadow_form="inactive",
+                lgbm_fallback_rate=1.0,
+                error_forms=ERROR_FORMS,
+                error_rate=0.02,
+                journal_form="json",
+                shadow_lines="both",
+                outcome_form="mixed",
+            ),
+            replace(
+                _HEALTHY,
+                name="shadow_leak_lgbm_fallback",
+                summary="the leak while lgbm runs on fallback rules: 2 other active voters, "
+                "consensus 3 appears (the B1/P3 case a count against total_models misses)",
+                trips=("B1", "B2", "P3"),
+                counts_in_shadow=True,
+                lgbm_fallback_rate=1.0,
+            ),
+            replace(
+                _HEALTHY,
+                name="shadow_leak_fallback_null",
+                summary='the leak, each breakdown also carrying "fallback": null beside the votes',
+                trips=("B1", "B2", "P3"),
+                counts_in_shadow=True,
+                fallback_null=True,
+            ),
+            replace(
+                _HEALTHY,
+                name="dead_zone",
+                summary="a BUY-only model with a dead zone: BUY at 0.61..0.62 or HOLD (0.0 "
+                "placeholder); pooled with the HOLDs the spread looks wide, BUY/SELL-only it fails",
+                # BUY share 75%: agreement 60%, hard disagreement 5%, BUY 65% of votes, so G1 and
+                # G3 pass; the near-constant BUY confidence cannot be calibrated (G4) either.
+                trips=("G2", "G4", "B5", "M4", "S4"),
+                dead_zone=(0.61, 0.62),
+                hold_placeholder=0.0,
+                patchtst_agree=(0.80, 0.80, 0.80),
+                opposite_share=1.0,
+                buy_share=0.75,
+                calibration=0.0,
+                error_rate=0.0,
+            ),
+            replace(
+                _HEALTHY,
+                name="stale",
+                summary="the process runs (and logs) but published its last intent 2 h ago: "
+                "the backfill ends then, nothing is written live",
+                trips=("S1",),
+                stale_minutes=120.0,
+            ),
         )
     }
 )
@@ -166,6 +262,39 @@ GARBAGE_KINDS = (
 )
 
 
+def _option_value(key: str, text: str) -> object:
+    """TEXT as the value of the field `key`: JSON (lists become tuples), else the raw text."""
+    kinds = {f.name: str(f.type) for f in fields(Scenario)}
+    if key not in kinds or key in ("name", "summary", "trips"):
+        raise ValueError(f"unknown scenario option {key!r}; known: {', '.join(OPTIONS)}")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = text
+    if isinstance(value, list):
+        value = tuple(value)
+    kind = kinds[key]
+    if value is None and "None" in kind:
+        return None
+    base = {"float": (int, float), "int": int, "bool": bool, "str": str, "tuple": tuple}
+    wanted = base[kind.split("[")[0].split(" |")[0]]
+    if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool):
+        raise ValueError(f"option {key}: expected {kind}, got {text!r}")
+    return float(value) if kind.startswith("float") else value
+
+
+def with_options(scenario: Scenario, assignments: Iterable[str]) -> Scenario:
+    """`scenario` with each `FIELD=VALUE` applied (the simulator's `--with`), e.g.
+    `shadow_form=inactive`, `lgbm_fallback_rate=1`, `error_forms=["missing","hold_zero"]`."""
+    changes: dict[str, object] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep:
+            raise ValueError(f"expected FIELD=VALUE, got {assignment!r}")
+        changes[key.strip()] = _option_value(key.strip(), text.strip())
+    return replace(scenario, **changes) if changes else scenario
+
+
 def get(name: str) -> Scenario:
     """The scenario called `name`, or a ValueError listing the known ones."""
     try:
@@ -173,3 +302,6 @@ def get(name: str) -> Scenario:
     except KeyError:
         known = ", ".join(SCENARIOS)
         raise ValueError(f"unknown scenario {name!r}; known: {known}") from None
+
+
+OPTIONS = tuple(f.name for f in fields(Scenario) if f.name not in ("name", "summary", "trips"))

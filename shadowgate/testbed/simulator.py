@@ -8,26 +8,24 @@ throwaway Redis: it writes, so the production default address is refused unless 
 
     python -m shadowgate.testbed.simulator --redis-url URL --scenario NAME [--backfill-hours H] ...
 
-What gets written is `engine.Engine` (usable in-process); this module adds the mode, the
-journal lines, the live loop at --rate, SIGTERM handling and the scenario's way of dying.
+What gets written is `engine.Engine` (usable in-process) and the journal's words are
+`engine_journal`; this module adds the mode, the live loop at --rate, SIGTERM handling and
+the scenario's way of dying. `--with FIELD=VALUE` sets any scenario field for this run (the
+real engine's later forms: see `scenarios`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import random
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
 import redis
 
@@ -35,8 +33,8 @@ from shadowgate.config import DEFAULT_OUTCOMES_STREAM, DEFAULT_STREAM
 from shadowgate.envfile import parse_env
 from shadowgate.redact import redact_url
 from shadowgate.testbed import scenarios
-from shadowgate.testbed.engine import DEFAULT_MAXLEN, DEFAULT_SPACING_S, Engine, Published
-from shadowgate.testbed.engine_entries import clip
+from shadowgate.testbed.engine import DEFAULT_MAXLEN, DEFAULT_SPACING_S, Engine
+from shadowgate.testbed.engine_journal import Journal
 from shadowgate.testbed.production_guard import ProductionRedisRefused
 from shadowgate.testbed.scenarios import Scenario
 
@@ -84,36 +82,6 @@ def resolve_mode(env: Mapping[str, str], env_file: Path | str | None, scenario: 
 # --- the process --------------------------------------------------------------------------------
 
 
-class Journal:
-    """Lines as the engine prints them to journald: plain tags, or JSON with ts/level/msg."""
-
-    def __init__(self, out: TextIO, shadow_interval_s: float, clock: Callable[[], float]) -> None:
-        self.out = out
-        self.shadow_interval_s = shadow_interval_s
-        self.clock = clock
-        self._last_shadow: float | None = None
-
-    def line(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
-
-    def json(self, level: str, msg: str) -> None:
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self.line(json.dumps({"ts": now, "level": level, "msg": msg}))
-
-    def shadow(self, pub: Published) -> None:
-        """At most one `[SHADOW] PatchTST` line per interval (the real engine's rate limit)."""
-        now = self.clock()
-        if self._last_shadow is not None and now - self._last_shadow < self.shadow_interval_s:
-            return
-        self._last_shadow = now
-        conf = float(pub.patchtst["confidence"])
-        p = clip(conf, 1e-6, 1 - 1e-6)
-        self.line(
-            f"[SHADOW] PatchTST | {pub.symbol} | action={pub.patchtst['action']} conf={conf:.2f} "
-            f"| prob={conf:.2f} logit={math.log(p / (1 - p)):.2f} | mode=SHADOW_ONLY"
-        )
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m shadowgate.testbed.simulator",
@@ -142,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shadow-log-interval", type=float, default=30.0, metavar="S")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="default: forever")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument(
+        "--with",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set a scenario field for this run, e.g. shadow_form=inactive (repeatable; "
+        f"fields: {', '.join(scenarios.OPTIONS)})",
+    )
     return p
 
 
@@ -149,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.rate <= 0:
         raise SystemExit("--rate must be > 0")
-    scenario = scenarios.get(args.scenario)
+    try:
+        scenario = scenarios.with_options(scenarios.get(args.scenario), args.options)
+    except ValueError as exc:
+        raise SystemExit(f"simulator: --with: {exc}") from None
     mode = resolve_mode(os.environ, args.env_file, scenario)
     # Bounded waits: a stalled Redis must not keep the engine from seeing SIGTERM for long.
     # Neither the client nor the Engine connects yet, so a refused address is never touched.
@@ -169,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProductionRedisRefused as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2
-    journal = Journal(sys.stdout, args.shadow_log_interval, time.monotonic)
+    journal = Journal(sys.stdout, scenario, args.shadow_log_interval, time.monotonic)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -179,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         f"AI engine starting: scenario={scenario.name} "
         f"redis={redact_url(args.redis_url)} stream={args.stream}",
     )
-    journal.line(f"[OK] PatchTST agent loaded (weight: 20.0%) model={mode.model_path or 'default'}")
+    journal.model_load(mode.model_path, scenario)
     if mode.shadow:
         journal.line("[OK] PatchTST shadow mode: SHADOW_ONLY (excluded from voting)")
     else:
@@ -211,6 +191,8 @@ def _live(
                 "CRITICAL",
                 "PatchTST inference failed: RuntimeError: CUDA error: "
                 "device-side assert triggered; engine exiting",
+                'Traceback (most recent call last):\n  File "ai_engine/agents/patchtst_agent.py"'
+                ", in predict\nRuntimeError: CUDA error: device-side assert triggered",
             )
             return 1
         pub = engine.publish_one()

@@ -1,0 +1,183 @@
+"""What one read of a stream returned (Window), whether a time window is still held (Coverage),
+and the words both use in assertion messages.
+
+The engine caps its stream at about 10,000 entries, so a time window may reach further back
+than the stream does: `Window.covered` says whether it did, and `describe()` says so in words
+instead of letting "zero events found" pass for a clean result. A count window (the runbook's
+`COUNT 100` snapshot) says whether it found all it asked for or reached the stream's start.
+Every window records when it was read (`read_at_ms`, the reader's clock), so a check can state
+how old the newest record was: stale data must never pass for a clean result either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Generic, Protocol, TypeVar
+
+from shadowgate.intents import ParseError
+
+ENGINE_CAP = 10_000  # entries the engine keeps (XADD MAXLEN ~), quoted in coverage messages
+HOUR_MS = 3_600_000  # stream ids are milliseconds: every "last N hours" window counts in these
+MINUTE_MS = 60_000
+
+
+class Timed(Protocol):
+    """A record with the time Redis accepted it (Intent, Outcome)."""
+
+    @property
+    def ts_ms(self) -> int: ...
+
+
+R = TypeVar("R", bound=Timed)
+
+
+def utc(ms: int | None, date: bool = True) -> str:
+    """A stream time as the operator reads it: 2026-11-26 06:30:00Z (or 06:30:00Z)."""
+    if ms is None:
+        return "?"
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ" if date else "%H:%M:%SZ")
+
+
+def span(ms: int) -> str:
+    """A duration as the runbook says it: 24 h, 30 min, 1 h 30 min, 45 s."""
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    parts.append(f"{secs} s" if secs or not (hours or minutes) else "")
+    return " ".join(p for p in parts if p)
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _coverage_text(start_ms: int, end_ms: int | None, covered: bool, oldest_ms: int | None) -> str:
+    if end_ms is None:
+        window = f"window since {utc(start_ms)}"
+    else:
+        window = f"{span(end_ms - start_ms)} window from {utc(start_ms)}"
+    if covered:
+        return f"{window} covered (oldest entry {utc(oldest_ms)})"
+    if oldest_ms is None:
+        return f"{window} NOT covered (the stream holds no entries)"
+    return (
+        f"{window} NOT covered (oldest entry {utc(oldest_ms)}: the stream, capped by the engine "
+        f"at about {ENGINE_CAP:,} entries, does not reach back that far; earlier events cannot "
+        "be counted)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Generic[R]):
+    """What one read returned: records (chronological), parse errors, foreign entries passed,
+    and the span.
+
+    Count windows (`latest`) have start/end None and `covered` None, and say in `reached_end`
+    whether the stream's oldest entry came before `requested_count` records were found; time
+    windows have `requested_count` and `reached_end` None. first/last are the first and last
+    entry read, whatever it parsed to.
+    """
+
+    key: str
+    records: tuple[R, ...]
+    errors: tuple[ParseError, ...]
+    foreign: int
+    first_id: str | None
+    last_id: str | None
+    first_ms: int | None
+    last_ms: int | None
+    start_ms: int | None
+    end_ms: int | None  # exclusive; None: up to the newest entry
+    requested_count: int | None
+    covered: bool | None  # the stream's oldest entry is at or before start_ms
+    oldest_ms: int | None  # the stream's oldest entry, read after the window (None: empty)
+    noun: str = "record"  # what a record is, for describe(): intent, outcome
+    read_at_ms: int | None = field(default=None, compare=False)  # reader's clock, read's end
+    reached_end: bool | None = None  # count windows: read back to the stream's oldest entry
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.records)
+
+    @property
+    def entries(self) -> int:
+        """Entries read: records + parse errors + foreign."""
+        return len(self.records) + len(self.errors) + self.foreign
+
+    @property
+    def owned(self) -> int:
+        """Entries that were ours to read (records + parse errors): the unreadable share's base."""
+        return len(self.records) + len(self.errors)
+
+    @property
+    def newest_ms(self) -> int | None:
+        """Time of the newest record; None without records."""
+        return self.records[-1].ts_ms if self.records else None
+
+    @property
+    def age_ms(self) -> int | None:
+        """How old the newest record was when the read ended; None if unknown."""
+        if self.newest_ms is None or self.read_at_ms is None:
+            return None
+        return max(0, self.read_at_ms - self.newest_ms)
+
+    def freshness(self) -> str:
+        """The age of the newest record in words, for every stream check's message."""
+        if self.newest_ms is None:
+            return f"no {self.noun} read"
+        age = "age unknown" if self.age_ms is None else f"{span(self.age_ms)} old"
+        return f"newest {self.noun} {utc(self.newest_ms)} ({age} at read time)"
+
+    def _requested(self) -> str:
+        if self.requested_count is None:
+            return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
+        text = f"latest {plural(self.requested_count, self.noun)} requested"
+        if len(self.records) < self.requested_count:
+            text += f", only {len(self.records)} found"
+            if self.reached_end:
+                text += f" back to the stream's oldest entry ({utc(self.oldest_ms)})"
+        return text
+
+    def describe(self) -> str:
+        """One line for assertion messages: what was read, counts, and window coverage."""
+        if self.first_id is None:
+            return f"{self.key}: empty, no entries read; {self._requested()}"
+        same_day = utc(self.first_ms)[:10] == utc(self.last_ms)[:10]
+        counts = ", ".join(
+            (
+                plural(len(self.records), self.noun),
+                plural(len(self.errors), "parse error"),
+                plural(self.foreign, "foreign entry", "foreign entries") + " skipped",
+            )
+        )
+        return (
+            f"{self.key} entries {self.first_id} ({utc(self.first_ms)}) .. {self.last_id} "
+            f"({utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Whether the stream still holds everything from start_ms on (see module docstring)."""
+
+    key: str
+    start_ms: int
+    oldest_ms: int | None
+    covered: bool
+
+    def __bool__(self) -> bool:
+        return self.covered
+
+    def describe(self) -> str:
+        return _coverage_text(self.start_ms, None, self.covered, self.oldest_ms)
+
+
+def covers(oldest_ms: int | None, start_ms: int) -> bool:
+    """A window from start_ms is held when the stream's oldest entry is at or before it."""
+    return oldest_ms is not None and oldest_ms <= start_ms
