@@ -20,6 +20,9 @@ def test_B3_payload_p95(intent_snapshot, thresholds, judge):
     judge(b.b3_payload_p95(intent_snapshot, thresholds))
 
 
+@pytest.mark.window_30m
+@pytest.mark.window_2h
+@pytest.mark.window_6h
 def test_B4_restart_loop(
     unit_at_start, unit_now, recent_auto_restart, previous_unit, thresholds, judge
 ):

@@ -30,6 +30,9 @@ def test_P5_shadow_observation_long_enough(shadow_history, target, thresholds, n
 
 
 @pytest.mark.rollback_ready
+@pytest.mark.window_30m
+@pytest.mark.window_2h
+@pytest.mark.window_6h
 def test_P6_rollback_plan_backup_restores_shadow(
     env_backups, env_file, env_file_facts, target, judge
 ):

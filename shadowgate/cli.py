@@ -1,4 +1,4 @@
-"""The `shadowgate` command: entry point for the operator's subcommands.
+"""The `shadowgate` command: entry point for the operator's subcommands (`evidence`, `monitor`).
 
 Each subcommand registers a handler with `set_defaults(handler=...)`; the handler returns the
 exit code. `shadowgate evidence verify|last` answer, from the shell, the questions the actions
@@ -11,7 +11,7 @@ import argparse
 import math
 import sys
 
-from shadowgate import __version__, evidence, settings
+from shadowgate import __version__, evidence, monitor, settings
 from shadowgate.config import Thresholds
 
 
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=lambda _args: _usage(parser))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_evidence(commands)
+    monitor.register(commands)
     return parser
 
 

@@ -4,11 +4,29 @@ report and the evidence tools all speak these words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from shadowgate.checks import catalog
+from shadowgate.verdict import Status
 
 NO_GO_PREFIX = "NO-GO cause: "
 NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
+# A monitoring window's decision (the record's `decision`) and how its headline says it.
+SAID = {
+    "STOP": "STOP: roll back now (runbook s.6)",
+    "NOT OK": "NOT OK: no stop condition met, but a check failed: fix it, run the window again",
+    "INCONCLUSIVE": "INCONCLUSIVE: cannot prove healthy",
+    "OK": "OK",
+}
+
+
+class Judged(Protocol):
+    """A check as the record keeps it (evidence.CheckEntry)."""
+
+    check_id: str
+    status: str
+    outcome: str
 
 
 def failure_text(report: Any) -> str:
@@ -24,16 +42,69 @@ def cause_of(failure: str) -> str:
     return failure.removeprefix("Failed: ").removeprefix(NO_GO_PREFIX).strip()
 
 
-def decision(phase: str | None, ok: bool) -> str:
-    """GO / NO-GO before activation; OK / STOP in every later phase."""
+def stops(check_id: str) -> bool:
+    """Is `check_id` a stop condition (its FAIL in a window means roll back now)?"""
+    return check_id in catalog.ids() and catalog.get(check_id).stops
+
+
+def decision(phase: str | None, ok: bool, checks: Iterable[Judged] = ()) -> str:
+    """GO / NO-GO before activation. In a monitoring window: STOP when a stop condition
+    failed; NOT OK when another check failed (P6: the rollback may not be armed, so no "roll
+    back now"); INCONCLUSIVE when nothing failed outright yet the window is not proven healthy
+    (an INCONCLUSIVE that fails, a source not read, an incomplete run); else OK. Other
+    phases: OK / STOP. `ok`: the run passed and was complete."""
     if phase == "preactivation":
         return "GO" if ok else "NO-GO"
-    return "OK" if ok else "STOP"
+    if phase not in catalog.MONITORING:
+        return "OK" if ok else "STOP"
+    failed = [c for c in checks if c.outcome == "failed" and c.status == Status.FAIL.value]
+    if any(stops(c.check_id) for c in failed):
+        return "STOP"
+    if failed:
+        return "NOT OK"
+    return "OK" if ok else "INCONCLUSIVE"
+
+
+def _ids(checks: Iterable[Mapping[str, Any]], status: str | None, outcome: str) -> list[str]:
+    return list(
+        dict.fromkeys(
+            c["id"]
+            for c in checks
+            if c["outcome"] == outcome and (status is None or c["status"] == status)
+        )
+    )
+
+
+def _window_words(record: Mapping[str, Any]) -> str:
+    """A window's decision with the IDs behind it: the failing stop conditions, the failing
+    checks, the unproven ones; for OK the red flags and the allowed INCONCLUSIVEs."""
+    said, checks = SAID.get(record["decision"], record["decision"]), record["checks"]
+    fail = Status.FAIL.value
+    named = {
+        "STOP": [i for i in _ids(checks, fail, "failed") if stops(i)],
+        "NOT OK": _ids(checks, fail, "failed"),
+        "INCONCLUSIVE": _ids(checks, None, "failed"),
+    }.get(record["decision"])
+    if named is not None:
+        return f"{said}: {', '.join(named)}" if named else said
+    notes = [
+        f"{what}: {', '.join(ids)}"
+        for what, ids in (
+            ("red flags", _ids(checks, Status.WARN.value, "passed")),
+            ("not proven, not failing", _ids(checks, Status.INCONCLUSIVE.value, "skipped")),
+        )
+        if ids
+    ]
+    return f"{said} ({'; '.join(notes)})" if notes else said
 
 
 def headline(record: Mapping[str, Any]) -> str:
-    """`shadowgate preactivation: NO-GO`: the run's verdict as the terminal and report title
-    say it; a partial run says so, because it can never arm an action."""
+    """`shadowgate preactivation: NO-GO`, `shadowgate window_30m: STOP: roll back now (runbook
+    s.6): S2`: the run's verdict as the terminal and report title say it; a partial run says
+    so, because it can never arm an action."""
     phase = record["phase"] or "(no single phase)"
     suffix = "" if record["complete"] else " (incomplete run)"
-    return f"shadowgate {phase}: {record['decision'] or 'no decision'}{suffix}"
+    said = record["decision"] or "no decision"
+    if record["phase"] in catalog.MONITORING and record["decision"]:
+        said = _window_words(record)
+    return f"shadowgate {phase}: {said}{suffix}"

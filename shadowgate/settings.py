@@ -16,11 +16,13 @@ import math
 import os
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from shadowgate import config, redact
 from shadowgate.config import ConfigError, Target, Thresholds
+from shadowgate.evidence.anchors import parse_moment
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,18 @@ OPTIONS = (
     Option("weight", None, "initial voting weight in percent (runbook s.3: 10)"),
     Option("confidence_cap", None, "confidence cap in 0..1, or none (runbook s.3: 0.75)"),
     Option("observation_hours", None, "critical observation window in hours (runbook s.3: 6)"),
+    Option(
+        "activated_at",
+        None,
+        "T+0 of an activation done by hand, ISO-8601 (UTC if no zone); else the latest "
+        "activation record's restart",
+    ),
+    Option(
+        "rollback_started_at",
+        None,
+        "start of a rollback done by hand, ISO-8601 (UTC if no zone); else the latest "
+        "rollback record's",
+    ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
 _TARGET = ("redis_url", "stream", "outcomes_stream", "unit", "env_file", "model")
@@ -112,6 +126,8 @@ class Settings:
     thresholds: Thresholds
     operator: str | None
     secrets: tuple[str, ...] = field(repr=False)  # the Redis password, to scrub from all output
+    activated_at: datetime | None = None  # --activated-at: T+0 of a manual activation
+    rollback_started_at: datetime | None = None  # --rollback-started-at
 
 
 Args = argparse.Namespace | None
@@ -129,6 +145,8 @@ def resolve(args: Args = None, env: Mapping[str, str] | None = None) -> Settings
         thresholds=Thresholds.load(_value("config", args, env), _sets(args, env)),
         operator=_operator(_value("operator", args, env), env),
         secrets=redact.url_secrets(target.redis_url),
+        activated_at=_moment("activated_at", args, env),
+        rollback_started_at=_moment("rollback_started_at", args, env),
     )
 
 
@@ -175,6 +193,18 @@ def _positive(name: str, args: Args, env: Mapping[str, str], top: float) -> floa
         bound = f"a number > 0 and <= {top:g}" if math.isfinite(top) else "a number > 0"
         raise ConfigError(f"{option.flag} (env {option.env}) must be {bound}, got {text!r}")
     return value
+
+
+def _moment(name: str, args: Args, env: Mapping[str, str]) -> datetime | None:
+    """An ISO-8601 time option as UTC; None when not given."""
+    text = _value(name, args, env)
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return parse_moment(str(text))
+    except ValueError as exc:
+        option = _BY_NAME[name]
+        raise ConfigError(f"{option.flag} (env {option.env}): {exc}") from None
 
 
 def _operator(given: str | None, env: Mapping[str, str]) -> str | None:

@@ -19,7 +19,7 @@ import pytest
 from shadowgate.checks import catalog
 from shadowgate.config import Thresholds
 from shadowgate.plugin.judge import check_id_of
-from shadowgate.report import render
+from shadowgate.report import render, windows
 from shadowgate.testbed import demo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -166,5 +166,8 @@ def test_each_rule_has_a_rule_test(tests_by_id):
 def test_ids_named_by_the_report_and_the_demo_are_catalog_ids():
     rows = render.PRE_ACTIVATION_ROWS + render.HARD_BLOCKER_ROWS
     named = {i for _, ids in rows for i in ids or ()} | set(demo.NO_SYSTEMD_ROWS)
+    named |= {i for _, _, ids in render.POST_ACTIVATION_ROWS for i in ids}
+    named |= {i for _, _, answers in windows.OBSERVATIONS for _, i in answers}
     assert named <= set(catalog.ids())
-    assert {p for _, p in render.POST_ACTIVATION_ROWS} <= set(catalog.PHASES)
+    assert {p for _, p, _ in render.POST_ACTIVATION_ROWS} <= set(catalog.PHASES)
+    assert {p for _, phases, _ in windows.OBSERVATIONS for p in phases} <= set(catalog.PHASES)

@@ -139,7 +139,7 @@ def test_finish_time_carrying_and_incomplete():
     assert (late.complete, late.decision) == (False, "NO-GO")
     assert late.incomplete_reasons == ("the HTML report r.html is incomplete",)
     window = make_record("w", "window_30m").incomplete("interrupted")
-    assert window.decision == "STOP"
+    assert window.decision == "INCONCLUSIVE"  # never STOP without a failed stop condition
     assert make_record("n", None).incomplete("x").decision is None
 
 

@@ -158,7 +158,9 @@ def test_record_checks_and_no_go_causes(full_run):
     assert all(set(c) == CHECK_KEYS for c in checks.values())
     for check_id, check in checks.items():  # every phase marker the test carried
         assert set(check["phases"]) == set(catalog.get(check_id).phases), check
-    assert checks["P6"]["phases"] == ["preactivation", "rollback_ready"]
+    assert checks["P6"]["phases"] == [
+        "preactivation", "window_30m", "window_2h", "window_6h", "rollback_ready"
+    ]  # fmt: skip
     for check_id in STREAM_IDS:
         check = checks[check_id]
         assert (check["outcome"], check["status"]) == ("passed", "PASS"), check

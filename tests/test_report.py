@@ -23,8 +23,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from shadowgate.evidence import CheckEntry
+from shadowgate.report import render, windows
 from shadowgate.testbed import throwaway_redis
+from shadowgate.verdict import Status, Verdict
 from tests.conftest import REQUIRE_SYSTEMD
+from tests.evidence_data import TARGET, make_record
 from tests.test_records import DRILL, REPO, STRATEGY, fill_engine, run_phase
 
 PASSWORD = "Rp-" + os.urandom(6).hex()
@@ -254,6 +258,112 @@ def test_warn_rows_are_visibly_distinct_from_pass(warn_report):
     m1, m2 = rendered.rows.result_row("M1"), rendered.rows.result_row("M2")
     assert m1["status"].text == "WARN" and "sg-WARN" in m1["status"].css
     assert m2["status"].text == "PASS" and "sg-PASS" in m2["status"].css
-    assert "<title" in rendered.dom and "shadowgate window_30m: STOP" in rendered.dom
+    title = "shadowgate window_30m: INCONCLUSIVE: cannot prove healthy (incomplete run)"
+    assert f'<title id="head-title">{title}</title>' in rendered.dom
+    assert rendered.rows.pairs()["T+0"] == "T+0 unknown"  # the window block, no `activation`
     colours = {rgb for _, rgb in Image.open(shot).convert("RGB").getcolors(1 << 20)}
     assert WARN_YELLOW in colours and WARN_ROW in colours
+
+
+# -- post-activation: window block, s.7 observations and s.9 rows, from records alone --
+
+
+def judged(check_id: str, status: Status, measured: str, phase: str) -> CheckEntry:
+    verdict = Verdict(check_id, "t", status, measured, "thr", "s.5", sample=100)
+    return CheckEntry.judged(f"p/test.py::test_{check_id}", "passed", verdict, (phase,))
+
+
+def window_run(phase: str, statuses: dict[str, Status], t0: dict | None = None, **fields):
+    checks = [judged(i, s, f"{i} figure", phase) for i, s in statuses.items()]
+    record = make_record(f"run-{phase}", phase, checks=checks, **fields).to_dict()
+    if t0 is not None:
+        record["facts"]["t0"] = t0
+    return record
+
+
+T0_FACT = {"at": "2026-11-26T05:00:00Z", "source": "activation record 20261126T045900Z-act"}
+HEALTHY_2H = dict.fromkeys(("M1", "M2", "M3", "M4", "S1", "S2", "S3", "S4", "S5"), Status.PASS)
+
+
+def test_window_block_states_t0_the_window_stops_and_slices():
+    statuses = HEALTHY_2H | {"S2": Status.WARN}
+    block = Rows(windows.window_html(window_run("window_2h", statuses, T0_FACT)))
+    facts = block.pairs()
+    assert facts["T+0"] == (
+        "2026-11-26T05:00:00Z (activation record 20261126T045900Z-act); run finished T+1 h 30 min"
+    )
+    assert facts["Window"] == "window_2h: every 15 min during T+30 min..2 h (runbook s.5)"
+    stops = {r[0].text: (r[2].text, r[2].css, r[3].text) for r in block.rows if len(r) == 4}
+    assert stops["S2"] == ("WARN", "sg-WARN", "S2 figure")  # per-slice figures, twice
+    assert stops["S5"] == ("PASS", "sg-PASS", "S5 figure")
+    assert [r[0].text for r in block.rows if len(r) == 4] == [
+        "ID",
+        "S1",
+        "S2",
+        "S3",
+        "S4",
+        "S5",
+        "ID",
+        "S2",
+    ]
+
+
+def test_window_block_without_t0_says_so_and_names_stops_not_run():
+    block = Rows(windows.window_html(window_run("window_30m", {"M1": Status.PASS})))
+    assert block.pairs()["T+0"] == "T+0 unknown"
+    stops = {r[0].text: r[2].text for r in block.rows if len(r) == 4 and r[0].text != "ID"}
+    assert stops == dict.fromkeys(("S1", "S2", "S3", "S4"), "NOT RUN")  # S5: from T+30 min
+
+
+def test_latest_windows_start_again_at_each_preactivation_of_the_target():
+    other = {**TARGET, "unit": "other.service"}
+    runs = [
+        window_run("window_6h", HEALTHY_2H),  # an earlier attempt
+        make_record("pre-2").to_dict(),
+        window_run("window_30m", {"M1": Status.PASS}),
+        window_run("window_30m", {"M1": Status.WARN}),
+        window_run("window_2h", HEALTHY_2H, target=other),
+    ]
+    latest = windows.latest_windows(runs, TARGET)
+    assert list(latest) == ["window_30m"] and latest["window_30m"]["checks"][0]["status"] == "WARN"
+
+
+def test_observations_are_filled_from_the_latest_windows_else_manual():
+    latest = {
+        "window_2h": window_run("window_2h", HEALTHY_2H | {"M3": Status.WARN}, T0_FACT),
+        "window_24h": window_run(
+            "window_24h", dict.fromkeys(("W1", "W2", "W3", "W4"), Status.PASS), passed=False
+        ),
+    }
+    page = Rows(windows.observations_html(latest))
+    rows = [(r[0].text, r[1].text, r[1].css) for r in page.rows if len(r) == 2]
+    assert ("Agreement Rate (M2)", "PASS: M2 figure", "sg-PASS") in rows
+    assert ("Hard Disagreement (M3)", "WARN: M3 figure", "sg-WARN") in rows
+    assert ("Issues", "M3 WARN", "") in rows
+    assert ("Action / Decision", "Continue", "sg-PASS") in rows
+    assert ("all rows", "manual: not checked by shadowgate (no window_6h run yet)", "") in rows
+    assert ("Action / Decision", "Rollback (s.6)", "sg-FAIL") in rows  # the 24 h run said STOP
+    headers = [r[0].text for r in page.rows if len(r) == 1]
+    assert headers[0].startswith("T+1 Hour: run-window_2h (2026-11-26 06:30 UTC, 2026-11-26T05")
+    assert headers[1] == "T+6 Hours"
+
+
+def test_checklist_post_activation_rows_follow_the_latest_windows():
+    pre = make_record("pre").to_dict()
+    latest = {
+        "window_30m": window_run("window_30m", {"M1": Status.PASS}),
+        "window_2h": window_run(
+            "window_2h", HEALTHY_2H | {"M3": Status.WARN, "S5": Status.INCONCLUSIVE}
+        ),
+    }
+    rows = Rows(render.checklist_html(pre, 60.0, latest)).checklist()
+    assert rows["T+30min: Consensus distribution healthy (40-70% at 4)"] == (
+        "[x]",
+        "run-window_30m OK: M1 PASS",
+    )
+    assert rows["T+1h: Agreement rate 50-80%, hard disagree <25%"][0] == "[ ]"
+    assert rows["T+2h: No stop conditions triggered"][0] == "[?]"
+    assert rows["T+5min: Service active, consensus=4 appearing"] == (
+        "[ ]",
+        "manual: not checked by shadowgate until pytest -m activation has run",
+    )

@@ -28,10 +28,16 @@ PHASES = MappingProxyType(
 )
 
 
+INCONCLUSIVE_FAILS = "monitor.inconclusive_fails"  # DESIGN "Verdicts": every check's unless its own
+
+
 @dataclass(frozen=True)
 class Check:
     """One runbook row: its ID, title, runbook section, phase markers, the threshold keys its
-    rule reads, and (gates) the name the runbook's decision log gives it."""
+    rule reads, and (gates) the name the runbook's decision log gives it. `stops`: its FAIL in
+    a monitoring window means roll back now (s.5 stop conditions); `inconclusive_key`: the
+    threshold that says whether its INCONCLUSIVE fails a monitoring window (read by the judge,
+    not the rule)."""
 
     id: str
     title: str
@@ -39,6 +45,8 @@ class Check:
     phases: tuple[str, ...]
     threshold_keys: tuple[str, ...] = ()
     runbook_name: str = ""
+    stops: bool = False
+    inconclusive_key: str = INCONCLUSIVE_FAILS
 
     def verdict(self, status: Status, **fields: object) -> Verdict:
         """A Verdict of this check: ID, title and section from the catalog."""
@@ -46,6 +54,9 @@ class Check:
 
 
 _PRE = ("preactivation",)
+_ACTIVATION = ("activation",)
+_ROLLBACK = ("rollback",)
+MONITORING = ("window_30m", "window_2h", "window_6h")  # runbook s.5 monitoring, since T+0
 # Read by checks.common.guard, which every stream rule calls first (DESIGN "Windows").
 _STREAM = ("window.max_age_minutes", "window.max_unreadable_share", "window.min_snapshot_intents")
 _BLOCKERS = "s.2 hard blockers"
@@ -85,7 +96,7 @@ CHECKS: tuple[Check, ...] = (
         "P6",
         "rollback plan: backup and live env file restore shadow",
         "s.1, s.4 step 1, s.6",
-        ("preactivation", "rollback_ready"),
+        ("preactivation", "rollback_ready", *MONITORING),  # windows keep rollback armed
     ),
     Check("P7", "the model to activate is the model observed", "s.4 step 4", _PRE),
     Check(
@@ -97,7 +108,14 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check("B2", "model voting while the shadow flag is on", _BLOCKERS, _PRE, _STREAM),
     Check("B3", "payload size p95", _BLOCKERS, _PRE, ("payload.max_p95_bytes", *_STREAM)),
-    Check("B4", "restart loop", _BLOCKERS, _PRE, ("service.auto_restart_window_hours",)),
+    Check(
+        "B4",
+        "restart loop",
+        _BLOCKERS,
+        (*_PRE, *MONITORING),  # in windows: automatic restarts since T+0 only
+        ("service.auto_restart_window_hours",),
+        stops=True,  # s.5 stop 1: "restart loop"
+    ),
     Check(
         "B5",
         "gate quorum",
@@ -161,6 +179,199 @@ CHECKS: tuple[Check, ...] = (
             *_STREAM,
         ),
         runbook_name="Calibration",
+    ),
+    # -- A0-A4: runbook s.4 post-activation verification, since the activation's restart --
+    Check(
+        "A0",
+        "service active after the restart and staying up",
+        "s.4 steps 5-7",
+        _ACTIVATION,
+        ("service.active_within_seconds", "activation.stable_seconds"),
+    ),
+    Check(
+        "A1", "model loaded, voting, from the observed file", "s.3, s.4 post step 1", _ACTIVATION
+    ),
+    Check(
+        "A2",
+        "consensus needing the model's vote appearing",
+        "s.4 post step 2",
+        _ACTIVATION,
+        _STREAM,
+    ),
+    Check(
+        "A3", "no excluded model vote since the restart", "s.4 post step 3", _ACTIVATION, _STREAM
+    ),
+    Check(
+        "A4", "model in the breakdown, not named *_shadow", "s.4 post step 4", _ACTIVATION, _STREAM
+    ),
+    # -- M1-M4: runbook s.5 metrics, red flags (WARN) over the intents since T+0 --
+    Check(
+        "M1",
+        "consensus distribution",
+        "s.5 metric 1",
+        MONITORING,
+        (
+            "monitor.m1_healthy_min",
+            "monitor.m1_healthy_max",
+            "monitor.m1_warn_above",
+            "monitor.m1_low_warn_above",
+            "monitor.min_intents",
+            *_STREAM,
+        ),
+    ),
+    Check(
+        "M2",
+        "agreement with the ensemble",
+        "s.5 metric 2",
+        ("window_2h", "window_6h"),
+        (
+            "monitor.m2_healthy_min",
+            "monitor.m2_healthy_max",
+            "monitor.m2_warn_below",
+            "monitor.m2_warn_above",
+            "monitor.min_intents",
+            *_STREAM,
+        ),
+    ),
+    Check(
+        "M3",
+        "hard disagreement",
+        "s.5 metric 3",
+        ("window_2h", "window_6h"),
+        ("monitor.m3_warn_above", "monitor.min_intents", *_STREAM),
+    ),
+    Check(
+        "M4",
+        "confidence distribution",
+        "s.5 metric 4",
+        ("window_2h", "window_6h"),
+        ("monitor.m4_healthy_min", "monitor.m4_warn_below", "monitor.min_intents", *_STREAM),
+    ),
+    # -- S1-S5: runbook s.5 immediate stop conditions over what happened since T+0 --
+    Check(
+        "S1",
+        "service crashed, restarted or silent since T+0",
+        "s.5 stop 1",
+        MONITORING,
+        ("window.max_age_minutes", "stop.s1_start_grace_seconds"),
+        stops=True,
+    ),
+    Check(
+        "S2",
+        "full consensus sustained above the line",
+        "s.5 stop 2",
+        MONITORING,
+        (
+            "stop.s2_full_consensus_above",
+            "stop.s2_slices",
+            "stop.s2_slice_minutes",
+            "monitor.min_slice_intents",
+            *_STREAM,
+        ),
+        stops=True,
+    ),
+    Check(
+        "S3",
+        "hard disagreement",
+        "s.5 stop 3",
+        MONITORING,
+        (
+            "stop.s3_hard_disagreement_above",
+            "window.snapshot_count",
+            "monitor.min_intents",
+            *_STREAM,
+        ),
+        stops=True,
+    ),
+    Check(
+        "S4",
+        "confidence collapse",
+        "s.5 stop 4",
+        MONITORING,
+        ("stop.s4_min_p10_p90", "window.snapshot_count", "monitor.min_intents", *_STREAM),
+        stops=True,
+    ),
+    Check(
+        "S5",
+        "PnL degradation against the 24 h before",
+        "s.5 stop 5",
+        ("window_2h", "window_6h"),
+        (
+            "stop.s5_after_hours",
+            "stop.s5_before_hours",
+            "stop.s5_baseline_max_age_hours",
+            "stop.s5_max_win_rate_drop",
+            "stop.s5_max_loss_ratio",
+            "stop.s5_min_outcomes",
+            *_STREAM,
+        ),
+        stops=True,
+        inconclusive_key="monitor.s5_inconclusive_fails",
+    ),
+    # -- W1-W4: runbook s.8 weight increase criteria, 24 h after T+0 --
+    Check(
+        "W1",
+        "service up more than 24 h since T+0, no crash",
+        "s.8 weight increase criteria",
+        ("window_24h",),
+        ("weight.min_uptime_hours", "stop.s1_start_grace_seconds"),
+    ),
+    Check(
+        "W2",
+        "full consensus stable in its band, every hour",
+        "s.8 weight increase criteria",
+        ("window_24h",),
+        (
+            "weight.full_consensus_min",
+            "weight.full_consensus_max",
+            "weight.observation_hours",
+            "weight.min_intents_per_hour",
+            *_STREAM,
+        ),
+    ),
+    Check(
+        "W3",
+        "agreement stable in its band, every hour",
+        "s.8 weight increase criteria",
+        ("window_24h",),
+        (
+            "weight.agreement_min",
+            "weight.agreement_max",
+            "weight.observation_hours",
+            "weight.min_intents_per_hour",
+            *_STREAM,
+        ),
+    ),
+    Check(
+        "W4",
+        "PnL not worse than the baseline",
+        "s.8 weight increase criteria",
+        ("window_24h",),
+        ("weight.max_win_rate_drop", "weight.min_outcomes", *_STREAM),
+    ),
+    # -- R1-R4: runbook s.6 rollback verification, since the rollback's restart --
+    Check("R1", "shadow flag back in env file", "s.6 verification step 1", _ROLLBACK),
+    Check(
+        "R2",
+        "shadow journal lines returning",
+        "s.6 verification step 2",
+        _ROLLBACK,
+        ("rollback.shadow_wait_seconds",),
+    ),
+    Check(
+        "R3",
+        "no consensus needing the model's vote since the rollback",
+        "s.6 verification step 3",
+        _ROLLBACK,
+        ("rollback.min_intents", *_STREAM),
+    ),
+    Check(
+        "R4",
+        "rollback time, start to back in shadow",
+        "s.6 execution time",
+        _ROLLBACK,
+        # R4 judges R1-R3 too: "back in shadow" is theirs
+        ("rollback.max_seconds", "rollback.shadow_wait_seconds", "rollback.min_intents", *_STREAM),
     ),
 )
 

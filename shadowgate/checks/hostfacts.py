@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from shadowgate.checks.catalog import Check
 from shadowgate.config import Target
 from shadowgate.envfile import EnvFile, FlagState
 from shadowgate.host import (
@@ -23,7 +24,7 @@ from shadowgate.host import (
     model_path_used,
     weights_loaded_from,
 )
-from shadowgate.verdict import Status
+from shadowgate.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from shadowgate.evidence import RunRecord
@@ -115,6 +116,23 @@ def read_key(env: EnvFile, key: str, want: str | None, where: str = "") -> KeyRe
     if not state.agree:
         problems.append(f"grep '^{key}=' and systemd disagree")
     return KeyReading(state, tuple(Finding.fail(where + p) for p in problems))
+
+
+def shadow_flag_verdict(check: Check, env: EnvFile, target: Target) -> Verdict:
+    """The shadow flag on, as systemd delivers it and as the runbook's anchored grep shows it
+    (P1 before activation, R1 after a rollback): the operator checks with grep, the engine reads
+    through systemd, so both must say `true`, from exactly one line."""
+    flag = target.shadow_flag
+    reading = read_key(env, flag, "true")
+    return check.verdict(
+        fold(reading.findings),
+        measured=reading.views(),
+        threshold=f"systemd delivers {flag}=true; one anchored ^{flag}= line; the two agree",
+        window=target.env_file,
+        sample=reading.anchored,
+        value=reading.anchored,
+        detail=detail(reading.findings, reading.state.notes),
+    )
 
 
 def rollback_findings(live: EnvFile, facts: FileFacts, flag: str) -> list[Finding]:

@@ -28,6 +28,7 @@ from shadowgate.checks.hostfacts import (
     precise,
     read_key,
     rollback_findings,
+    shadow_flag_verdict,
 )
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
@@ -43,17 +44,7 @@ P1, P2, P3, P4, P5, P6, P7 = (catalog.get(f"P{n}") for n in range(1, 8))
 def p1_shadow_flag(env: EnvFile, target: Target) -> Verdict:
     """What the engine gets counts (systemd's EnvironmentFile=), and the runbook's anchored grep
     must show the same, so the operator's check and the engine's view cannot drift apart."""
-    flag = target.shadow_flag
-    reading = read_key(env, flag, "true")
-    return P1.verdict(
-        fold(reading.findings),
-        measured=reading.views(),
-        threshold=f"systemd delivers {flag}=true; one anchored ^{flag}= line; the two agree",
-        window=target.env_file,
-        sample=reading.anchored,
-        value=reading.anchored,
-        detail=detail(reading.findings, reading.state.notes),
-    )
+    return shadow_flag_verdict(P1, env, target)
 
 
 def _shadow_lines(lines: Sequence[JournalLine], target: Target) -> list[JournalLine]:

@@ -3,6 +3,7 @@
     record.py   RunRecord / CheckEntry: typed, and the exact JSON the log keeps (any schema)
     log.py      the decision log: append, read back, `verify` (disk.py: durable writes, lock)
     arming.py   `last` (has PHASE just passed?) and `rollback_armed`
+    anchors.py  T+0 and the rollback's start: from the actions' records or the operator
 
 Callers say `from shadowgate import evidence; evidence.verify(reports_dir)`.
 """

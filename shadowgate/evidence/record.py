@@ -26,7 +26,9 @@ version 1, written before each check carried its phases; version 2 has no `facts
                         deselected or skipped that is required)
     incomplete_reasons  [str], why it is not complete
     passed              true only if the run passed
-    decision            "GO" / "NO-GO" (preactivation), "OK" / "STOP" (other phases), or null
+    decision            "GO" / "NO-GO" (preactivation); "OK" / "STOP" / "NOT OK" /
+                        "INCONCLUSIVE" (monitoring windows: outcome.decision); "OK" / "STOP"
+                        (other phases); or null
     causes              [str], the data sources that could not be read, in operator words
     facts               {name: JSON}, what later phases compare against, as observed by this
                         run: "model" {path, sha256, size, changed}, "unit" {unit,
@@ -217,7 +219,7 @@ class RunRecord:
             self,
             complete=False,
             incomplete_reasons=(*self.incomplete_reasons, reason),
-            decision=decision(self.phase, False) if self.phase else None,
+            decision=decision(self.phase, False, self.checks) if self.phase else None,
         )
 
     def to_dict(self) -> dict[str, Any]:

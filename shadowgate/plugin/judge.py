@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from shadowgate import config, redact
+from shadowgate.checks import catalog
 from shadowgate.outcome import decision, failure_text, headline
 from shadowgate.plugin.options import secrets_of
 from shadowgate.plugin.phases import PHASES, phase_of
@@ -56,12 +57,16 @@ def judge(
     request: pytest.FixtureRequest, thresholds: config.Thresholds
 ) -> Callable[[Verdict], None]:
     """Assert a Verdict: FAIL fails, INCONCLUSIVE fails as the run's phase decides, DEFERRED
-    skips with its reason, WARN passes and is shown in the summary."""
+    skips with its reason, WARN passes and is shown in the summary. A check with a key of its
+    own (S5: `monitor.s5_inconclusive_fails`) follows it instead of `monitor.inconclusive_fails`."""
     node = request.node
+    check_id = check_id_of(node.name)
+    known = check_id in catalog.ids()
+    key = catalog.get(check_id).inconclusive_key if known else catalog.INCONCLUSIVE_FAILS
     fails = inconclusive_fails(
         phase_of(request.config),
         (m.name for m in node.iter_markers() if m.name in PHASES),
-        bool(thresholds["monitor.inconclusive_fails"]),
+        bool(thresholds[key]),
     )
 
     def _judge(verdict: Verdict) -> None:

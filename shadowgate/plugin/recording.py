@@ -163,6 +163,18 @@ def _ids(state: RunState, nodeids: Iterable[str]) -> str:
     return ", ".join(state.collected.get(n, n) for n in nodeids)
 
 
+def _may_skip(check: CheckEntry) -> bool:
+    """A skip that leaves the run complete: G4 DEFERRED, or the INCONCLUSIVE of a check whose
+    own threshold lets it pass a window (S5: `monitor.s5_inconclusive_fails`)."""
+    if check.status == Status.DEFERRED.value:
+        return True
+    own_key = (
+        check.check_id in catalog.ids()
+        and catalog.get(check.check_id).inconclusive_key != catalog.INCONCLUSIVE_FAILS
+    )
+    return check.status == Status.INCONCLUSIVE.value and own_key
+
+
 def _incomplete_reasons(
     config_: pytest.Config, state: RunState, checks: list[CheckEntry], exitstatus: int
 ) -> list[str]:
@@ -191,7 +203,7 @@ def _incomplete_reasons(
         count = f"{len(not_run)} of {len(state.collected)}"
         reasons.append(f"{count} checks did not run: {_ids(state, not_run)}")
     for check in checks:
-        if check.outcome == "skipped" and check.status != Status.DEFERRED.value:
+        if check.outcome == "skipped" and not _may_skip(check):
             why = (check.measured or check.detail or "").splitlines()[:1]
             reasons.append(f"{check.check_id} skipped ({check.status}): {''.join(why)}")
     if state.html_path is None:
@@ -240,7 +252,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
         complete=not reasons,
         incomplete_reasons=tuple(reasons),
         passed=passed,
-        decision=decision(state.phase, passed and not reasons) if state.phase else None,
+        decision=decision(state.phase, passed and not reasons, checks) if state.phase else None,
         causes=tuple(causes),
         facts=state.facts,
     )

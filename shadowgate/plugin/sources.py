@@ -18,13 +18,15 @@ import pytest
 from testinfra.host import Host
 
 from shadowgate import config, evidence, host, stream
-from shadowgate.checks import gates
+from shadowgate.checks import catalog, gates
 from shadowgate.checks.hostfacts import MODEL_FACT, UNIT_FACT, PreviousUnit, model_fact, unit_fact
 from shadowgate.checks.preconditions import Backup
+from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.outcome import NO_GO_PREFIX
 from shadowgate.plugin.options import reports_dir_of
+from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import note_fact
 
 T = TypeVar("T")
@@ -47,11 +49,12 @@ def read_source(action: Callable[[], T]) -> T:
 
 
 def observed(config_: pytest.Config) -> dict[str, stream.Window]:
-    """The intent windows the checks read ("snapshot", "day"), for the report's plots."""
+    """The intent windows the checks read ("snapshot", "day", "since_t0"), for the report's
+    plots."""
     return config_.stash.get(_OBSERVED, {})
 
 
-def _observe(config_: pytest.Config, name: str, window: stream.Window) -> stream.Window:
+def observe(config_: pytest.Config, name: str, window: stream.Window) -> stream.Window:
     config_.stash.setdefault(_OBSERVED, {})[name] = window
     return window
 
@@ -91,7 +94,7 @@ def intent_snapshot(
     """The runbook's `XREVRANGE ... COUNT 100` snapshot: the engine's latest 100 own intents,
     read back past other publishers (kept for the report's plots)."""
     count = int(thresholds["window.snapshot_count"])
-    return _observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
+    return observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
 
 
 def _hours_window(reader: stream.StreamReader, hours: float, now: int) -> stream.Window:
@@ -108,7 +111,7 @@ def intent_day(
     """The precondition window (24 h): P3, and the gates' shadow observation (kept for the
     report's plots)."""
     hours = thresholds.number("window.precondition_hours")
-    return _observe(pytestconfig, "day", _hours_window(intent_reader, hours, now_ms))
+    return observe(pytestconfig, "day", _hours_window(intent_reader, hours, now_ms))
 
 
 @pytest.fixture(scope="session")
@@ -126,29 +129,45 @@ def shadow_history(
 
 
 @pytest.fixture(scope="session")
-def outcomes_day(
-    redis_client: stream.ReadOnlyRedis,
-    target: config.Target,
-    thresholds: config.Thresholds,
-    now_ms: int,
-) -> stream.Window[Outcome] | None:
-    """Outcomes of the precondition window; None when the outcomes stream does not exist."""
-    reader = stream.StreamReader(
+def outcome_reader(
+    redis_client: stream.ReadOnlyRedis, target: config.Target, thresholds: config.Thresholds
+) -> stream.StreamReader[Outcome]:
+    return stream.StreamReader(
         redis_client,
         target.outcomes_stream,
         target.redis_url,
         parser=parse_outcome,
         batch=int(thresholds["window.read_batch"]),
     )
-    start = now_ms - int(thresholds.number("window.precondition_hours") * stream.HOUR_MS)
+
+
+def outcomes_from(
+    reader: stream.StreamReader[Outcome], start_ms: int
+) -> stream.Window[Outcome] | None:
+    """Outcomes from `start_ms` to now; None when the outcomes stream does not exist."""
 
     def window_or_none() -> stream.Window[Outcome] | None:
         try:
-            return reader.window(start)
+            return reader.window(start_ms)
         except stream.StreamMissing:
             return None
 
     return read_source(window_or_none)
+
+
+@pytest.fixture(scope="session")
+def outcomes_day(
+    pytestconfig: pytest.Config,
+    outcome_reader: stream.StreamReader[Outcome],
+    thresholds: config.Thresholds,
+    now_ms: int,
+) -> stream.Window[Outcome] | None:
+    """Outcomes of the precondition window; None when the outcomes stream does not exist. Its
+    win rate and mean loss go into the record: S5's baseline of the 24 h before activation."""
+    start = now_ms - int(thresholds.number("window.precondition_hours") * stream.HOUR_MS)
+    window = outcomes_from(outcome_reader, start)
+    note_fact(pytestconfig, PNL_FACT, PnlBaseline.measure(window, start, now_ms).to_fact())
+    return window
 
 
 @pytest.fixture(scope="session")
@@ -184,13 +203,18 @@ def unit_now(
 
 @pytest.fixture
 def recent_auto_restart(
+    request: pytest.FixtureRequest,
     engine_host: Host,
     unit_now: host.UnitState,
     host_clock: datetime,
     thresholds: config.Thresholds,
 ) -> host.AutoRestart:
-    """Whether systemd restarted the unit automatically within the B4 window, if provable."""
+    """Whether systemd restarted the unit automatically within the B4 window, if provable. In a
+    monitoring window the window starts at T+0 at the earliest: a crash in shadow, before the
+    activation's restart, is no restart loop of the activated engine."""
     since = host_clock - timedelta(hours=thresholds.number("service.auto_restart_window_hours"))
+    if phase_of(request.config) in catalog.MONITORING:
+        since = max(since, request.getfixturevalue("activation").at)
     return read_source(lambda: host.auto_restart_since(engine_host, unit_now, since))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_html
 
-from shadowgate import stream
+from shadowgate import evidence, stream
 from shadowgate.outcome import NOT_EVALUATED, cause_of, failure_text, headline
 from shadowgate.report.plots import plots_html
 from shadowgate.report.render import (
@@ -28,6 +28,7 @@ from shadowgate.report.render import (
     run_block_html,
     verdict_html,
 )
+from shadowgate.report.windows import POST_PHASES, latest_windows, observations_html, window_html
 
 COLUMNS = (  # (data key, header, sortable): inserted after pytest-html's "Test" column
     ("checkid", "ID", True),
@@ -93,14 +94,26 @@ class DecisionLogReport:
         if self.report_data is not None:
             self.report_data.title = headline(record)
         prefix += [STYLE, verdict_html(record)]
+        later = latest_windows([*self._logged(), record], record["target"])
         if record["phase"] == "preactivation":
-            summary += [decision_log_html(record), checklist_html(record, self.rollback_s)]
+            summary += [decision_log_html(record), checklist_html(record, self.rollback_s, later)]
         else:
             summary.append(run_block_html(record))
+            if record["phase"] in POST_PHASES:
+                summary.append(window_html(record))
+        summary.append(observations_html(later))
         postfix += [
             plots_html(self.windows(), record["target"]["model"]),
             facts_html(record),
         ]
+
+    def _logged(self) -> list[dict[str, Any]]:
+        """The log's run records, oldest first: the post-activation rows come from them. An
+        unreadable log leaves those rows to the operator rather than failing the report."""
+        try:
+            return [r.to_dict() for r in evidence.run_records(self.state.reports_dir)]
+        except evidence.EvidenceError:
+            return []
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:

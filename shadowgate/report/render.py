@@ -44,12 +44,15 @@ HARD_BLOCKER_ROWS = (
     ("Payload bloat detected?", ("B3",)),
     ("High hard disagreement (>30%) in shadow?", ("B6",)),
 )
-POST_ACTIVATION_ROWS = (
-    ("T+5min: Service active, consensus=4 appearing", "activation"),
-    ("T+30min: Consensus distribution healthy (40-70% at 4)", "window_30m"),
-    ("T+1h: Agreement rate 50-80%, hard disagree <25%", "window_2h"),
-    ("T+2h: No stop conditions triggered", "window_2h"),
-    ("T+6h: Stable operation, no rollback needed", "window_6h"),
+STOPS = catalog.ids_of_kind("S")
+# Runbook s.9 "POST-ACTIVATION MONITORING": the text, the phase whose latest run answers it,
+# and the checks that must PASS there.
+POST_ACTIVATION_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("T+5min: Service active, consensus=4 appearing", "activation", ("A0", "A2")),
+    ("T+30min: Consensus distribution healthy (40-70% at 4)", "window_30m", ("M1",)),
+    ("T+1h: Agreement rate 50-80%, hard disagree <25%", "window_2h", ("M2", "M3")),
+    ("T+2h: No stop conditions triggered", "window_2h", STOPS),
+    ("T+6h: Stable operation, no rollback needed", "window_6h", STOPS),
 )
 STYLE = """<style>
 .sg-verdict { padding: 8px 14px; margin: 8px 0; border-radius: 4px; color: #fff; }
@@ -245,13 +248,35 @@ def _parameter_rows(strategy: Mapping[str, Any], rollback_s: float) -> list[str]
     return rows
 
 
-def checklist_html(record: Mapping[str, Any], rollback_s: float) -> str:
-    """Runbook s.9, the one-page GO / NO-GO checklist, each row ticked from its checks."""
+def _post_activation_rows(later: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Each row ticked when every check it names passed in its phase's latest run, [?] when
+    one was not proven; without such a run it is the operator's."""
+    rows = [_section("POST-ACTIVATION MONITORING")]
+    for text, phase, ids in POST_ACTIVATION_ROWS:
+        record = later.get(phase)
+        if record is None:
+            rows.append(_row(False, text, f"{MANUAL} until pytest -m {phase} has run"))
+            continue
+        checks = _checks(record)
+        statuses = {_status(checks.get(i)) for i in ids}
+        bad = statuses & {Status.FAIL.value, Status.WARN.value}
+        box = False if bad else (True if statuses == {Status.PASS.value} else None)
+        note = f"{record['run_id']} {record['decision'] or 'undecided'}: {_proof(checks, ids)}"
+        rows.append(_row(box, text, note, {True: "PASS", False: "FAIL", None: "UNKNOWN"}[box]))
+    return rows
+
+
+def checklist_html(
+    record: Mapping[str, Any],
+    rollback_s: float,
+    later: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """Runbook s.9, the one-page GO / NO-GO checklist, each row ticked from its checks; the
+    post-activation rows from `later`, the latest record of each phase since this run."""
     checks = _checks(record)
     rows = _pre_activation(record, checks) + _hard_blocker_rows(checks)
     rows += _parameter_rows(record["strategy"], rollback_s)
-    rows.append(_section("POST-ACTIVATION MONITORING"))
-    rows += [_row(False, text, f"later: pytest -m {phase}") for text, phase in POST_ACTIVATION_ROWS]
+    rows += _post_activation_rows(later or {})
     go = record["decision"] == "GO"
     notes = record["causes"] + record["incomplete_reasons"]
     rows += [

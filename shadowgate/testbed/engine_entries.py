@@ -122,7 +122,8 @@ class EntryMaker:
         if r.random() < s.hold_rate:
             return None
         side = "BUY" if r.random() < s.buy_share else "SELL"
-        ballot = self.voter.ballot(side)
+        copying = s.copy_after_s is not None and ts_ms >= self.start_ms + s.copy_after_s * 1000
+        ballot = self.voter.ballot(side, copying)
         symbol = self._symbol(side, ts_ms, open_until)
         payload = self._payload(
             ts_ms, symbol, side, ballot.confidence, ballot.consensus, ballot.total_models,

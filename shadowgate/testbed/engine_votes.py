@@ -21,6 +21,8 @@ SHADOW_REASON = "shadow_mode"  # inactive_reason of PatchTST in shadow (later en
 FALLBACK_REASON = "fallback_rules"  # inactive_reason of a model on fallback rules
 FALLBACK_VOTE_CONF = 0.55  # the rule-based fallback's confidence
 TOTAL_MODELS = 4  # the later engine writes the number of models it knows, not its voters
+COPY_OTHERS = (1.0, 0.0, 0.0)  # copying: all three others side with the ensemble ...
+COPY_AGREE = (1.0, 1.0, 1.0)  # ... and so does PatchTST
 
 
 def clip(x: float, lo: float, hi: float) -> float:
@@ -92,8 +94,9 @@ class Voter:
         self._failures += 1
         return form
 
-    def _prediction(self, side: str, agree_index: int) -> dict[str, Any]:
+    def _prediction(self, side: str, agree_index: int, copying: bool = False) -> dict[str, Any]:
         s, r = self.scenario, self.rng
+        agree = COPY_AGREE if copying else s.patchtst_agree
         name = "patchtst_model" if s.shadow_form == "inactive" else "patchtst"
         if s.dead_zone is not None:
             # A BUY-only model: BUY at a near-constant confidence when it agrees on a BUY or
@@ -110,7 +113,7 @@ class Voter:
         if s.fixed_vote is not None:
             action, conf = s.fixed_vote
         else:
-            if r.random() < s.patchtst_agree[agree_index]:
+            if r.random() < agree[agree_index]:
                 action = side
             elif r.random() < s.opposite_share:
                 action = OPPOSITE[side]
@@ -132,12 +135,15 @@ class Voter:
             vote = {**vote, "model": "patchtst_shadow"}
         return {**vote, "shadow": True}
 
-    def ballot(self, side: str) -> Ballot:
-        """The breakdown for `side` and the consensus counted from the active voters."""
+    def ballot(self, side: str, copying: bool = False) -> Ballot:
+        """The breakdown for `side` and the consensus counted from the active voters;
+        `copying`: every model sides with the ensemble (scenario field copy_after_s), drawing
+        exactly what it draws otherwise."""
         s, r = self.scenario, self.rng
         lgbm_rules = bool(s.lgbm_fallback_rate) and r.random() < s.lgbm_fallback_rate
         active = sorted(k for k in OTHERS if not (k == "lgbm" and lgbm_rules))
-        agreeing = min(r.choices((3, 2, 1), weights=s.others_agree)[0], len(active))
+        weights = COPY_OTHERS if copying else s.others_agree
+        agreeing = min(r.choices((3, 2, 1), weights=weights)[0], len(active))
         with_side = set(r.sample(active, agreeing))
         breakdown = {key: self._other(key, side, with_side, lgbm_rules) for key in OTHERS}
         failure = self._failure()
@@ -147,7 +153,7 @@ class Voter:
         elif failure == "hold_zero":
             vote = {"action": "HOLD", "confidence": 0.0, "model": "patchtst_model"}
         elif failure is None:
-            vote = self._prediction(side, min(len(active) - agreeing, 2))
+            vote = self._prediction(side, min(len(active) - agreeing, 2), copying)
         else:  # "missing", "fallback_only": no PatchTST entry at all
             vote = None
         if vote is not None:

@@ -49,6 +49,9 @@ class Scenario:
     live_loss_scale: float = 1.0  # multiplies loss sizes for intents after the engine started
     crash_after_s: float | None = None  # live loop dies with exit code 1 after this long
     silent: bool = False  # predicts (and logs) but publishes nothing live
+    # Live decisions this many seconds after the start copy the ensemble: the three others and
+    # PatchTST all side with it (a redundancy burst in the latest slices only); None: never.
+    copy_after_s: float | None = None
     # -- forms of the real engine's versions (DESIGN "The data"); defaults: the earlier engine
     shadow_form: str = "tag"  # PatchTST in shadow: "tag" (shadow: true, patchtst_shadow) or
     # "inactive" (later engine: inactive, inactive_reason shadow_mode, model patchtst_model)

@@ -1,0 +1,32 @@
+"""Runbook s.6 "Rollback Verification", one test a row, since the rollback's restart (its
+record or --rollback-started-at)."""
+
+import pytest
+
+from shadowgate.checks import rollback as r
+
+pytestmark = pytest.mark.rollback
+
+
+def test_R1_shadow_flag_back_in_env_file(env_file, target, judge):
+    judge(r.r1_shadow_flag_back(env_file, target))
+
+
+def test_R2_shadow_journal_lines_returning(
+    journal_since_rollback, rollback, target, thresholds, judge
+):
+    judge(r.r2_shadow_lines_returning(journal_since_rollback, rollback, target, thresholds))
+
+
+def test_R3_no_consensus_needing_the_model(intents_since_rollback, target, thresholds, judge):
+    judge(r.r3_no_consensus_needing_the_model(intents_since_rollback, target, thresholds))
+
+
+def test_R4_rollback_time(
+    env_file, journal_since_rollback, intents_since_rollback, rollback, target, thresholds, judge
+):
+    judge(
+        r.r4_rollback_time(
+            env_file, journal_since_rollback, intents_since_rollback, rollback, target, thresholds
+        )
+    )

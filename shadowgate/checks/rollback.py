@@ -1,0 +1,169 @@
+"""Rollback verification R1-R4 (runbook s.6): the engine is back in shadow, by the flag (R1),
+the journal (R2) and the stream (R3), and got there within the runbook's 60 s (R4).
+
+"Since the restart" is the unit's run that the rollback's restart began (its InvocationID, or
+a start at or after the rollback's start); R4's clock starts when the rollback began, from the
+rollback action's record or `--rollback-started-at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from shadowgate import host, votes
+from shadowgate.checks import catalog
+from shadowgate.checks.activation import run_since
+from shadowgate.checks.common import guard, sample_ids, too_few, window_text
+from shadowgate.checks.hostfacts import Finding, detail, fold, precise, shadow_flag_verdict
+from shadowgate.config import Target, Thresholds
+from shadowgate.envfile import EnvFile
+from shadowgate.host import JournalLine, UnitState
+from shadowgate.intents import Intent
+from shadowgate.verdict import Status, Verdict
+from shadowgate.window import Window
+
+if TYPE_CHECKING:
+    from shadowgate.evidence.anchors import Anchor
+
+R1, R2, R3, R4 = (catalog.get(f"R{n}") for n in range(1, 5))
+
+
+@dataclass(frozen=True)
+class JournalSince:
+    """The journal of the unit's current run (`unit`), read until the host's clock said
+    `read_at` or later: a line missing from it was not written by then."""
+
+    lines: tuple[JournalLine, ...]
+    unit: UnitState
+    read_at: datetime
+
+    def shadow_lines(self, target: Target) -> list[JournalLine]:
+        return [line for line in self.lines if host.is_shadow_line(line.text, target.model)]
+
+
+def r1_shadow_flag_back(env: EnvFile, target: Target) -> Verdict:
+    """The rollback's `echo FLAG=true >>` left exactly one anchored line, and systemd delivers
+    it true (P1's rule: a flag left behind by the activation makes two lines, and the last
+    one wins for systemd)."""
+    return shadow_flag_verdict(R1, env, target)
+
+
+def r2_shadow_lines_returning(
+    journal: JournalSince, rollback: Anchor, target: Target, th: Thresholds
+) -> Verdict:
+    """Shadow lines (`[SHADOW] <model>` or `[QSC] <model> INACTIVE: shadow mode`) in the run the
+    rollback's restart began. The engine writes one at most every 30 s and only on a
+    prediction, so none is a FAIL only once the journal was read `rollback.shadow_wait_seconds`
+    after the restart; before that it is INCONCLUSIVE."""
+    wait = th.number("rollback.shadow_wait_seconds")
+    unit, lines = journal.unit, journal.shadow_lines(target)
+    findings = [f for f in (run_since(unit, rollback),) if f]
+    waited = None if unit.started is None else (journal.read_at - unit.started).total_seconds()
+    if not lines and not findings and waited is not None:
+        text = f"no shadow line in the {waited:.1f} s after the restart"
+        if waited >= wait:
+            findings.append(Finding.fail(text))
+        else:
+            findings.append(Finding.unproven(f"{text}, fewer than {wait:g} s: not yet judged"))
+    first = f", the first at {precise(lines[0].ts)}" if lines else ""
+    return R2.verdict(
+        fold(findings),
+        measured=f"{len(lines)} shadow line(s) in {len(journal.lines)} lines{first}; journal read "
+        f"until {precise(journal.read_at)}",
+        threshold=f">= 1 [SHADOW] {target.model} or [QSC] {target.breakdown_key} INACTIVE: "
+        f"shadow mode line since the restart, waiting up to {wait:g} s after it",
+        window=f"journal of {unit.unit} since its start at {precise(unit.started)} (InvocationID "
+        f"{unit.invocation_id or '-'}); rollback {rollback.describe()}",
+        sample=len(journal.lines),
+        value=len(lines),
+        detail=detail(findings),
+    )
+
+
+def r3_no_consensus_needing_the_model(
+    intents: Window[Intent], target: Target, th: Thresholds
+) -> Verdict:
+    """No intent since the rollback's restart whose consensus only the model's vote explains
+    (s.6 "consensus back to 0-3, NOT 4"); any such intent fails on any data, and a PASS needs
+    `rollback.min_intents` intents (the runbook's COUNT 5) in a window that proves something."""
+    needed = int(th["rollback.min_intents"])
+    threshold = "0 intents since the restart whose consensus only the model's vote explains"
+    hits = [i for i in intents.records if votes.beyond_others(i, target.breakdown_key)]
+    if not hits and (
+        inconclusive := guard(R3, intents, th, threshold, whole=True)
+        or too_few(R3, threshold, intents, len(intents.records), needed)
+    ):
+        return inconclusive
+    return R3.verdict(
+        Status.FAIL if hits else Status.PASS,
+        measured=f"{len(hits)} of {len(intents.records)} intents",
+        threshold=f"{threshold}, on >= {needed} intents",
+        window=window_text(intents),
+        sample=len(intents.records),
+        value=len(hits),
+        evidence=sample_ids(hits),
+    )
+
+
+def first_shadow_evidence(
+    journal: JournalSince, intents: Window[Intent], target: Target
+) -> datetime | None:
+    """The earliest sign of shadow mode after the restart: a shadow journal line, or an intent
+    whose model vote is shadow evidence; None without either."""
+    lines = [line.ts for line in journal.shadow_lines(target)]
+    tagged = [
+        datetime.fromtimestamp(i.ts_ms / 1000, UTC)
+        for i in intents.records
+        if (v := i.breakdown.get(target.breakdown_key)) and votes.is_shadow(v)
+    ]
+    return min([*lines, *tagged], default=None)
+
+
+def r4_rollback_time(
+    env: EnvFile,
+    journal: JournalSince,
+    intents: Window[Intent],
+    rollback: Anchor,
+    target: Target,
+    th: Thresholds,
+) -> Verdict:
+    """From the rollback's start to the engine back in shadow (R1-R3 hold; the moment is the
+    first shadow evidence after the restart), under `rollback.max_seconds`. No evidence once
+    the limit has passed is a FAIL; a start time the record does not hold is INCONCLUSIVE,
+    since the restart's time would understate it."""
+    limit = th.number("rollback.max_seconds")
+    start = rollback.started_at
+    evidence = first_shadow_evidence(journal, intents, target)
+    findings, took = [], None
+    if start is None:
+        findings.append(Finding.unproven(f"{rollback.source} holds no start time"))
+    elif evidence is not None:
+        took = (evidence - start).total_seconds()
+        if took >= limit:
+            findings.append(Finding.fail(f"back in shadow {took:.1f} s after the start"))
+    elif (so_far := (journal.read_at - start).total_seconds()) >= limit:
+        findings.append(Finding.fail(f"no shadow evidence {so_far:.1f} s after the start"))
+    else:
+        findings.append(Finding.unproven(f"no shadow evidence yet, {so_far:.1f} s after the start"))
+    for prior in (
+        r1_shadow_flag_back(env, target),
+        r2_shadow_lines_returning(journal, rollback, target, th),
+        r3_no_consensus_needing_the_model(intents, target, th),
+    ):
+        if not prior.ok:
+            text = f"{prior.check_id} {prior.status.value}: back in shadow not established"
+            failed = prior.status is Status.FAIL
+            findings.append(Finding.fail(text) if failed else Finding.unproven(text))
+    return R4.verdict(
+        fold(findings),
+        measured=f"started {precise(start)}, first shadow evidence {precise(evidence)}"
+        + ("" if took is None else f": {took:.1f} s"),
+        threshold=f"< {limit:g} s from the rollback's start to the first shadow evidence after "
+        "the restart, with R1-R3 passed",
+        window=f"rollback {rollback.describe()}; journal until {precise(journal.read_at)}; "
+        f"{len(intents.records)} intents since the restart",
+        value=took,
+        detail=detail(findings),
+    )

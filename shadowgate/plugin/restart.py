@@ -1,0 +1,206 @@
+"""Sources after a restart (activation A0-A4, rollback R1-R4), read by waiting against a
+deadline (shadowgate.waiting), never by a blind sleep: the unit until active, the journal until
+a shadow line, the stream until the first intents, each bounded by its threshold key.
+
+"Since the restart" of the activation is the `activation` fixture's T+0 (plugin.since); the
+rollback's is the `rollback` anchor here. Deadlines on the host's side (unit, journal) are
+counted on the host's clock, the stream's on this machine's, as the stream windows are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import pytest
+from testinfra.host import Host
+
+from shadowgate import config, evidence, host, waiting
+from shadowgate.checks.activation import ObservedModel, UnitSamples
+from shadowgate.checks.rollback import JournalSince
+from shadowgate.evidence.anchors import ROLLBACK, Anchor, resolve
+from shadowgate.plugin.options import reports_dir_of, settings_of
+from shadowgate.plugin.sources import IntentReader, IntentWindow, read_source
+from shadowgate.plugin.state import note_fact
+
+T = TypeVar("T")
+ROLLBACK_FACT = "rollback"  # the record's `facts` name of the rollback the run measured from
+NO_ROLLBACK = (
+    "no rollback start: no rollback record in {reports} and no --rollback-started-at=ISO8601 "
+    "(a rollback done by hand)"
+)
+
+
+def seconds_until(moment: datetime, now: datetime) -> float:
+    """The budget left before `moment` (negative once it has passed)."""
+    return (moment - now).total_seconds()
+
+
+def _host_budget(engine_host: Host, moment: datetime) -> float:
+    return seconds_until(moment, host.host_now(engine_host))
+
+
+def _unit_running_by(engine_host: Host, unit: str, deadline: datetime) -> host.UnitState:
+    """The unit once active (running), or as it is at `deadline`."""
+    polled = read_source(
+        lambda: waiting.poll(
+            lambda: host.unit_state(engine_host, unit),
+            lambda state: state.running,
+            _host_budget(engine_host, deadline),
+        )
+    )
+    return polled.value
+
+
+def _timed(engine_host: Host, read: Callable[[], T]) -> Callable[[], tuple[datetime, T]]:
+    """`read` paired with the host's clock just before it: what it returns was there by then."""
+    return lambda: (host.host_now(engine_host), read())
+
+
+def _intents_by(
+    reader: IntentReader, since: datetime, needed: int, deadline: datetime
+) -> IntentWindow:
+    """The engine's intents since `since`, once `needed` are in or as they are at `deadline`."""
+    since_ms = int(since.timestamp() * 1000)
+    polled = read_source(
+        lambda: waiting.poll(
+            lambda: reader.window(since_ms),
+            lambda window: len(window.records) >= needed,
+            seconds_until(deadline, datetime.now(UTC)),
+        )
+    )
+    return polled.value
+
+
+# -- activation ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def unit_after_restart(
+    engine_host: Host, target: config.Target, thresholds: config.Thresholds, activation: Anchor
+) -> UnitSamples:
+    """A0's two samples: until active or T+0 + `service.active_within_seconds`; then until
+    `activation.stable_seconds` after the start, ending early when the process changes."""
+    within = timedelta(seconds=thresholds.number("service.active_within_seconds"))
+    stable = timedelta(seconds=thresholds.number("activation.stable_seconds"))
+    first = _unit_running_by(engine_host, target.unit, activation.at + within)
+    same = (first.running, first.main_pid, first.invocation_id)
+    until = (first.started or activation.at) + stable
+    polled = read_source(
+        lambda: waiting.poll(
+            _timed(engine_host, lambda: host.unit_state(engine_host, target.unit)),
+            lambda sample: (sample[1].running, sample[1].main_pid, sample[1].invocation_id) != same,
+            _host_budget(engine_host, until) if first.running else 0,
+        )
+    )
+    second_at, second = polled.value
+    return UnitSamples(first, second, second_at)
+
+
+@pytest.fixture(scope="session")
+def journal_after_restart(
+    engine_host: Host, unit_after_restart: UnitSamples
+) -> list[host.JournalLine]:
+    """What the unit's current run wrote since its start (its InvocationID): A1's load."""
+    return read_source(lambda: host.journal_since_start(engine_host, unit_after_restart.second))
+
+
+@pytest.fixture(scope="session")
+def observed_model(
+    pytestconfig: pytest.Config, target: config.Target, activation: Anchor
+) -> ObservedModel | None:
+    """The model file the latest preactivation record before T+0 observed in shadow."""
+    records = read_source(lambda: evidence.run_records(reports_dir_of(pytestconfig)))
+    return ObservedModel.latest(records, target, activation.at)
+
+
+@pytest.fixture(scope="session")
+def observed_model_file(
+    engine_host: Host, observed_model: ObservedModel | None
+) -> host.FileFacts | None:
+    """The observed file as it is now (its sha256 against the record's); None without one."""
+    if observed_model is None or observed_model.path is None:
+        return None
+    path = observed_model.path
+    return read_source(lambda: host.file_facts(engine_host, path))
+
+
+@pytest.fixture(scope="session")
+def intents_after_restart(
+    intent_reader: IntentReader, thresholds: config.Thresholds, activation: Anchor
+) -> IntentWindow:
+    """The intents since T+0, once `activation.min_intents` are in (the runbook's COUNT 5) or
+    at T+0 + `activation.first_intent_wait_seconds`, whichever comes first."""
+    wait = timedelta(seconds=thresholds.number("activation.first_intent_wait_seconds"))
+    needed = int(thresholds["activation.min_intents"])
+    return _intents_by(intent_reader, activation.at, needed, activation.at + wait)
+
+
+# -- rollback -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rollback(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
+    """The rollback's start and restart: its record or `--rollback-started-at`, the later."""
+    reports = reports_dir_of(pytestconfig)
+    given = settings_of(pytestconfig).rollback_started_at
+    anchor = read_source(
+        lambda: resolve(reports, ROLLBACK, given, "--rollback-started-at", target.describe())
+    )
+    if anchor is None:
+        note_fact(pytestconfig, ROLLBACK_FACT, {"at": None, "source": None})
+        pytest.fail(NO_ROLLBACK.format(reports=reports), pytrace=False)
+    started = anchor.started_at.isoformat() if anchor.started_at else None
+    used = {"at": anchor.at.isoformat(), "started_at": started, "source": anchor.source}
+    note_fact(pytestconfig, ROLLBACK_FACT, used | {"invocation_id": anchor.invocation_id})
+    return anchor
+
+
+@pytest.fixture(scope="session")
+def unit_after_rollback(
+    engine_host: Host, target: config.Target, thresholds: config.Thresholds, rollback: Anchor
+) -> host.UnitState:
+    """The unit once active after the rollback's restart, or as it is at the restart +
+    `service.active_within_seconds`."""
+    within = timedelta(seconds=thresholds.number("service.active_within_seconds"))
+    return _unit_running_by(engine_host, target.unit, rollback.at + within)
+
+
+@pytest.fixture(scope="session")
+def journal_since_rollback(
+    engine_host: Host,
+    target: config.Target,
+    thresholds: config.Thresholds,
+    rollback: Anchor,
+    unit_after_rollback: host.UnitState,
+) -> JournalSince:
+    """The current run's journal, until a shadow line shows or the restart +
+    `rollback.shadow_wait_seconds` has passed (one read more at the deadline)."""
+    unit = unit_after_rollback
+    wait = timedelta(seconds=thresholds.number("rollback.shadow_wait_seconds"))
+    polled = read_source(
+        lambda: waiting.poll(
+            _timed(engine_host, lambda: host.journal_since_start(engine_host, unit)),
+            lambda read: any(host.is_shadow_line(line.text, target.model) for line in read[1]),
+            _host_budget(engine_host, (unit.started or rollback.at) + wait),
+        )
+    )
+    read_at, lines = polled.value
+    return JournalSince(tuple(lines), unit, read_at)
+
+
+@pytest.fixture(scope="session")
+def intents_since_rollback(
+    intent_reader: IntentReader,
+    thresholds: config.Thresholds,
+    rollback: Anchor,
+    unit_after_rollback: host.UnitState,
+) -> IntentWindow:
+    """The intents since the rollback's restart (the unit's start, when it is after the
+    anchor: a start time given by hand is the rollback's start, before its restart), once
+    `rollback.min_intents` are in or at the restart + `rollback.intent_wait_seconds`."""
+    restart = max(rollback.at, unit_after_rollback.started or rollback.at)
+    wait = timedelta(seconds=thresholds.number("rollback.intent_wait_seconds"))
+    needed = int(thresholds["rollback.min_intents"])
+    return _intents_by(intent_reader, restart, needed, restart + wait)

@@ -1,0 +1,188 @@
+"""The rollback checks (R1-R4) on hand-made env files, journals (plain, JSON msg, [QSC]), unit
+states and intents since the rollback's restart: each condition failing alone, the 45 s wait
+and the 60 s limit just inside and just outside, what cannot be proven INCONCLUSIVE. Status
+and value are asserted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shadowgate.checks import rollback
+from shadowgate.checks.rollback import JournalSince
+from shadowgate.config import Target, Thresholds
+from shadowgate.envfile import parse_env
+from shadowgate.evidence.anchors import Anchor
+from shadowgate.host import JournalLine, UnitState
+from shadowgate.intents import ModelVote
+from shadowgate.verdict import Status
+from tests.handmade import MINUTE, NOW, SECOND, intent, shadow, timed, voting
+
+TARGET = Target()
+TH = Thresholds.load()
+MODEL = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
+ROLLED_BACK = f"PATCHTST_MODEL_PATH={MODEL}\nPATCHTST_SHADOW_ONLY=true\n"  # s.6's echo appended
+FLAG = "PATCHTST_SHADOW_ONLY"
+S = timedelta(seconds=1)
+US = timedelta(microseconds=1)
+START = datetime.fromtimestamp((NOW - 2 * MINUTE) / 1000, UTC)  # the rollback began
+RESTART = START + 4 * S  # systemctl restart, active at once
+INV = "0123456789abcdef0123456789abcdef"
+RECORDED = Anchor(RESTART, "rollback record 20261126T120000Z-rollback-1a2b3c", INV, START)
+MANUAL = Anchor(START, "--rollback-started-at", started_at=START)
+
+
+# -- R1 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "value", "shown"),
+    [
+        (ROLLED_BACK, Status.PASS, 1, f"systemd delivers {FLAG}='true' (line 2)"),
+        # the activation's sed never ran, or the rollback ran twice: two lines
+        (f"{FLAG}=true\n{ROLLED_BACK}", Status.FAIL, 2, "2 anchored"),
+        (f"{FLAG}=false\n{ROLLED_BACK}", Status.FAIL, 2, "2 anchored"),
+        (f"PATCHTST_MODEL_PATH={MODEL}\n", Status.FAIL, 0, f"systemd delivers no {FLAG}"),
+        # glued onto a last line without a newline: grep finds nothing, systemd no flag
+        (f"PATCHTST_MODEL_PATH={MODEL}{FLAG}=true\n", Status.FAIL, 0, "none"),
+        (f"PATCHTST_MODEL_PATH={MODEL}\nA=x \\\n{FLAG}=true\n", Status.FAIL, 1, "disagree"),
+        (f"PATCHTST_MODEL_PATH={MODEL}\n{FLAG}=true \r\n", Status.PASS, 1, ""),
+    ],
+)
+def test_r1_shadow_flag_back_exactly_once(text, status, value, shown):
+    v = rollback.r1_shadow_flag_back(parse_env(text), TARGET)
+    assert (v.status, v.value) == (status, value), v.message()
+    assert shown in v.message()
+
+
+# -- R2 ---------------------------------------------------------------------------------------
+
+SHADOW_PLAIN = "[SHADOW] PatchTST | BTCUSDT | action=BUY conf=0.6150 | prob=0.6150 logit=0.4685 "
+SHADOW_PLAIN += "| mode=SHADOW_ONLY"
+QSC = "[QSC] patchtst INACTIVE: shadow mode - excluded from voting"
+QSC_RULES = "[QSC] patchtst INACTIVE: fallback rules"
+OK = "[OK] PatchTST agent loaded (weight: 10.0%)"
+
+
+def unit(started: datetime | None = RESTART, invocation: str | None = INV) -> UnitState:
+    return UnitState(
+        TARGET.unit, "loaded", "active", "running", "success", 0, 4242, started, invocation,
+        started,
+    )  # fmt: skip
+
+
+def line(after: timedelta, text: str, level: str | None = None) -> JournalLine:
+    """A line `after` the restart: plain (`level` None) or a JSON line's msg."""
+    return JournalLine(RESTART + after, text, level)
+
+
+def read(*lines: JournalLine, waited=timedelta(seconds=45), state=None) -> JournalSince:
+    state = state or unit()
+    return JournalSince(tuple(lines), state, (state.started or RESTART) + waited)
+
+
+@pytest.mark.parametrize(
+    ("journal", "anchor", "status", "value", "shown"),
+    [
+        (read(line(S, OK), line(20 * S, SHADOW_PLAIN)), RECORDED, Status.PASS, 1,
+         "1 shadow line(s) in 2 lines, the first at"),
+        (read(line(3 * S, QSC, "INFO")), RECORDED, Status.PASS, 1, ""),  # JSON msg, [QSC]
+        (read(line(3 * S, f"2026-11-26 12:00:03 INFO {SHADOW_PLAIN}")), MANUAL, Status.PASS, 1, ""),
+        # none: a FAIL once 45 s after the restart were read, not before
+        (read(line(S, OK)), RECORDED, Status.FAIL, 0, "no shadow line in the 45.0 s after"),
+        (read(line(S, OK), waited=45 * S - US), RECORDED, Status.INCONCLUSIVE, 0,
+         "fewer than 45 s: not yet judged"),
+        (read(line(S, QSC_RULES)), RECORDED, Status.FAIL, 0, "no shadow line"),  # not shadow
+        # the journal's run is not the rollback's restart
+        (read(line(S, SHADOW_PLAIN), state=unit(START - S, "e" * 32)), MANUAL,
+         Status.INCONCLUSIVE, 1, "before 2025-12-31T23:58:00Z (--rollback-started-at)"),
+        (read(state=unit(None, None)), MANUAL, Status.INCONCLUSIVE, 0, "no start time"),
+        # restarted again since the rollback's restart: its lines are still after the restart
+        (read(line(S, SHADOW_PLAIN), state=unit(RESTART + 9 * S, "e" * 32)), RECORDED,
+         Status.PASS, 1, ""),
+    ],
+)  # fmt: skip
+def test_r2_shadow_lines_return_within_the_wait(journal, anchor, status, value, shown):
+    v = rollback.r2_shadow_lines_returning(journal, anchor, TARGET, TH)
+    assert (v.status, v.value) == (status, value), v.message()
+    assert shown in v.message()
+
+
+# -- R3 ---------------------------------------------------------------------------------------
+
+
+def since(*records, covered=True):
+    return timed(list(records), NOW - 2 * MINUTE, covered=covered)
+
+
+SHADOWED = [intent(NOW - k * 10 * SECOND) for k in range(5)]  # consensus 3 of 3, PatchTST shadow
+LEAK = intent(patchtst=voting(), consensus=4)
+
+
+@pytest.mark.parametrize(
+    ("window", "status", "value"),
+    [
+        (since(*SHADOWED), Status.PASS, 0),
+        (since(*SHADOWED[:4]), Status.INCONCLUSIVE, None),  # 4 < COUNT 5
+        (since(*SHADOWED[:4], LEAK), Status.FAIL, 1),
+        (since(LEAK), Status.FAIL, 1),  # a finding on any data
+        (since(*SHADOWED, covered=False), Status.INCONCLUSIVE, None),
+        (since(), Status.INCONCLUSIVE, 0),
+    ],
+)
+def test_r3_no_consensus_only_patchtst_explains(window, status, value):
+    v = rollback.r3_no_consensus_needing_the_model(window, TARGET, TH)
+    assert (v.status, v.value) == (status, value), v.message()
+
+
+# -- R4 ---------------------------------------------------------------------------------------
+
+ENV = parse_env(ROLLED_BACK)
+# Failed predictions: no shadow evidence, so the journal's lines time R4; R3 holds on them.
+FAILED = [intent(i.ts_ms, patchtst=ModelVote("HOLD", 0.5, "patchtst_error")) for i in SHADOWED]
+INTENTS = since(*FAILED)
+
+
+def r4(journal, intents=INTENTS, anchor=RECORDED, env=ENV):
+    return rollback.r4_rollback_time(env, journal, intents, anchor, TARGET, TH)
+
+
+FIRST_AT = RESTART + 20 * S  # 24 s after the start
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "value", "shown"),
+    [
+        ({"journal": read(line(20 * S, SHADOW_PLAIN))}, Status.PASS, 24.0, ": 24.0 s"),
+        # the limit: 60 s from the start is not < 60 s
+        ({"journal": read(line(56 * S - US, QSC), waited=60 * S)}, Status.PASS, 60 - 1e-6, ""),
+        ({"journal": read(line(56 * S, QSC), waited=60 * S)}, Status.FAIL, 60.0,
+         "back in shadow 60.0 s after the start"),
+        # no evidence: FAIL once 60 s have passed, unproven before
+        ({"journal": read(waited=56 * S)}, Status.FAIL, None, "no shadow evidence 60.0 s after"),
+        ({"journal": read(waited=40 * S)}, Status.INCONCLUSIVE, None,
+         "no shadow evidence yet, 44.0 s"),
+        # 59 s after the start, but R2 has waited its 45 s for nothing: not back in shadow
+        ({"journal": read(waited=55 * S)}, Status.FAIL, None, "R2 FAIL"),
+        # a shadow-tagged intent is evidence too, the earliest wins
+        ({"journal": read(line(30 * S, SHADOW_PLAIN)), "intents": since(
+            intent(int((RESTART + 5 * S).timestamp() * 1000), patchtst=shadow()), *FAILED)},
+         Status.PASS, 9.0, ""),
+        # R1-R3 must hold
+        ({"journal": read(line(20 * S, SHADOW_PLAIN)), "env": parse_env(f"{FLAG}=true\n" * 2)},
+         Status.FAIL, 24.0, "R1 FAIL: back in shadow not established"),
+        ({"journal": read(line(20 * S, SHADOW_PLAIN)), "intents": since(*FAILED, LEAK)},
+         Status.FAIL, 24.0, "R3 FAIL"),
+        ({"journal": read(line(20 * S, SHADOW_PLAIN)), "intents": since(*FAILED[:3])},
+         Status.INCONCLUSIVE, 24.0, "R3 INCONCLUSIVE"),
+        ({"journal": read(line(20 * S, SHADOW_PLAIN)),
+          "anchor": replace(RECORDED, started_at=None)},
+         Status.INCONCLUSIVE, None, "holds no start time"),
+    ],
+)  # fmt: skip
+def test_r4_rollback_under_60_s_from_its_start(kwargs, status, value, shown):
+    v = r4(**kwargs)
+    assert (v.status, v.value) == (status, pytest.approx(value) if value else value), v.message()
+    assert shown in v.message()
