@@ -10,7 +10,9 @@ from typing import Any, Protocol
 from shadowgate.checks import catalog
 from shadowgate.verdict import Status
 
-NO_GO_PREFIX = "NO-GO cause: "
+NO_GO_PREFIX = "NO-GO cause: "  # a source failure before activation: the run is NO-GO
+CANNOT_JUDGE_PREFIX = "cannot judge: "  # after it (windows, activation, rollback): no NO-GO there
+WEIGHT = "window_24h"  # runbook s.8: criteria for raising the weight, never a rollback
 NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
 # A monitoring window's decision (the record's `decision`) and how its headline says it.
 SAID = {
@@ -18,6 +20,7 @@ SAID = {
     "NOT OK": "NOT OK: no stop condition met, but a check failed: fix it, run the window again",
     "INCONCLUSIVE": "INCONCLUSIVE: cannot prove healthy",
     "OK": "OK",
+    "HOLD WEIGHT": "HOLD WEIGHT: criteria not met",  # window_24h: do not raise the weight (s.8)
 }
 
 
@@ -37,9 +40,19 @@ def failure_text(report: Any) -> str:
     return crash.message if crash is not None else report.longreprtext
 
 
+def cause_prefix(phase: str | None) -> str:
+    """How a source failure's line starts: "NO-GO cause: " before activation (and in a run of
+    no single phase), "cannot judge: " after it, where a run decides no GO / NO-GO."""
+    return NO_GO_PREFIX if phase in (None, "preactivation") else CANNOT_JUDGE_PREFIX
+
+
 def cause_of(failure: str) -> str:
-    """The operator's sentence in a source failure (`Failed: NO-GO cause: ...`)."""
-    return failure.removeprefix("Failed: ").removeprefix(NO_GO_PREFIX).strip()
+    """The operator's sentence in a source failure (`Failed: NO-GO cause: ...`, `Failed:
+    cannot judge: ...`)."""
+    cause = failure.removeprefix("Failed: ")
+    for prefix in (NO_GO_PREFIX, CANNOT_JUDGE_PREFIX):
+        cause = cause.removeprefix(prefix)
+    return cause.strip()
 
 
 def stops(check_id: str) -> bool:
@@ -51,10 +64,13 @@ def decision(phase: str | None, ok: bool, checks: Iterable[Judged] = ()) -> str:
     """GO / NO-GO before activation. In a monitoring window: STOP when a stop condition
     failed; NOT OK when another check failed (P6: the rollback may not be armed, so no "roll
     back now"); INCONCLUSIVE when nothing failed outright yet the window is not proven healthy
-    (an INCONCLUSIVE that fails, a source not read, an incomplete run); else OK. Other
-    phases: OK / STOP. `ok`: the run passed and was complete."""
+    (an INCONCLUSIVE that fails, a source not read, an incomplete run); else OK. The weight
+    increase (window_24h): OK / HOLD WEIGHT, never a rollback. Other phases: OK / STOP.
+    `ok`: the run passed and was complete."""
     if phase == "preactivation":
         return "GO" if ok else "NO-GO"
+    if phase == WEIGHT:
+        return "OK" if ok else "HOLD WEIGHT"
     if phase not in catalog.MONITORING:
         return "OK" if ok else "STOP"
     failed = [c for c in checks if c.outcome == "failed" and c.status == Status.FAIL.value]
@@ -107,4 +123,7 @@ def headline(record: Mapping[str, Any]) -> str:
     said = record["decision"] or "no decision"
     if record["phase"] in catalog.MONITORING and record["decision"]:
         said = _window_words(record)
+    elif record["phase"] == WEIGHT and record["decision"] == "HOLD WEIGHT":
+        unmet = _ids(record["checks"], None, "failed")
+        said = f"{SAID['HOLD WEIGHT']}: {', '.join(unmet)}" if unmet else SAID["HOLD WEIGHT"]
     return f"shadowgate {phase}: {said}{suffix}"

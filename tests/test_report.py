@@ -333,7 +333,8 @@ def test_observations_are_filled_from_the_latest_windows_else_manual():
         "window_2h": window_run("window_2h", HEALTHY_2H | {"M3": Status.WARN}, T0_FACT),
         "window_24h": window_run(
             "window_24h", dict.fromkeys(("W1", "W2", "W3", "W4"), Status.PASS), passed=False
-        ),
+        )
+        | {"decision": "HOLD WEIGHT"},
     }
     page = Rows(windows.observations_html(latest))
     rows = [(r[0].text, r[1].text, r[1].css) for r in page.rows if len(r) == 2]
@@ -342,7 +343,8 @@ def test_observations_are_filled_from_the_latest_windows_else_manual():
     assert ("Issues", "M3 WARN", "") in rows
     assert ("Action / Decision", "Continue", "sg-PASS") in rows
     assert ("all rows", "manual: not checked by shadowgate (no window_6h run yet)", "") in rows
-    assert ("Action / Decision", "Rollback (s.6)", "sg-FAIL") in rows  # the 24 h run said STOP
+    # the 24 h run's criteria were not met: the weight stays, nothing says roll back
+    assert ("Action / Decision", "Hold the weight (s.8): criteria not met", "sg-UNKNOWN") in rows
     headers = [r[0].text for r in page.rows if len(r) == 1]
     assert headers[0].startswith("T+1 Hour: run-window_2h (2026-11-26 06:30 UTC, 2026-11-26T05")
     assert headers[1] == "T+6 Hours"
@@ -367,3 +369,34 @@ def test_checklist_post_activation_rows_follow_the_latest_windows():
         "[ ]",
         "manual: not checked by shadowgate until pytest -m activation has run",
     )
+
+
+def _banner_css(html: str) -> tuple[str, str]:
+    """(css class, background) of the decision's banner in `verdict_html`."""
+    css = re.search(r'<div class="sg-verdict (sg-[a-z]+)">', html).group(1)
+    background = re.search(rf"\.{css} {{ background: (#[0-9a-f]+);", render.STYLE).group(1)
+    return css, background
+
+
+@pytest.mark.parametrize(
+    ("phase", "decision", "css"),
+    [
+        ("window_30m", "OK", "sg-go"),
+        ("window_30m", "STOP", "sg-stop"),
+        ("window_30m", "NOT OK", "sg-notok"),
+        ("window_30m", "INCONCLUSIVE", "sg-unproven"),
+        ("window_24h", "HOLD WEIGHT", "sg-notok"),
+        ("preactivation", "NO-GO", "sg-stop"),
+    ],
+)
+def test_only_stop_and_no_go_banners_are_red(phase, decision, css):
+    record = window_run(phase, {"S1": Status.PASS}) | {"decision": decision}
+    got, background = _banner_css(render.verdict_html(record))
+    assert got == css
+    assert (background == "#c62828") is (decision in ("STOP", "NO-GO"))
+
+
+def test_inconclusive_cells_are_amber_not_the_fail_red():
+    fail = re.search(r"td\.sg-FAIL[^{]*\{ color: (#[0-9a-f]+)", render.STYLE).group(1)
+    unproven = re.search(r"td\.sg-INCONCLUSIVE \{ color: (#[0-9a-f]+)", render.STYLE).group(1)
+    assert fail == "#c62828" and unproven not in (fail, "#2e7d32")

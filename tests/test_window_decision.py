@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from shadowgate.outcome import decision, headline
+from shadowgate.outcome import cause_of, cause_prefix, decision, headline
 
 
 def check(check_id: str, status: str, outcome: str) -> SimpleNamespace:
@@ -75,3 +75,42 @@ def test_window_headline_names_the_ids(rec, title):
 def test_preactivation_headline_is_unchanged():
     rec = record("NO-GO", ("B1", "FAIL", "failed")) | {"phase": "preactivation"}
     assert headline(rec) == "shadowgate preactivation: NO-GO"
+
+
+def test_weight_increase_never_says_roll_back():
+    """window_24h (runbook s.8) decides whether the weight may be raised: criteria not met
+    means hold the weight, not roll back."""
+    failing = [check("W2", "FAIL", "failed"), check("W1", "PASS", "passed")]
+    assert decision("window_24h", False, failing) == "HOLD WEIGHT"
+    assert decision("window_24h", True, []) == "OK"
+    rec = record("HOLD WEIGHT", ("W1", "PASS", "passed"), ("W2", "FAIL", "failed"),
+                 ("W4", "INCONCLUSIVE", "failed")) | {"phase": "window_24h"}  # fmt: skip
+    title = headline(rec)
+    assert title == "shadowgate window_24h: HOLD WEIGHT: criteria not met: W2, W4"
+    assert "STOP" not in title and "roll back" not in title
+
+
+@pytest.mark.parametrize(
+    ("phase", "prefix"),
+    [("preactivation", "NO-GO cause: "), (None, "NO-GO cause: "),
+     ("window_30m", "cannot judge: "), ("activation", "cannot judge: "),
+     ("rollback", "cannot judge: "), ("window_24h", "cannot judge: ")],
+)  # fmt: skip
+def test_a_source_failure_says_no_go_only_before_activation(phase, prefix):
+    assert cause_prefix(phase) == prefix
+    assert cause_of(f"Failed: {prefix}Redis down") == "Redis down"
+
+
+def test_a_window_run_with_redis_down_says_cannot_judge(tmp_path):
+    """End to end: the suite's own words for a source failure after activation."""
+    from shadowgate.testbed import throwaway_redis
+    from tests.test_records import run_phase
+
+    with throwaway_redis.start() as server:
+        url = server.url  # stopped on leaving: nothing listens there any more
+    run = run_phase(
+        url, tmp_path / "reports", "--activated-at=2026-01-01T00:00:00Z", markexpr="window_30m"
+    )
+    assert "cannot judge: cannot read stream" in run.output, run.output
+    assert "NO-GO" not in run.output and "Traceback" not in run.output
+    assert all(not c.startswith("cannot judge:") for c in run.record["causes"])

@@ -1,4 +1,5 @@
-"""Data-source fixtures: each source read once per run; an unusable source is one NO-GO line.
+"""Data-source fixtures: each source read once per run; an unusable source is one line
+(`NO-GO cause: ...` before activation, `cannot judge: ...` after it).
 
 The checks read the engine's Redis (intents, outcomes), its systemd unit, journal and files
 through these fixtures only; every read goes through `read_source`, which turns a
@@ -24,7 +25,7 @@ from shadowgate.checks.preconditions import Backup
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
-from shadowgate.outcome import NO_GO_PREFIX
+from shadowgate.outcome import NO_GO_PREFIX, cause_prefix
 from shadowgate.plugin.options import reports_dir_of
 from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import note_fact
@@ -36,16 +37,23 @@ IntentReader = stream.StreamReader[Intent]
 IntentWindow = stream.Window[Intent]
 
 _OBSERVED = pytest.StashKey[dict]()
+_PREFIX = [NO_GO_PREFIX]  # this run's source-failure word (outcome.cause_prefix), at configure
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`NO-GO cause: ` before activation; `cannot judge: ` in the later phases, which decide no
+    GO / NO-GO."""
+    _PREFIX[0] = cause_prefix(phase_of(config))
 
 
 def read_source(action: Callable[[], T]) -> T:
     """Run one read of a data source; an unusable source fails the test with one operator line
-    (the cause), never a traceback or an exception chain."""
+    (the cause, prefixed as the run's phase says it), never a traceback or an exception chain."""
     try:
         return action()
     except (stream.StreamError, host.HostError, evidence.EvidenceError, OSError) as exc:
         cause = str(exc)
-    pytest.fail(f"{NO_GO_PREFIX}{cause}", pytrace=False)
+    pytest.fail(f"{_PREFIX[0]}{cause}", pytrace=False)
 
 
 def observed(config_: pytest.Config) -> dict[str, stream.Window]:

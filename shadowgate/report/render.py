@@ -54,11 +54,19 @@ POST_ACTIVATION_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("T+2h: No stop conditions triggered", "window_2h", STOPS),
     ("T+6h: Stable operation, no rollback needed", "window_6h", STOPS),
 )
+# The decision's banner: green to go on, red only to stop (NO-GO, STOP: roll back now); amber
+# where something failed that is no stop (NOT OK, HOLD WEIGHT), slate where nothing is proven.
+DECISION_CSS = {
+    "GO": "sg-go", "OK": "sg-go", None: "sg-undecided",
+    "NOT OK": "sg-notok", "HOLD WEIGHT": "sg-notok", "INCONCLUSIVE": "sg-unproven",
+}  # fmt: skip
 STYLE = """<style>
 .sg-verdict { padding: 8px 14px; margin: 8px 0; border-radius: 4px; color: #fff; }
 .sg-verdict h2 { margin: 4px 0; }
 .sg-go { background: #2e7d32; } .sg-stop { background: #c62828; }
 .sg-undecided { background: #616161; }
+.sg-notok { background: #ef8f00; color: #1a1a1a; }
+.sg-unproven { background: #546e7a; }
 .sg-incomplete { background: #fff3cd; color: #5c4400; padding: 6px 12px; border-radius: 4px; }
 table.sg-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 table.sg-table th, table.sg-table td { border: 1px solid #ccc; padding: 4px 8px;
@@ -68,7 +76,8 @@ table.sg-table tr.sg-section th { background: #dde4ee; }
 .sg-box { font-family: monospace; white-space: pre; }
 td.sg-PASS, td.sg-DEFERRED, td.sg-DEFER, td.sg-NO { color: #2e7d32; font-weight: bold; }
 td.sg-WARN { background: #ffe083; color: #5c4400; font-weight: bold; }
-td.sg-FAIL, td.sg-INCONCLUSIVE, td.sg-YES { color: #c62828; font-weight: bold; }
+td.sg-FAIL, td.sg-YES { color: #c62828; font-weight: bold; }
+td.sg-INCONCLUSIVE { color: #b25e00; font-weight: bold; }
 td.sg-NOT-EVALUATED, td.sg-NOT-RUN, td.sg-UNKNOWN { color: #8a6d00; font-weight: bold; }
 #results-table tbody:has(td.sg-WARN) > tr.collapsible > td { background: #fff6d5; }
 #results-table td.col-entries { white-space: nowrap; font-family: monospace; }
@@ -125,7 +134,7 @@ def _when(iso: str) -> str:
 def verdict_html(record: Mapping[str, Any]) -> str:
     """The decision in large type, what caused it, and why a partial run cannot count."""
     decision = record["decision"]
-    css = {"GO": "sg-go", "OK": "sg-go", None: "sg-undecided"}.get(decision, "sg-stop")
+    css = DECISION_CSS.get(decision, "sg-stop")
     failing = [
         f"{c['id']} {c['status']}: {c['title'] or c['detail']}"
         for c in record["checks"]

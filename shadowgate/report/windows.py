@@ -123,6 +123,8 @@ def _action(record: Record) -> tuple[str, str | None]:
     decision = record["decision"]
     if decision in ("OK", "STOP"):
         return ("Continue", "PASS") if decision == "OK" else ("Rollback (s.6)", "FAIL")
+    if decision == "HOLD WEIGHT":  # window_24h: the weight stays, nothing is rolled back
+        return "Hold the weight (s.8): criteria not met", "UNKNOWN"
     return SAID.get(decision, "undecided: not a single phase"), "UNKNOWN"
 
 

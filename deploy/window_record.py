@@ -1,0 +1,170 @@
+"""The Python half of deploy/shadowgate-window (the timers' wrapper): when is now, relative to
+T+0, and what did the window run just recorded.
+
+    window_record.py when PHASE           where PHASE stands: "run", "early" or "over" (exit 0),
+                                          one line saying why; no T+0 exits 3
+    window_record.py mark                 the decision log's line count before a run
+    window_record.py report PHASE MARK [--textfile DIR]
+                                          the run's decision and headline on the first line
+                                          ("STOP<TAB>shadowgate window_30m: STOP: roll back now
+                                          ..."), read from the first record of PHASE after MARK;
+                                          none exits 3. With DIR, also DIR/shadowgate_PHASE.prom
+                                          for node_exporter's textfile collector
+                                          (prometheus_client's write_to_textfile: atomic), and a
+                                          second line saying whether it was written
+
+Settings (reports dir, --activated-at, the unit) come from the SHADOWGATE_* environment, as
+the suite reads them (`shadowgate.settings.resolve`), so the wrapper and the run it starts
+mean the same T+0: the later of the latest activation record and SHADOWGATE_ACTIVATED_AT
+(`evidence.anchors.resolve`). A rollback recorded after T+0 ends every window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shadowgate import settings
+from shadowgate.config import ConfigError
+from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, latest_action, resolve
+from shadowgate.evidence.log import records
+from shadowgate.outcome import headline
+from shadowgate.window import span
+
+NO_RECORD = 3
+# Runbook s.5 schedule (DESIGN "Decisions" s.5): each window's span after T+0, in seconds.
+WINDOWS = {
+    "window_30m": (0, 30 * 60),
+    "window_2h": (30 * 60, 2 * 3600),
+    "window_6h": (2 * 3600, 6 * 3600),
+}
+GRACE_S = 60  # a timer firing a little late at the end still runs its last check
+DECISIONS = ("OK", "STOP", "NOT OK", "INCONCLUSIVE")
+STATUSES = ("PASS", "WARN", "FAIL", "INCONCLUSIVE", "DEFERRED", "NOT EVALUATED")
+
+
+def when(phase: str, now_s: float | None = None) -> tuple[str, str]:
+    """("run" | "early" | "over", the line that says why); ValueError without a T+0."""
+    options = settings.resolve()
+    target = options.target.describe()
+    t0 = resolve(options.reports_dir, ACTIVATE, options.activated_at, "--activated-at", target)
+    if t0 is None:
+        raise ValueError(
+            f"no T+0: no activation record in {options.reports_dir} and no "
+            "SHADOWGATE_ACTIVATED_AT=ISO8601 in the env file: nothing to measure from"
+        )
+    now_s = time.time() if now_s is None else now_s
+    elapsed = now_s - t0.at.timestamp()
+    start, end = WINDOWS[phase]
+    at = f"T+{span(int(max(0.0, elapsed) * 1000))} (T+0 {t0.describe()})"
+    rollback = latest_action(options.reports_dir, ROLLBACK, target)
+    if rollback is not None and rollback.at > t0.at:
+        return "over", f"{phase} is over: rolled back at {rollback.describe()}, now {at}"
+    if elapsed < start:
+        return "early", f"{phase} starts at T+{span(start * 1000)}; now {at}: nothing to run yet"
+    if elapsed > end + GRACE_S:
+        return "over", f"{phase} is over (it ends at T+{span(end * 1000)}); now {at}"
+    return "run", f"{phase}: {at}"
+
+
+def run_record(phase: str, mark: int) -> dict[str, Any] | None:
+    """The first `phase` run record after the decision log's first `mark` lines."""
+    found = [
+        r
+        for r in records(settings.reports_dir_of())[mark:]
+        if r.get("phase") == phase and "action" not in r
+    ]
+    return found[0] if found else None
+
+
+def write_textfile(record: Mapping[str, Any], directory: Path) -> Path:
+    """The run's decision and every check's verdict and value as Prometheus metrics, in
+    DIR/shadowgate_PHASE.prom (one file per window, so the windows never overwrite each
+    other). Needs the `prometheus` extra (prometheus_client)."""
+    from prometheus_client import CollectorRegistry, Enum, Gauge, write_to_textfile
+
+    phase = str(record["phase"])
+    registry = CollectorRegistry()
+    decision = Enum(
+        "shadowgate_window_decision",
+        "the window run's decision (runbook s.5; STOP: roll back now)",
+        ["phase"], states=list(DECISIONS), registry=registry,
+    )  # fmt: skip
+    if record.get("decision") in DECISIONS:
+        decision.labels(phase).state(record["decision"])
+    Gauge(
+        "shadowgate_window_stop", "1 when a stop condition failed: roll back now (runbook s.6)",
+        ["phase"], registry=registry,
+    ).labels(phase).set(1 if record.get("decision") == "STOP" else 0)  # fmt: skip
+    Gauge(
+        "shadowgate_window_complete", "1 when every check of the window ran",
+        ["phase"], registry=registry,
+    ).labels(phase).set(1 if record.get("complete") else 0)  # fmt: skip
+    finished = Gauge(
+        "shadowgate_window_last_run_timestamp_seconds", "when the window run finished",
+        ["phase"], registry=registry,
+    )  # fmt: skip
+    if record.get("finished_at"):
+        from shadowgate.evidence.anchors import parse_moment
+
+        finished.labels(phase).set(parse_moment(str(record["finished_at"])).timestamp())
+    status = Enum(
+        "shadowgate_window_check_status", "each check's verdict in the latest window run",
+        ["phase", "check"], states=list(STATUSES), registry=registry,
+    )  # fmt: skip
+    value = Gauge(
+        "shadowgate_window_check_value",
+        "each check's measured value (a share, a P10..P90 range, minutes of silence, ...)",
+        ["phase", "check"], registry=registry,
+    )  # fmt: skip
+    for check in record.get("checks", []):
+        if check.get("status") in STATUSES:
+            status.labels(phase, check["id"]).state(check["status"])
+        if isinstance(check.get("value"), int | float) and not isinstance(check["value"], bool):
+            value.labels(phase, check["id"]).set(check["value"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"shadowgate_{phase}.prom"
+    write_to_textfile(str(path), registry)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="window_record.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    where = commands.add_parser("when")
+    where.add_argument("phase", choices=sorted(WINDOWS))
+    commands.add_parser("mark")
+    told = commands.add_parser("report")
+    told.add_argument("phase", choices=sorted(WINDOWS))
+    told.add_argument("mark", type=int)
+    told.add_argument("--textfile", type=Path, metavar="DIR")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "when":
+            state, line = when(args.phase)
+            print(f"{state}\t{line}")
+        elif args.command == "mark":
+            print(len(records(settings.reports_dir_of())))
+        else:
+            record = run_record(args.phase, args.mark)
+            if record is None:
+                print(f"no {args.phase} record after line {args.mark} of the decision log")
+                return NO_RECORD
+            print(f"{record.get('decision')}\t{headline(record)}")
+            if args.textfile is not None:  # never in the way of the decision's line above
+                try:
+                    print(f"textfile: {write_textfile(record, args.textfile)}")
+                except (ImportError, OSError, ValueError) as exc:
+                    print(f"textfile not written: {' '.join(str(exc).split())}")
+    except (ValueError, ConfigError, OSError, ImportError) as exc:
+        print(" ".join(str(exc).split()))
+        return NO_RECORD
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
