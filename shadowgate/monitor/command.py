@@ -1,0 +1,139 @@
+"""`shadowgate monitor`: the runbook's Monitoring Snapshot Script (s.5) as one terminal screen.
+
+The runbook's script prints five sections (service status, consensus distribution, agreement
+rate, hard disagreement, latest event) from `systemctl is-active` and `redis-cli XREVRANGE`.
+This screen prints the same sections from the suite's own library, so it can never disagree
+with a window run: the same readers (`stream.StreamReader` over the read-only client,
+`host.unit_state`), the same T+0 (`evidence.anchors.resolve`: the activation record or
+`--activated-at`) and the same rules by name (M1-M4, S1-S4); nothing is measured here twice.
+S5 (PnL against the preactivation baseline) is left to the window_2h / window_6h runs.
+
+Without T+0 nothing since the activation can be judged: the screen says so in one line and
+shows the latest `window.snapshot_count` intents' figures, unjudged. A source that cannot be
+read (Redis down, the unit unreadable, the decision log unreadable) is one line, never a
+traceback. Exit code: 0 when every stop condition S1-S4 passed, 1 on a STOP (one of them
+FAILed), 2 when it cannot be proven (INCONCLUSIVE, not judged, a source unread), 4 on a usage
+error. `--watch [SECONDS]` redraws the screen until Ctrl-C and exits with the last screen's code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.live import Live
+
+from shadowgate import host, settings, stream
+from shadowgate.config import ConfigError
+from shadowgate.monitor.screen import render
+from shadowgate.monitor.snapshot import DEFAULT_WATCH_SECONDS, OPTIONS, Snapshot, take
+
+OK, STOP, INCONCLUSIVE, USAGE = 0, 1, 2, 4  # exit codes
+
+
+class _Parser(argparse.ArgumentParser):
+    """The monitor's parser: a usage error exits 4 (pytest's usage exit code, as the suite's),
+    and arguments it does not know are its own error, not the top-level parser's."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed, extra = super().parse_known_args(args, namespace)
+        if extra:
+            self.error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed, extra
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"SECONDS must be a number > 0, got {text!r}")
+    return value
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `shadowgate monitor` to the CLI's subcommands."""
+    parser = commands.add_parser(
+        "monitor",
+        help="the runbook's monitoring snapshot (s.5) as one screen; --watch refreshes it",
+        description=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None,
+    )
+    parser.__class__ = _Parser  # usage errors exit 4 (argparse builds subparsers itself)
+    settings.add_arguments(parser, OPTIONS)
+    parser.add_argument(
+        "--hosts",
+        default="local://",
+        metavar="SPEC",
+        help="testinfra host of the engine's unit, e.g. ssh://root@vps (default local://)",
+    )
+    parser.add_argument(
+        "--watch",
+        nargs="?",
+        type=_seconds,
+        const=DEFAULT_WATCH_SECONDS,
+        metavar="SECONDS",
+        help=f"redraw every SECONDS (default {DEFAULT_WATCH_SECONDS:g}) until Ctrl-C",
+    )
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace, console: Console | None = None) -> int:
+    """`shadowgate monitor`: one screen, or (--watch) one every SECONDS until Ctrl-C."""
+    console = console or Console(highlight=False)
+    try:
+        options = settings.resolve(args)
+    except ConfigError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return USAGE
+    engine_host = host.connect(args.hosts.split(",")[0])
+    with stream.connect(options.target.redis_url) as client:
+        if args.watch is None:
+            snap = take(options, engine_host, client)
+            console.print(render(snap), crop=False)
+            return snap.exit_code
+        return watch(lambda: take(options, engine_host, client), args.watch, console)
+
+
+def watch(
+    snapshot: Callable[[], Snapshot],
+    seconds: float,
+    console: Console,
+    rounds: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Redraw every `seconds` (`rounds` times, or until Ctrl-C); the last screen stays on the
+    terminal and its exit code is returned. Off a terminal each screen is printed in turn."""
+    last: Snapshot | None = None
+    done = 0
+    live = Live(console=console, screen=True, auto_refresh=False) if console.is_terminal else None
+    try:
+        if live is not None:
+            live.start()
+        while rounds is None or done < rounds:
+            last = snapshot()
+            screen = render(last)
+            if live is not None:
+                live.update(screen, refresh=True)
+            else:
+                console.print(screen, crop=False)
+            done += 1
+            if rounds is None or done < rounds:
+                sleep(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if live is not None:
+            live.stop()
+    if last is None:
+        return INCONCLUSIVE
+    if live is not None:
+        console.print(render(last), crop=False)
+    return last.exit_code
