@@ -22,7 +22,7 @@ runs the comparison against the real one):
     a NUL byte anywhere          "binary file"      the whole file is refused: no start
 
 P1 and P6 judge `flag_state`: systemd's value, the anchored lines, whether they agree, and
-notes in operator words for every surprise. Parsing only: editing comes later.
+notes in operator words for every surprise. Parsing only: the actions edit through `envedit`.
 """
 
 from __future__ import annotations

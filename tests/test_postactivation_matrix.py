@@ -29,20 +29,16 @@ from shadowgate.checks import catalog
 from shadowgate.intents import Intent, parse_intent
 from shadowgate.testbed import installer
 from shadowgate.testbed.suiterun import DRILL, SuiteRun, box_runner, run_suite
-
-RATE = 40.0  # live decisions per second (fast engine: a 5 s slice holds ~170 intents)
-SLICE_S = 5.0  # stop.s2_slice_minutes, in seconds
-MAX_AGE_S = 9.0  # window.max_age_minutes, in seconds: silent after this long
-S5_AFTER_S = 10.8  # stop.s5_after_hours, in seconds: S5's "first hour after T+0"
-SETTLE_S = 3.0  # after the start in shadow: live entries and [SHADOW] lines
-ENGINE_OPTIONS = ("outcome_delay_s=[0.5,2]",)  # trades close within seconds
-WINDOW_DRILL = (
-    f"--set=stop.s2_slice_minutes={SLICE_S / 60:.6f}",
-    f"--set=window.max_age_minutes={MAX_AGE_S / 60:.6f}",
-    f"--set=stop.s5_after_hours={S5_AFTER_S / 3600:.6f}",
-    "--set=weight.min_uptime_hours=0.002",  # W1: up > 7.2 s instead of 24 h
-    "--set=weight.observation_hours=1",  # W2/W3: the first hour only (not over in a drill)
+from tests.matrix_support import (
+    ENGINE_OPTIONS,
+    MAX_AGE_S,
+    RATE,
+    S5_AFTER_S,
+    SETTLE_S,
+    SLICE_S,
+    WINDOW_DRILL,
 )
+
 WINDOWS = ("window_30m", "window_2h", "window_6h")
 STOP = "STOP: roll back now (runbook s.6)"
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from shadowgate import evidence
 from shadowgate.testbed import installer, scenarios, sdbox, throwaway_redis
 from shadowgate.testbed.suiterun import DRILL, SuiteRun, box_runner, local_runner, run_suite
 
@@ -107,6 +108,72 @@ def run(scenario: str, hours: float, reports_dir: Path) -> int:
         server.stop()
 
 
+def _timed(what: str, runner, argv: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    """One drill step run in the box, its wall time and the action's own step lines printed."""
+    began = time.monotonic()
+    done = runner(argv, str(sdbox.repo_root()))
+    took = time.monotonic() - began
+    for line in (done.stdout + done.stderr).splitlines():
+        if line.startswith(("  [", "activate: verdict", "rollback: verdict", "STOP")):
+            print(f"demo:   {line.strip()}", flush=True)
+    _say(f"{what}: {took:.1f} s (exit {done.returncode})")
+    return done, took
+
+
+def drill(hours: float, reports_dir: Path) -> int:
+    """The whole runbook on the stand-in engine: preactivation GO, actions/activate.py (the
+    engine votes; the activation suite), actions/rollback.py (the rollback suite; R4)."""
+    systemd, reason = sdbox.availability()
+    if not systemd:
+        _say(f"--drill needs a private systemd, which cannot boot here: {reason}")
+        return 1
+    reports_dir = reports_dir.resolve()
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    server = throwaway_redis.start()
+    actions = sdbox.repo_root() / "actions"
+    options = [f"--redis-url={server.url}", f"--reports-dir={reports_dir}", *DRILL]
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="shadowgate-demo-") as tmp,
+            _engine_in_systemd(server.url, "healthy_voting", hours, Path(tmp), reports_dir) as (
+                runner,
+                _,
+            ),
+        ):
+            began = time.monotonic()
+            pre = run_suite(runner, server.url, reports_dir, "preactivation", *DRILL)
+            _say(
+                f"pytest -m preactivation: {pre.record.decision} ({time.monotonic() - began:.1f} s)"
+            )
+            if pre.exit_code != 0:
+                print(pre.output, flush=True)
+                return 1
+            python = [sys.executable]
+            done, _ = _timed(
+                "actions/activate.py",
+                runner,
+                [
+                    *python,
+                    str(actions / "activate.py"),
+                    *options,
+                    "--approved-by=demo (drill)",
+                    "--weight=10",
+                ],
+            )
+            if done.returncode != 0:
+                return 1
+            done, took = _timed(
+                "actions/rollback.py", runner, [*python, str(actions / "rollback.py"), *options]
+            )
+            checks = evidence.run_records(reports_dir)[-1].checks
+            r4 = next((c for c in checks if c.check_id == "R4"), None)
+            measured = f"{r4.value:.1f} s (R4 {r4.status})" if r4 and r4.value is not None else "-"
+            _say(f"rollback time: {measured} to shadow evidence; the action {took:.1f} s in all")
+            return done.returncode
+    finally:
+        server.stop()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shadowgate demo",
@@ -122,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--backfill-hours", type=float, default=26.0, help="shadow history to write (26)"
     )
     parser.add_argument(
+        "--drill",
+        action="store_true",
+        help="the whole runbook: preactivation, actions/activate.py, actions/rollback.py, "
+        "each step with its wall time, ending with the measured rollback time",
+    )
+    parser.add_argument(
         "--reports-dir",
         type=Path,
         default=Path("reports/demo"),
@@ -133,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.drill:
+        return drill(args.backfill_hours, args.reports_dir)
     return run(args.scenario, args.backfill_hours, args.reports_dir)
 
 

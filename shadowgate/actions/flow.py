@@ -1,0 +1,186 @@
+"""One action from gate to verdict: refuse, or (under the env file's lock) edit, restart, wait,
+record, then run the matching suite and say its verdict.
+
+The lock covers what must not interleave (the edit, the restart, the wait and the record), not
+the verification suite, which may wait minutes for the engine: a rollback must never wait for
+an activation's verification.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shadowgate import envedit, evidence
+from shadowgate.actions.engine import Engine
+from shadowgate.actions.gates import Gate
+from shadowgate.actions.steps import StepFailed, StepLog, action_record, iso_us
+from shadowgate.outcome import headline
+from shadowgate.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]  # where pyproject.toml and the suite live
+REFUSED, FAILED, DONE = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Action:
+    """What distinguishes activate from rollback."""
+
+    kind: str  # evidence.anchors' ACTIVATE / ROLLBACK
+    phase: str  # the suite that verifies it
+    edit_step: str  # the name of its env file step
+    verify: Callable[[envedit.Snapshot, Settings], str]  # the file as written, or raises
+    anchor_option: Callable[[datetime, datetime], str]  # (started, restarted) -> suite option
+    advice: Callable[[Run], list[str]]  # what to do when it changed the engine and failed
+    backup: bool = False  # runbook s.4 step 1 before the edit
+    after_active: Callable[[StepLog, Engine, Settings, str, datetime], dict[str, Any]] | None = None
+    after_active_step: str = ""  # its name, for the plan
+
+
+@dataclass(frozen=True)
+class Run:
+    """One invocation: its settings, the engine, the options to pass on, who is told."""
+
+    settings: Settings
+    engine: Engine
+    forward: Sequence[str]  # the suite options given on the command line, `--opt=value`
+    say: Callable[[str], None] = print
+
+
+def suite_argv(phase: str, options: Sequence[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-m",
+        phase,
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={REPO}",
+        *options,
+    ]
+
+
+def refuse(run: Run, what: str, refusals: Sequence[str]) -> int:
+    run.say(f"{what}: REFUSED, the env file untouched:")
+    for reason in refusals:
+        run.say(f"  - {reason}")
+    return REFUSED
+
+
+def plan_lines(action: Action, gate: Gate, settings: Settings) -> list[str]:
+    edit = gate.edit
+    changes = ", ".join(edit.changes) if edit and edit.changed else "no change needed"
+    steps = ["backup"] if action.backup else []
+    steps += [
+        f"{action.edit_step} ({changes})",
+        "verify as systemd reads it",
+        f"systemctl restart {settings.target.unit}",
+        "wait until active",
+        action.after_active_step,
+        f"record in {settings.reports_dir}",
+        f"pytest -m {action.phase}",
+    ]
+    steps = [step for step in steps if step]
+    return [f"  {n}. {step}" for n, step in enumerate(steps, 1)]
+
+
+def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: Any) -> int:
+    """The steps, the record, the suite. Exit DONE when the suite passed, else FAILED."""
+    settings, engine, log = run.settings, run.engine, StepLog(run.say)
+    run_id = evidence.new_run_id(action.kind, started)
+    restarted: datetime | None = None
+    state = None
+    extra: dict[str, Any] = {}
+    env_path = Path(settings.target.env_file)
+    try:
+        with envedit.locked(env_path):
+            try:
+                fields |= _edit(action, log, gate, settings)
+                restarted = log.run("restart", engine.restart, iso_us)
+                state = log.run(
+                    "wait until active",
+                    lambda: _active(engine, settings),
+                    lambda s: f"{s.describe()}, InvocationID {s.invocation_id}",
+                )
+                if action.after_active is not None:
+                    extra = action.after_active(log, engine, settings, run_id, started)
+            except StepFailed as exc:
+                run.say(f"{action.kind}: step failed: {exc}")
+            finally:
+                if log.steps:
+                    record = action_record(
+                        action.kind,
+                        run_id,
+                        started,
+                        settings.target.describe(),
+                        log,
+                        restarted,
+                        state.invocation_id if state else None,
+                        operator=settings.operator,
+                        **fields,
+                        **extra,
+                    )
+                    evidence.append_record(settings.reports_dir, record)
+                    run.say(f"{action.kind}: recorded as {run_id} in {settings.reports_dir}")
+    except envedit.EnvEditError as exc:
+        return refuse(run, action.kind, [str(exc)])
+    verified = state is not None and state.running and _verify(action, run, started, restarted)
+    if verified:
+        return DONE
+    if any(step["step"] == action.edit_step and step["ok"] for step in log.steps):
+        for line in action.advice(run):
+            run.say(line)
+    return FAILED
+
+
+def _edit(action: Action, log: StepLog, gate: Gate, settings: Settings) -> dict[str, Any]:
+    assert gate.edit is not None
+    edit = gate.edit
+    done: dict[str, Any] = {}
+    if action.backup and edit.changed:  # nothing to change (a killed run's edit): no backup
+        snapshot = edit.before
+        backup = log.run("backup", lambda: envedit.backup(snapshot, datetime.now()))
+        done["backup"] = str(backup)
+    log.run(
+        action.edit_step,
+        lambda: envedit.apply(edit),
+        lambda _: "; ".join(edit.changes) or "already so: nothing written",
+    )
+    log.run(
+        "verify as systemd reads it",
+        lambda: action.verify(envedit.read(edit.before.path), settings),
+    )
+    done["env_changes"] = list(edit.changes)
+    return done
+
+
+def _active(engine: Engine, settings: Settings):
+    state = engine.running_within(settings.thresholds.number("service.active_within_seconds"))
+    if not state.running:
+        raise RuntimeError(f"not active (running) in time: {state.describe()}")
+    return state
+
+
+def _verify(action: Action, run: Run, started: datetime, restarted: datetime | None) -> bool:
+    """Run the phase's suite as the operator would, live on the terminal; did it pass?"""
+    assert restarted is not None
+    settings = run.settings
+    before = len(evidence.run_records(settings.reports_dir))
+    options = [*run.forward, action.anchor_option(started, restarted)]
+    run.say(f"{action.kind}: verifying: pytest -m {action.phase} {' '.join(options)}")
+    code = run_suite(suite_argv(action.phase, options))
+    recorded = evidence.run_records(settings.reports_dir)[before:]
+    said = headline(recorded[-1].to_dict()) if recorded else f"no record (exit {code})"
+    run.say(f"{action.kind}: verdict: {said}")
+    return code == 0
+
+
+def run_suite(argv: Sequence[str]) -> int:
+    """The suite as a child process, its output live on the operator's terminal."""
+    return subprocess.run(argv, cwd=REPO, check=False).returncode

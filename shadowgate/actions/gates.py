@@ -1,0 +1,113 @@
+"""May this action run now? Every unmet condition, one line each, before anything is touched.
+
+activate: the latest preactivation record of the same target and thresholds arms it (passed,
+complete, fresh within --max-age, chain verified: evidence.last), the model file still has the
+sha256 that record holds, the env file names that file, and --approved-by is given.
+rollback: the latest record that ran the rollback_ready checks arms it
+(evidence.rollback_armed), unless --break-glass with a --reason. Both: the env file edit must
+be one systemd reads as intended (envedit), else nothing can be done safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from shadowgate import envedit, evidence
+from shadowgate.checks.hostfacts import MODEL_FACT
+from shadowgate.evidence.disk import sha256_file
+from shadowgate.settings import Settings
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What the gate found: the reasons it refuses (empty: go), the record that armed the
+    action (None: none did, or break-glass) and the edit the action will make."""
+
+    refusals: list[str]
+    armed_by: str | None
+    edit: envedit.Edit | None
+
+
+def _edit(settings: Settings, remove: bool) -> tuple[envedit.Edit | None, list[str]]:
+    target = settings.target
+    try:
+        snapshot = envedit.read(Path(target.env_file))
+        make = envedit.without_flag if remove else envedit.with_flag
+        return make(snapshot, target.shadow_flag, target.model_path_key), []
+    except envedit.EnvEditError as exc:
+        return None, [f"env file: {exc}"]
+
+
+def _model(record: evidence.RunRecord, edit: envedit.Edit | None, key: str) -> list[str]:
+    """The model file is the one the preactivation run observed (runbook s.4 step 4)."""
+    model = record.facts.get(MODEL_FACT) or {}
+    path, recorded = model.get("path"), model.get("sha256")
+    if not path or not recorded:
+        return [
+            f"the preactivation record {record.run_id} holds no model file sha256 (P7 did "
+            "not inspect the file): nothing to compare the file with"
+        ]
+    named = edit.before.env.systemd_value(key) if edit else None
+    reasons = []
+    if edit is not None and named != path:
+        reasons.append(f"the env file names {key}={named!r}, the preactivation run observed {path}")
+    try:
+        now = sha256_file(Path(path))
+    except OSError as exc:
+        return [*reasons, f"the model file {path} cannot be read: {exc.strerror}"]
+    if now != recorded:
+        reasons.append(
+            f"the model file {path} changed since the preactivation run (sha256 "
+            f"{recorded[:12]}... in the record, {now[:12]}... now)"
+        )
+    return reasons
+
+
+def for_activation(settings: Settings, max_age_minutes: float, now: datetime | None) -> Gate:
+    edit, refusals = _edit(settings, remove=True)
+    if not settings.strategy.approved_by:
+        refusals.append("no --approved-by NAME: who approved the activation (runbook s.7)")
+    found = evidence.last(
+        settings.reports_dir,
+        "preactivation",
+        now=now,
+        fresh_minutes=max_age_minutes,
+        target=settings.target.describe(),
+        thresholds_digest=settings.thresholds.digest(),
+    )
+    if found is None:
+        refusals.append(
+            f"no preactivation record in {settings.reports_dir}: run "
+            "`pytest -m preactivation` first"
+        )
+        return Gate(refusals, None, edit)
+    refusals += [f"preactivation record {found.record.run_id}: {r}" for r in found.reasons]
+    refusals += _model(found.record, edit, settings.target.model_path_key)
+    return Gate(refusals, found.record.run_id, edit)
+
+
+def for_rollback(
+    settings: Settings, max_age_minutes: float, now: datetime | None, break_glass: bool
+) -> Gate:
+    edit, refusals = _edit(settings, remove=False)
+    if break_glass:
+        return Gate(refusals, None, edit)
+    found = evidence.rollback_armed(
+        settings.reports_dir,
+        target=settings.target.describe(),
+        thresholds_digest=settings.thresholds.digest(),
+        fresh_minutes=max_age_minutes,
+        now=now,
+    )
+    if found is None:
+        refusals.append(
+            f"no record in {settings.reports_dir} ran the rollback_ready checks: "
+            "run `pytest -m rollback_ready`, or --break-glass --reason TEXT"
+        )
+        return Gate(refusals, None, edit)
+    refusals += [f"{found.what} {found.record.run_id}: {r}" for r in found.reasons]
+    if refusals and found.reasons:
+        refusals.append("in a real emergency: --break-glass --reason TEXT (recorded as such)")
+    return Gate(refusals, found.record.run_id, edit)

@@ -1,0 +1,124 @@
+"""`actions/rollback.py`: runbook s.6's emergency rollback (< 60 s), refused unless rollback
+is armed (a fresh record in which every rollback_ready check passed), or --break-glass with a
+--reason (recorded as such). --on-stop rolls back by itself only when the latest window said
+STOP (recorded as automatic)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from shadowgate import evidence
+from shadowgate.actions import cli, gates
+from shadowgate.actions.engine import Engine, HostEngine, hour_before
+from shadowgate.actions.flow import DONE, Action, Run, execute, plan_lines, refuse
+from shadowgate.actions.steps import StepLog, iso_us
+from shadowgate.checks import catalog
+from shadowgate.config import ConfigError
+from shadowgate.envedit import Snapshot
+from shadowgate.evidence.disk import sha256, write_atomic
+from shadowgate.outcome import headline
+from shadowgate.settings import Settings
+
+
+def _flag_back(written: Snapshot, settings: Settings) -> str:
+    """Runbook s.6 verification 1, as systemd reads the file: the flag true, exactly once."""
+    flag = settings.target.shadow_flag
+    state = written.env.flag_state(flag)
+    if state.systemd_value != "true" or len(state.grep_lines) != 1 or not state.agree:
+        raise RuntimeError(f"{flag} not back as one true line: {'; '.join(state.notes)}")
+    return f"{flag}=true on line {state.systemd_lineno}"
+
+
+def _save_journal(
+    log: StepLog, engine: Engine, settings: Settings, run_id: str, started: datetime
+) -> dict[str, Any]:
+    """Runbook s.6 post-rollback 2: the unit's last hour of journal beside the record (taken
+    before the record, so the record holds its sha256)."""
+    path = settings.reports_dir / f"{run_id}.journal.log"
+
+    def save() -> str:
+        data = engine.journal_since(hour_before(started)).encode()
+        settings.reports_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+        return sha256(data)
+
+    digest = log.run("save the journal", save, lambda d: f"{path.name}, sha256 {d[:12]}...")
+    return {"journal": {"file": path.name, "sha256": digest}}
+
+
+ROLLBACK = Action(
+    kind="rollback",
+    phase="rollback",
+    edit_step="put the flag back",
+    verify=_flag_back,
+    anchor_option=lambda started, restarted: f"--rollback-started-at={iso_us(started)}",
+    advice=lambda run: [
+        "rollback NOT verified: check by hand now (runbook s.6 Rollback Verification):",
+        f"  grep '^{run.settings.target.shadow_flag}=true' {run.settings.target.env_file}",
+        f"  journalctl -u {run.settings.target.unit} --since '2 minutes ago' | grep SHADOW",
+    ],
+    after_active=_save_journal,
+    after_active_step="save the last hour of the journal",
+)
+
+
+def _latest_window(settings: Settings) -> evidence.RunRecord | None:
+    target = settings.target.describe()
+    return next(
+        (
+            r
+            for r in reversed(evidence.run_records(settings.reports_dir))
+            if r.phase in catalog.MONITORING and dict(r.target) == target
+        ),
+        None,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None, engine: Engine | None = None, now: datetime | None = None
+) -> int:
+    made = cli.parser("actions/rollback.py", __doc__ or "")
+    made.add_argument(
+        "--break-glass",
+        action="store_true",
+        help="roll back although rollback is not armed (needs --reason)",
+    )
+    made.add_argument("--reason", help="why: recorded with --break-glass and --on-stop")
+    made.add_argument(
+        "--on-stop",
+        action="store_true",
+        help="roll back only if the latest window record says STOP (automatic)",
+    )
+    args = made.parse_args(argv)
+    started = now or datetime.now(UTC)  # R4's clock starts with the action
+    try:
+        settings, max_age = cli.resolve(args)
+    except ConfigError as exc:
+        return cli.usage_error(exc)
+    if args.break_glass and not (args.reason or "").strip():
+        return cli.usage_error(ConfigError("--break-glass needs --reason TEXT"))
+    run = Run(settings, engine or HostEngine(settings.target.unit), cli.forwarded(args))
+    trigger = {"trigger": "break-glass" if args.break_glass else "operator", "reason": args.reason}
+    if args.on_stop:
+        window = _latest_window(settings)
+        if window is None or window.decision != "STOP":
+            said = headline(window.to_dict()) if window else "no window record"
+            run.say(f"rollback --on-stop: nothing to do: {said}")
+            return DONE
+        trigger = {
+            "trigger": "automatic",
+            "reason": headline(window.to_dict()),
+            "window": window.run_id,
+        }
+    gate = gates.for_rollback(settings, max_age, now, args.break_glass)
+    if gate.refusals:
+        return refuse(run, "rollback", gate.refusals)
+    run.say(f"rollback: {trigger['trigger']}, armed by {gate.armed_by or 'break-glass'}")
+    if args.dry_run:
+        run.say("rollback: dry run, nothing changed; the plan:")
+        for line in plan_lines(ROLLBACK, gate, settings):
+            run.say(line)
+        return DONE
+    return execute(ROLLBACK, run, gate, started, armed_by=gate.armed_by, **trigger)

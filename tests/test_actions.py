@@ -1,0 +1,253 @@
+"""The actions over hand-made decision logs, a tmp env file and a fake engine: every refusal
+(exit 2, one line each, the env file untouched), the steps and the record the windows read
+T+0 from, the verification suite's verdict, break-glass and --on-stop."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from shadowgate import evidence
+from shadowgate.actions import activate, flow, rollback
+from shadowgate.config import Target, Thresholds
+from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, latest_action, parse_moment
+from shadowgate.host import UnitState
+from shadowgate.verdict import Status
+from tests.evidence_data import P6_PHASES, entry, make_record
+
+FLAG, MODEL = "PATCHTST_SHADOW_ONLY", "PATCHTST_MODEL_PATH"
+NOW = datetime.now(UTC)
+INVOCATION = "0123456789abcdef0123456789abcdef"
+
+
+class FakeEngine:
+    """The unit as the flows see it: restarts at once, is active, has a journal."""
+
+    unit = "quantum-ai-engine.service"
+
+    def __init__(self, running: bool = True) -> None:
+        self.restarts: list[datetime] = []
+        self.running = running
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def restart(self) -> datetime:
+        self.restarts.append(self.now())
+        return self.restarts[-1]
+
+    def running_within(self, seconds: float) -> UnitState:
+        sub = "running" if self.running else "dead"
+        return UnitState(
+            self.unit,
+            "loaded",
+            "active" if self.running else "failed",
+            sub,
+            "success",
+            0,
+            4242,
+            self.restarts[-1],
+            INVOCATION,
+            self.restarts[-1],
+        )
+
+    def journal_since(self, since: datetime) -> str:
+        return f"journal since {since.isoformat()}\n"
+
+
+@dataclasses.dataclass
+class Bed:
+    env: Path
+    model: Path
+    reports: Path
+    engine: FakeEngine
+    suites: list[list[str]]
+    said: list[str]
+
+    def options(self, *extra: str) -> list[str]:
+        return [f"--env-file={self.env}", f"--reports-dir={self.reports}", *extra]
+
+    def target(self) -> dict:
+        return Target(env_file=str(self.env)).describe()
+
+    def record(self, phase="preactivation", *, facts=None, checks=(), **fields) -> None:
+        fields.setdefault("finished", NOW - timedelta(minutes=1))
+        fields.setdefault("target", self.target())
+        fields.setdefault("digest", Thresholds.load().digest())
+        record = make_record(evidence.new_run_id(phase, NOW), phase, checks=checks, **fields)
+        sha = hashlib.sha256(self.model.read_bytes()).hexdigest()
+        model = {"model": {"path": str(self.model), "sha256": sha}}
+        facts = model if facts is None else facts
+        evidence.append_record(self.reports, dataclasses.replace(record, facts=facts))
+
+
+@pytest.fixture
+def bed(tmp_path, monkeypatch, capsys):
+    model = tmp_path / "patchtst.pth"
+    model.write_bytes(b"weights")
+    env = tmp_path / "ai-engine.env"
+    env.write_text(f"# engine\r\n{FLAG}=true\n{MODEL}={model}\n")
+    suites: list[list[str]] = []
+    monkeypatch.setattr(flow, "run_suite", lambda argv: suites.append(list(argv)) or 0)
+    return Bed(env, model, tmp_path / "reports", FakeEngine(), suites, [])
+
+
+def out(capsys) -> str:
+    return capsys.readouterr().out
+
+
+def activating(bed: Bed, *extra: str) -> int:
+    return activate.main(
+        bed.options("--approved-by=alice (risk)", "--weight=10", *extra), engine=bed.engine
+    )
+
+
+REFUSALS = {
+    "stale": (dict(finished=NOW - timedelta(minutes=16)), "it is stale"),
+    "failing": (dict(passed=False), "the run did not pass"),
+    "incomplete (-k)": (dict(complete=False), "the run was incomplete (-k B3 was given"),
+    "another target": (dict(target=Target(unit="other.service").describe()), "another target"),
+    "other thresholds": (dict(digest="cd" * 32), "other thresholds"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_activate_refuses_an_unfit_record(bed, capsys, case):
+    fields, reason = REFUSALS[case]
+    bed.record(**fields)
+    before = bed.env.read_bytes()
+    assert activating(bed) == 2
+    said = out(capsys)
+    assert "activate: REFUSED, the env file untouched:" in said and reason in said
+    assert bed.env.read_bytes() == before and not bed.engine.restarts
+    assert not list(bed.env.parent.glob("*.bak*"))
+
+
+def test_activate_refuses_a_changed_model_and_no_approver_one_line_each(bed, capsys):
+    bed.record()
+    bed.model.write_bytes(b"other weights")
+    assert activate.main(bed.options(), engine=bed.engine) == 2
+    said = out(capsys)
+    assert f"  - the model file {bed.model} changed since the preactivation run" in said
+    assert "  - no --approved-by NAME: who approved the activation (runbook s.7)" in said
+
+
+def test_activate_refuses_without_any_record(bed, capsys):
+    assert activating(bed) == 2
+    assert "run `pytest -m preactivation` first" in out(capsys)
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(bed, capsys):
+    bed.record()
+    before = bed.env.read_bytes()
+    assert activating(bed, "--dry-run") == 0
+    said = out(capsys)
+    assert "2. remove the flag (line 2 `PATCHTST_SHADOW_ONLY=...` removed)" in said
+    assert bed.env.read_bytes() == before and not bed.engine.restarts and not bed.suites
+
+
+def test_activate_edits_restarts_records_t0_and_runs_the_activation_suite(bed, capsys):
+    bed.record()
+    assert activating(bed) == 0
+    assert bed.env.read_bytes() == f"# engine\r\n{MODEL}={bed.model}\n".encode()
+    (backup,) = bed.env.parent.glob("ai-engine.env.bak.activation.*")
+    assert backup.read_bytes() == f"# engine\r\n{FLAG}=true\n{MODEL}={bed.model}\n".encode()
+    anchor = latest_action(bed.reports, ACTIVATE, bed.target())
+    assert anchor is not None and anchor.at == bed.engine.restarts[0]
+    assert anchor.invocation_id == INVOCATION
+    (argv,) = bed.suites
+    assert argv[3:5] == ["-m", "activation"]
+    assert parse_moment(argv[-1].removeprefix("--activated-at=")) == anchor.at
+    assert f"--reports-dir={bed.reports.resolve()}" in argv
+    record = evidence.records(bed.reports)[-1]
+    assert record["approved_by"] == "alice (risk)" and record["strategy"]["weight"] == 10.0
+    steps = [s["step"] for s in record["steps"]]
+    assert steps == [
+        "backup",
+        "remove the flag",
+        "verify as systemd reads it",
+        "restart",
+        "wait until active",
+    ]
+    assert all(s["ok"] and s["seconds"] >= 0 for s in record["steps"])
+    assert evidence.verify(bed.reports).ok
+    assert "[ok  ] restart" in out(capsys)
+
+
+def test_failed_activation_suite_says_stop_and_the_rollback_command(bed, capsys, monkeypatch):
+    bed.record()
+    monkeypatch.setattr(flow, "run_suite", lambda argv: 1)
+    assert activating(bed) == 1
+    said = out(capsys)
+    assert "STOP: roll back now (runbook s.6)" in said
+    assert f"actions/rollback.py --env-file={bed.env} '--approved-by=alice (risk)'" in said
+
+
+def test_unit_not_active_is_recorded_and_fails(bed, capsys):
+    bed.record()
+    bed.engine.running = False
+    assert activating(bed) == 1
+    record = evidence.records(bed.reports)[-1]
+    assert record["steps"][-1]["step"] == "wait until active" and not record["steps"][-1]["ok"]
+    assert "STOP: roll back now" in out(capsys) and not bed.suites
+
+
+def rollback_ready(bed: Bed, status: Status = Status.PASS, phase: str = "window_30m", **kw):
+    bed.record(phase, checks=(entry("P6", P6_PHASES, status=status),), **kw)
+
+
+def test_rollback_refuses_unarmed(bed, capsys):
+    bed.env.write_text(f"{MODEL}=/m\n")
+    assert rollback.main(bed.options(), engine=bed.engine) == 2
+    assert "ran the rollback_ready checks" in out(capsys)
+    rollback_ready(bed, Status.FAIL)
+    assert rollback.main(bed.options(), engine=bed.engine) == 2
+    said = out(capsys)
+    assert "not every rollback_ready check passed: P6 failed" in said
+    assert "--break-glass --reason TEXT" in said
+    assert bed.env.read_text() == f"{MODEL}=/m\n"
+
+
+def test_rollback_when_armed_puts_the_flag_back_saves_the_journal_and_verifies(bed):
+    bed.env.write_text(f"{MODEL}=/m")
+    rollback_ready(bed)
+    assert rollback.main(bed.options(), engine=bed.engine) == 0
+    assert bed.env.read_text() == f"{MODEL}=/m\n{FLAG}=true\n"
+    record = evidence.records(bed.reports)[-1]
+    assert (record["action"], record["trigger"]) == (ROLLBACK, "operator")
+    journal = bed.reports / record["journal"]["file"]
+    assert journal.read_text().startswith("journal since")
+    anchor = latest_action(bed.reports, ROLLBACK)
+    assert anchor.started_at is not None and anchor.started_at <= anchor.at
+    (argv,) = bed.suites
+    assert argv[-1].startswith("--rollback-started-at=")
+    assert parse_moment(argv[-1].split("=", 1)[1]) == anchor.started_at
+
+
+def test_break_glass_needs_a_reason_and_is_recorded_as_such(bed, capsys):
+    bed.env.write_text(f"{MODEL}=/m\n")
+    assert rollback.main(bed.options("--break-glass"), engine=bed.engine) == 4
+    assert rollback.main(bed.options("--break-glass", "--reason=S3 live"), engine=bed.engine) == 0
+    record = evidence.records(bed.reports)[-1]
+    assert (record["trigger"], record["reason"], record["armed_by"]) == (
+        "break-glass",
+        "S3 live",
+        None,
+    )
+
+
+def test_on_stop_rolls_back_only_after_a_window_said_stop(bed, capsys):
+    bed.env.write_text(f"{MODEL}=/m\n")
+    rollback_ready(bed)  # a window that said OK
+    assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
+    assert "nothing to do: shadowgate window_30m: OK" in out(capsys)
+    assert not bed.engine.restarts
+    rollback_ready(bed, passed=False)  # the latest window: STOP
+    assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
+    record = evidence.records(bed.reports)[-1]
+    assert record["trigger"] == "automatic" and "STOP" in record["reason"]
+    assert bed.engine.restarts

@@ -1,0 +1,222 @@
+"""The env file edits (shadowgate.envedit): only the flag's lines change, as systemd reads the
+result; odd files are refused with the reason; the lock refuses a live holder, never a dead
+one; a kill -9 at any point leaves the old file or the new one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shadowgate import envedit
+from shadowgate.envfile import parse_env
+
+FLAG, MODEL = "PATCHTST_SHADOW_ONLY", "PATCHTST_MODEL_PATH"
+ODD = (
+    "# engine settings \\\r\n"
+    'export REDIS_URL="redis://x"\r\n'
+    "PATCHTST_SHADOW_ONLY=true\r\n"
+    "  A = 'quoted value'  \n"
+    "PATCHTST_MODEL_PATH=/opt/m.pth\n"
+    "; last"
+)
+
+
+def env_file(tmp_path: Path, text: str | bytes, mode: int = 0o640) -> Path:
+    path = tmp_path / "ai-engine.env"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    path.chmod(mode)
+    return path
+
+
+def removed(path: Path) -> envedit.Edit:
+    return envedit.without_flag(envedit.read(path), FLAG, MODEL)
+
+
+def restored(path: Path) -> envedit.Edit:
+    return envedit.with_flag(envedit.read(path), FLAG, MODEL)
+
+
+def test_remove_keeps_every_other_byte_and_owner_and_mode(tmp_path):
+    path = env_file(tmp_path, ODD)
+    before = os.stat(path)
+    envedit.apply(removed(path))
+    lines = ODD.encode().splitlines(keepends=True)
+    assert path.read_bytes() == b"".join(lines[:2] + lines[3:])
+    after = os.stat(path)
+    assert (after.st_mode, after.st_uid, after.st_gid) == (
+        before.st_mode,
+        before.st_uid,
+        before.st_gid,
+    )
+    assert parse_env(path.read_text()).systemd_value(FLAG) is None
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_restore_appends_once_after_a_newline(tmp_path):
+    path = env_file(tmp_path, ODD.replace(FLAG + "=true\r\n", ""))
+    edit = restored(path)
+    assert edit.changes == ("a newline added after the last line", f"`{FLAG}=true` appended")
+    envedit.apply(edit)
+    assert path.read_text().endswith("; last\nPATCHTST_SHADOW_ONLY=true\n")
+    assert not restored(path).changed  # never twice
+
+
+def test_restore_replaces_a_false_flag_instead_of_adding_a_second(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=false\n{MODEL}=/m\n")
+    envedit.apply(restored(path))
+    assert path.read_text() == f"{MODEL}=/m\n{FLAG}=true\n"
+
+
+def test_backup_is_byte_identical_with_owner_and_mode_and_never_overwrites(tmp_path):
+    path = env_file(tmp_path, ODD, mode=0o600)
+    when = datetime(2026, 1, 9, 23, 35, 0)
+    backup = envedit.backup(envedit.read(path), when)
+    assert backup.name == "ai-engine.env.bak.activation.20260109_233500"
+    assert backup.read_bytes() == path.read_bytes()
+    assert os.stat(backup).st_mode & 0o777 == 0o600
+    assert envedit.backup(envedit.read(path), when) == backup  # a killed run's, same bytes
+    path.write_text("changed\n")
+    with pytest.raises(envedit.EnvEditError, match="exists already"):
+        envedit.backup(envedit.read(path), when)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (f"{FLAG}=true\n{MODEL}=/m\n{FLAG}=true\n", "more than once"),
+        (f"{FLAG}=true\n", f"sets no {MODEL}"),
+        (f"{FLAG}=true\n{MODEL}=/m\n  {FLAG}=true\n", "more than once"),
+        (f" {FLAG}=true\n{MODEL}=/m\n", "would still deliver"),
+        (f"{FLAG}=true\n{MODEL}=/m\0\n", "NUL byte"),
+        (b"\xff\xfe" + f"{MODEL}=/m\n".encode(), "not UTF-8"),
+    ],
+)
+def test_odd_files_are_refused_with_the_reason(tmp_path, text, reason):
+    path = env_file(tmp_path, text)
+    before = path.read_bytes()
+    with pytest.raises(envedit.EnvEditError, match=reason):
+        envedit.apply(removed(path))
+    assert path.read_bytes() == before
+
+
+def test_symlink_directory_and_unreadable_are_refused(tmp_path):
+    real = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(real)
+    with pytest.raises(envedit.EnvEditError, match="symlink"):
+        envedit.read(link)
+    with pytest.raises(envedit.EnvEditError, match="not a regular file"):
+        envedit.read(tmp_path)
+    with pytest.raises(envedit.EnvEditError, match="No such file"):
+        envedit.read(tmp_path / "missing")
+
+
+def test_restore_refuses_a_file_whose_last_line_would_swallow_the_flag(tmp_path):
+    path = env_file(tmp_path, f"{MODEL}=/m\nA=x \\\n")
+    with pytest.raises(envedit.EnvEditError, match="would not set it"):
+        restored(path)
+
+
+def test_a_file_changed_meanwhile_is_not_overwritten(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    edit = removed(path)
+    path.write_text(f"{FLAG}=true\n{MODEL}=/other\n")
+    with pytest.raises(envedit.EnvEditError, match="changed while"):
+        envedit.apply(edit)
+
+
+HOLD = (
+    "import sys, time; from shadowgate import envedit\n"
+    "with envedit.locked(sys.argv[1]): print('held', flush=True); time.sleep(60)"
+)
+
+
+def test_lock_refuses_a_live_holder_by_pid_and_never_a_dead_one(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with (
+            pytest.raises(envedit.EnvEditError, match=f"pid {holder.pid}, alive"),
+            envedit.locked(path),
+        ):
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with envedit.locked(path):  # the dead holder's lock went with it
+        pass
+
+
+KILL = (
+    "import sys; from shadowgate import envedit\n"
+    "edit = envedit.without_flag(envedit.read(sys.argv[1]), sys.argv[2], sys.argv[3])\n"
+    "envedit.apply(edit)"
+)
+
+
+@pytest.mark.parametrize("point", ["tmp-written", "renamed"])
+def test_kill_9_inside_the_write_leaves_old_or_new(tmp_path, point):
+    path = env_file(tmp_path, ODD)
+    old, new = path.read_bytes(), removed(path).text.encode()
+    done = subprocess.run(
+        [sys.executable, "-c", KILL, str(path), FLAG, MODEL],
+        env={**os.environ, envedit.KILL_ENV: point},
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert path.read_bytes() == (old if point == "tmp-written" else new)
+
+
+LINE = st.sampled_from(
+    [
+        f"{FLAG}=true",
+        f"{FLAG}=false",
+        f"{MODEL}=/opt/m.pth",
+        "export A=1",
+        "# note",
+        "; x",
+        "B = 'q'",
+        'C="a b"',
+        "",
+        "  D=1  ",
+        "E=x # y",
+        "F=\\",
+        "#c \\",
+    ]
+)
+ENDING = st.sampled_from(["\n", "\r\n"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(LINE, ENDING), max_size=8), st.booleans())
+def test_edits_change_only_flag_lines_or_refuse(tmp_path_factory, lines, final_newline):
+    text = "".join(line + end for line, end in lines)
+    if not final_newline:
+        text = text.removesuffix("\n")
+    path = env_file(tmp_path_factory.mktemp("odd"), text)
+    for make in (removed, restored):
+        try:
+            edit = make(path)
+        except envedit.EnvEditError:
+            continue
+        after = parse_env(edit.text)
+
+        def others(env):
+            return [x.rstrip("\n") for x in env.lines if not x.startswith(f"{FLAG}=")]
+
+        assert others(after) == others(parse_env(text))
+        assert after.systemd_value(MODEL) == parse_env(text).systemd_value(MODEL)
+        wanted = None if make is removed else "true"
+        assert after.systemd_value(FLAG) == wanted
+        assert len(after.occurrences(FLAG)) == (0 if make is removed else 1)
