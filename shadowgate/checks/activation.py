@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from shadowgate import host, votes
 from shadowgate.checks import catalog
 from shadowgate.checks.catalog import Check
-from shadowgate.checks.common import CANNOT_PROVE, guard, sample_ids, window_text
+from shadowgate.checks.common import CANNOT_PROVE, counted_in, guard
 from shadowgate.checks.hostfacts import (
     MODEL_FACT,
     Finding,
@@ -292,10 +292,7 @@ def vote_verdict(
         status,
         measured=measured,
         threshold=threshold,
-        window=window_text(intents),
-        sample=len(intents.records),
-        value=len(offending),
-        evidence=sample_ids(offending),
+        **counted_in(intents, offending),
         detail=f"no {model} prediction since the restart: {CANNOT_PROVE}"
         if status is Status.INCONCLUSIVE
         else "",
@@ -319,10 +316,7 @@ def a2_consensus_needing_the_model(
         measured=f"{len(hits)} of {len(intents.records)} intents; consensus counts "
         f"{dict(sorted(Counter(i.consensus_count for i in intents.records).items()))}",
         threshold=threshold,
-        window=window_text(intents),
-        sample=len(intents.records),
-        value=len(hits),
-        evidence=sample_ids(hits),
+        **counted_in(intents, hits),
         detail="" if hits else f"none yet: cannot prove the {model} vote counts",
     )
 

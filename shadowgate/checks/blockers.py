@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from shadowgate import metrics, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.common import guard, judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import counted_in, guard, judged, sample_ids, too_few, window_text
 from shadowgate.checks.hostfacts import Finding, PreviousUnit, detail, fold, precise
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
@@ -32,10 +32,7 @@ def b1_consensus_in_shadow(snapshot: Window[Intent], target: Target, th: Thresho
         measured=f"{len(hits)} of {len(snapshot.records)} intents; consensus distribution "
         f"{metrics.consensus_distribution(snapshot.records)}",
         threshold=threshold,
-        window=window_text(snapshot),
-        sample=len(snapshot.records),
-        value=len(hits),
-        evidence=sample_ids(hits),
+        **counted_in(snapshot, hits),
     )
 
 
@@ -56,10 +53,7 @@ def b2_voting_while_flag_on(
         f"systemd delivers it; {len(counted)} of {len(snapshot.records)} intents count the "
         f"{target.breakdown_key} vote",
         threshold=threshold,
-        window=window_text(snapshot),
-        sample=len(snapshot.records),
-        value=len(counted),
-        evidence=sample_ids(counted),
+        **counted_in(snapshot, counted),
     )
 
 

@@ -3,7 +3,7 @@ guard every stream rule calls first, so no rule can judge data that cannot prove
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from shadowgate.checks.catalog import Check
 from shadowgate.config import Target, Thresholds
@@ -31,6 +31,17 @@ def sample_ids(intents: Iterable[Intent]) -> tuple[str, ...]:
         if len(ids) == SAMPLE_IDS:
             break
     return tuple(ids)
+
+
+def counted_in(window: Window, found: Sequence[Intent]) -> dict[str, object]:
+    """The verdict fields of a count over a window: where it was read, how much it read, how
+    many it found and the first few of them, so an operator can XRANGE them."""
+    return {
+        "window": window_text(window),
+        "sample": len(window.records),
+        "value": len(found),
+        "evidence": sample_ids(found),
+    }
 
 
 def window_text(window: Window) -> str:

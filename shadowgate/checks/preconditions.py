@@ -14,6 +14,7 @@ from shadowgate import host, votes
 from shadowgate.checks import catalog
 from shadowgate.checks.common import (
     CANNOT_PROVE,
+    counted_in,
     guard,
     judged,
     sample_ids,
@@ -94,10 +95,7 @@ def p2_shadow_behaviour(
         f"({_named(failures)}); {len(lines)} shadow journal lines in {len(journal)} lines "
         f"of {target.unit}",
         threshold=threshold,
-        window=window_text(snapshot),
-        sample=len(snapshot.records),
-        value=len(offending),
-        evidence=sample_ids(offending),
+        **counted_in(snapshot, offending),
         detail=f"no {model} prediction in the snapshot, only failures: {CANNOT_PROVE}"
         if status is Status.INCONCLUSIVE
         else "",
@@ -118,10 +116,7 @@ def p3_no_full_consensus_24h(window: Window[Intent], target: Target, th: Thresho
         measured=f"{len(hits)} of {len(window.records)} intents"
         + ("" if window.covered else " in the part still held"),
         threshold=threshold,
-        window=window_text(window),
-        sample=len(window.records),
-        value=len(hits),
-        evidence=sample_ids(hits),
+        **counted_in(window, hits),
     )
 
 

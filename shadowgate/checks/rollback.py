@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from shadowgate import host, votes
 from shadowgate.checks import catalog
 from shadowgate.checks.activation import run_since
-from shadowgate.checks.common import guard, sample_ids, too_few, window_text
+from shadowgate.checks.common import counted_in, guard, too_few
 from shadowgate.checks.hostfacts import Finding, detail, fold, precise, shadow_flag_verdict
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
@@ -100,10 +100,7 @@ def r3_no_consensus_needing_the_model(
         Status.FAIL if hits else Status.PASS,
         measured=f"{len(hits)} of {len(intents.records)} intents",
         threshold=f"{threshold}, on >= {needed} intents",
-        window=window_text(intents),
-        sample=len(intents.records),
-        value=len(hits),
-        evidence=sample_ids(hits),
+        **counted_in(intents, hits),
     )
 
 
