@@ -35,7 +35,20 @@ STEPS = (
 )
 
 
-def action(made: Bed, tmp_path, kill_at: str) -> subprocess.CompletedProcess[str]:
+# The rollback's kill points: no backup of its own, the flag put back instead of removed.
+ROLLBACK_STEPS = (
+    "tmp-written",
+    "renamed",
+    "put the flag back",
+    "verify as systemd reads it",
+    "restart",
+    "wait until active",
+)
+
+
+def action(
+    made: Bed, tmp_path, kill_at: str, script: str = "activate.py", *options: str
+) -> subprocess.CompletedProcess[str]:
     tools = tmp_path / "bin"
     tools.mkdir(exist_ok=True)
     (tools / "systemctl").write_text(SYSTEMCTL)
@@ -43,8 +56,8 @@ def action(made: Bed, tmp_path, kill_at: str) -> subprocess.CompletedProcess[str
     env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", envedit.KILL_ENV: kill_at}
     argv = [
         sys.executable,
-        str(flow.REPO / "actions" / "activate.py"),
-        *made.options("--approved-by=alice"),
+        str(flow.REPO / "actions" / script),
+        *made.options(*(options or ("--approved-by=alice",))),
     ]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
 
@@ -68,3 +81,16 @@ def test_two_actions_at_once_one_refuses(bed, capsys):
         assert activating(bed) == 2
     said = capsys.readouterr().out
     assert f"another action holds {bed.env}.lock (pid {os.getpid()}, alive" in said
+
+
+@pytest.mark.parametrize("point", ROLLBACK_STEPS)
+def test_kill_9_of_rollback_at_each_step_leaves_old_or_new_env_file(bed, tmp_path, point):
+    old = f"# engine\r\n{MODEL}={bed.model}\n".encode()
+    bed.env.write_bytes(old)
+    new = old + b"PATCHTST_SHADOW_ONLY=true\n"
+    done = action(bed, tmp_path, point, "rollback.py", "--break-glass", "--reason=drill")
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+    assert bed.env.read_bytes() == (old if point in ROLLBACK_STEPS[:1] else new)
+    assert not list(bed.env.parent.glob(".*.tmp")) or point == "tmp-written"
+    again = action(bed, tmp_path, "", "rollback.py", "--break-glass", "--reason=drill")
+    assert bed.env.read_bytes() == new, again.stdout + again.stderr  # never twice, never blocked
