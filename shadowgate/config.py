@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,110 @@ DEFAULT_ENV_FILE = "/etc/quantum/ai-engine.env"
 DEFAULT_MODEL = "patchtst"
 
 Scalar = bool | int | float | str
-_AT_LEAST_ONE = frozenset({"window.read_batch"})  # XRANGE COUNT 0 would read nothing, forever
+
+
+@dataclass(frozen=True)
+class Range:
+    """Where a numeric threshold means something: a quorum of 0 passes everything, a share of
+    5 or a window of inf hours cannot be judged, NaN compares false with everything."""
+
+    low: float
+    high: float
+    low_open: bool = False  # the low end itself is refused (a window of 0 hours reads nothing)
+
+    def holds(self, value: float) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False  # an int is finite (and may be too large for math.isfinite)
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high
+
+    def __str__(self) -> str:
+        low = f"> {self.low:g}" if self.low_open else f">= {self.low:g}"
+        return low if math.isinf(self.high) else f"{low} and <= {self.high:g}"
+
+
+SHARE = Range(0, 1)  # a fraction of intents, outcomes or confidence
+COUNT = Range(1, math.inf)  # intents, events, lines, entries: 0 would judge on nothing
+LIMIT = Range(0, math.inf)  # a count allowed (0: none), or a minimum that may be waived
+HOURS, MINUTES, SECONDS = (Range(0, n, low_open=True) for n in (8760, 525_600, 31_536_000))
+DRILL_HOURS = Range(0, 8760)  # uptime and restart windows a drill on a fresh unit sets to 0
+DRILL_SECONDS = Range(0, 31_536_000)
+# Every numeric key of thresholds.toml; durations at most a year (a window reaching back past
+# 1970 is no window). tests/test_config.py proves each default lies in its range.
+RANGES: Mapping[str, Range] = MappingProxyType({
+    "window.snapshot_count": COUNT,
+    "window.precondition_hours": HOURS,
+    "window.read_batch": COUNT,  # XRANGE COUNT 0 would read nothing, forever
+    "window.min_snapshot_intents": COUNT,
+    "window.max_age_minutes": MINUTES,
+    "window.max_unreadable_share": SHARE,
+    "shadow.min_observation_hours": DRILL_HOURS,
+    "shadow.journal_minutes": MINUTES,
+    "shadow.min_journal_lines": COUNT,
+    "service.min_uptime_hours": DRILL_HOURS,
+    "service.auto_restart_window_hours": DRILL_HOURS,
+    "service.active_within_seconds": SECONDS,
+    "activation.stable_seconds": SECONDS,
+    "activation.min_intents": COUNT,
+    "activation.first_intent_wait_seconds": SECONDS,
+    "payload.max_p95_bytes": COUNT,
+    "blockers.max_full_consensus_in_shadow": LIMIT,
+    "blockers.max_hard_disagreement": SHARE,
+    "gates.min_events": COUNT,
+    "gates.quorum": Range(1, 4),  # of the four gates
+    "gates.quorum_deferred": Range(1, 3),  # of the three left with G4 deferred
+    "gates.g1_min_actions": Range(1, 3),  # BUY, SELL, HOLD
+    "gates.g1_min_share": SHARE,
+    "gates.g1_max_share": SHARE,
+    "gates.g2_min_p10_p90": SHARE,
+    "gates.g2_min_std": SHARE,
+    "gates.g3_min_agreement": SHARE,
+    "gates.g3_max_agreement": SHARE,
+    "gates.g3_max_hard_disagreement": SHARE,
+    "gates.g4_min_outcomes": LIMIT,  # G4 still needs one usable outcome at 0
+    "gates.g4_buckets": Range(2, math.inf),  # one bucket has no order to keep
+    "gates.g4_min_lift": SHARE,
+    "gates.join_window_minutes": MINUTES,
+    "monitor.m1_healthy_min": SHARE,
+    "monitor.m1_healthy_max": SHARE,
+    "monitor.m1_warn_above": SHARE,
+    "monitor.m1_low_warn_above": SHARE,
+    "monitor.m2_healthy_min": SHARE,
+    "monitor.m2_healthy_max": SHARE,
+    "monitor.m2_warn_below": SHARE,
+    "monitor.m2_warn_above": SHARE,
+    "monitor.m3_warn_above": SHARE,
+    "monitor.m4_healthy_min": SHARE,
+    "monitor.m4_warn_below": SHARE,
+    "monitor.min_intents": COUNT,
+    "monitor.min_slice_intents": COUNT,
+    "stop.s1_start_grace_seconds": DRILL_SECONDS,
+    "stop.s2_full_consensus_above": SHARE,
+    "stop.s2_slices": COUNT,
+    "stop.s2_slice_minutes": MINUTES,
+    "stop.s3_hard_disagreement_above": SHARE,
+    "stop.s4_min_p10_p90": SHARE,
+    "stop.s5_after_hours": HOURS,
+    "stop.s5_before_hours": HOURS,
+    "stop.s5_baseline_max_age_hours": HOURS,
+    "stop.s5_max_win_rate_drop": SHARE,
+    "stop.s5_max_loss_ratio": Range(0, math.inf, low_open=True),
+    "stop.s5_min_outcomes": COUNT,
+    "weight.min_uptime_hours": DRILL_HOURS,
+    "weight.full_consensus_min": SHARE,
+    "weight.full_consensus_max": SHARE,
+    "weight.agreement_min": SHARE,
+    "weight.agreement_max": SHARE,
+    "weight.observation_hours": HOURS,
+    "weight.min_intents_per_hour": COUNT,
+    "weight.max_win_rate_drop": SHARE,
+    "weight.min_outcomes": COUNT,
+    "rollback.max_seconds": SECONDS,
+    "rollback.shadow_wait_seconds": SECONDS,
+    "rollback.min_intents": COUNT,
+    "rollback.intent_wait_seconds": SECONDS,
+    "evidence.fresh_minutes": MINUTES,
+})  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -110,10 +214,8 @@ def _coerce(key: str, value: Any, default: Scalar) -> Scalar:
         raise ConfigError(
             f"threshold {key!r} must be {kind.__name__}, got {value!r} ({type(value).__name__})"
         )
-    if kind in (int, float) and value < 0:
-        raise ConfigError(f"threshold {key!r} must not be negative, got {value!r}")
-    if key in _AT_LEAST_ONE and value < 1:
-        raise ConfigError(f"threshold {key!r} must be at least 1, got {value!r}")
+    if kind in (int, float) and not RANGES[key].holds(value):
+        raise ConfigError(f"threshold {key!r} must be {RANGES[key]}, got {value!r}")
     return value
 
 
@@ -151,6 +253,11 @@ class Thresholds(Mapping[str, Scalar]):
                 text = path.read_text("utf-8")
             except OSError as exc:
                 raise ConfigError(f"cannot read threshold file {path}: {exc.strerror}") from exc
+            except UnicodeDecodeError as exc:
+                raise ConfigError(
+                    f"threshold file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x}"
+                    f" at offset {exc.start}): not a TOML file?"
+                ) from None
             for key, value in _load_toml(text, str(path)).items():
                 values[key] = cls._checked(defaults, key, value)
         for item in sets:

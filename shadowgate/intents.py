@@ -192,6 +192,9 @@ def _optional(obj: Mapping[str, Any], where: str, key: str, kind: type, wanted: 
 
 
 def _vote(where: str, raw: Any) -> ModelVote:
+    fast = _plain_vote(raw)
+    if fast is not None:
+        return fast
     if not isinstance(raw, dict):
         raise Bad(f"{where} must be an object, got {shown(raw)}")
     return ModelVote(
@@ -202,6 +205,29 @@ def _vote(where: str, raw: Any) -> ModelVote:
         inactive=bool(_optional(raw, where, "inactive", bool, "true or false")),
         inactive_reason=_optional(raw, where, "inactive_reason", str, "a string"),
     )
+
+
+def _plain_vote(raw: Any) -> ModelVote | None:
+    """The common well-formed vote, read with the same rules as `_vote` in one pass (four votes
+    per intent make this the parser's hot spot); None sends anything else down `_vote`'s
+    checks, which name what is wrong."""
+    if type(raw) is not dict:
+        return None
+    action, confidence, model = raw.get("action"), raw.get("confidence"), raw.get("model")
+    shadow, inactive = raw.get("shadow", False), raw.get("inactive", False)
+    reason = raw.get("inactive_reason")
+    if (
+        action in ACTIONS
+        and type(confidence) is float
+        and math.isfinite(confidence)
+        and type(model) is str
+        and model
+        and type(shadow) is bool
+        and type(inactive) is bool
+        and (reason is None or type(reason) is str)
+    ):
+        return ModelVote(action, confidence, model, shadow, inactive, reason)
+    return None
 
 
 Breakdown = tuple[dict[str, ModelVote], bool, dict[str, str]]  # votes, fallback, unreadable

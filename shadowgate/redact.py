@@ -3,6 +3,9 @@ a password out of a URL.
 
 pytest prints function arguments in tracebacks, captured output lands in reports, and records
 are archived: each is scrubbed of the secret forms of the password before it leaves the run.
+redis-py takes a password from the userinfo (`redis://user:PW@host`, `redis://:PW@host`, also
+`rediss://` and `unix://user:PW@/path`) and from the query (`?password=PW`), so both are found
+here, by splitting the text rather than through urllib's accessors, which raise on a bad port.
 """
 
 from __future__ import annotations
@@ -10,33 +13,93 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus
 
 REDACTED = "***"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Parts:
+    """A URL cut as urllib cuts it: `head` up to the netloc, userinfo, the rest of the netloc,
+    the path, the query (without `?`) and the fragment with its `#`."""
+
+    head: str
+    userinfo: str | None
+    hostport: str
+    path: str
+    query: str | None
+    fragment: str
+
+
+def _split(url: str) -> _Parts:
+    scheme, sep, rest = url.partition("://")
+    head = scheme + sep if sep else ""
+    rest = rest if sep else url
+    rest, hash_, fragment = rest.partition("#")
+    rest, qmark, query = rest.partition("?")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, hostport = netloc.rpartition("@")
+    return _Parts(head, userinfo if at else None, hostport, slash + path,
+                  query if qmark else None, hash_ + fragment)  # fmt: skip
+
+
+def _userinfo_password(parts: _Parts) -> str | None:
+    if parts.userinfo is None or ":" not in parts.userinfo:
+        return None
+    return parts.userinfo.partition(":")[2]
+
+
+def _is_password(item: str) -> bool:
+    """A query item redis-py reads as the password (parse_qs decodes the key too)."""
+    key, eq, _ = item.partition("=")
+    return bool(eq) and unquote_plus(key) == "password"
+
+
+def _query_passwords(parts: _Parts) -> list[str]:
+    items = (parts.query or "").split("&")
+    return [item.partition("=")[2] for item in items if _is_password(item)]
+
+
 def password_of(url: str) -> str | None:
-    """The password of a Redis URL as written (still percent-encoded); None when it has none."""
-    return urlsplit(url).password
+    """The password redis-py would send, as written (still percent-encoded): the userinfo's,
+    else the query's `password=`; "" for an empty one, None when the URL has none."""
+    parts = _split(url)
+    userinfo = _userinfo_password(parts)
+    if userinfo:
+        return userinfo
+    query = _query_passwords(parts)
+    return query[0] if query else userinfo
+
+
+def host_of(url: str) -> str:
+    """The host[:port] part of a URL, without userinfo: safe to name in an error."""
+    return _split(url).hostport
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, safe to print and record."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:{REDACTED}@{host}" if user else f":{REDACTED}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL with every password (userinfo and query) replaced, safe to print and record."""
+    parts = _split(url)
+    userinfo = parts.userinfo
+    if _userinfo_password(parts) is not None:
+        userinfo = f"{userinfo.partition(':')[0]}:{REDACTED}"
+    query = parts.query
+    if query is not None:
+        items = query.split("&")
+        query = "&".join(
+            f"{item.partition('=')[0]}={REDACTED}" if _is_password(item) else item for item in items
+        )
+    netloc = parts.hostport if userinfo is None else f"{userinfo}@{parts.hostport}"
+    tail = "" if query is None else f"?{query}"
+    return f"{parts.head}{netloc}{parts.path}{tail}{parts.fragment}"
 
 
 def url_secrets(url: str) -> tuple[str, ...]:
-    """The password of a Redis URL as written and percent-decoded; () when there is none."""
-    password = password_of(url)
-    return tuple({password, unquote(password)}) if password else ()
+    """Every password of a Redis URL as written and as decoded (the userinfo's percent-decoded,
+    the query's also with `+` as a space, as redis-py decodes it); () when there is none."""
+    parts = _split(url)
+    written = [_userinfo_password(parts), *_query_passwords(parts)]
+    forms = {f for w in written if w for f in (w, unquote(w), unquote_plus(w))}
+    return tuple(sorted(forms, key=len, reverse=True))  # longest first: no partial leftovers
 
 
 def scrubbed(value: Any, secrets: Iterable[str]) -> Any:

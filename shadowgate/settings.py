@@ -14,11 +14,15 @@ import argparse
 import getpass
 import math
 import os
+import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import redis.connection
 
 from shadowgate import config, redact
 from shadowgate.config import ConfigError, Target, Thresholds
@@ -137,7 +141,8 @@ def resolve(args: Args = None, env: Mapping[str, str] | None = None) -> Settings
     """Every option from `args` (a parsed command line, or pytest's `config.option`), else
     `env` (default: os.environ), else its default; ConfigError names the first bad one."""
     env = os.environ if env is None else env
-    target = Target(**{name: _value(name, args, env) for name in _TARGET})
+    values = {name: _value(name, args, env) for name in _TARGET}
+    target = Target(**{**values, "redis_url": _redis_url(values["redis_url"])})
     return Settings(
         target=target,
         strategy=_strategy(args, env),
@@ -156,10 +161,61 @@ def reports_dir_of(args: Args = None, env: Mapping[str, str] | None = None) -> P
     return Path(_value("reports_dir", args, os.environ if env is None else env))
 
 
+def ensure_reports_dir(path: Path) -> Path:
+    """Create the reports dir when missing and prove a file can be written in it, before
+    anything runs: a run that cannot keep its evidence must not judge first. ConfigError says
+    the real cause (a file in the way, no permission, a read-only file system)."""
+    where = f"{_BY_NAME['reports_dir'].flag} {path}"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{where} is a file, not a directory")
+    if path.is_symlink() and not path.exists():
+        try:
+            path.stat()
+        except OSError as exc:  # ELOOP: a loop; ENOENT: its target is missing
+            why = exc.strerror
+            raise ConfigError(f"{where} is a symlink that cannot be followed: {why}") from None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise ConfigError(f"{where} cannot be created: {blocker} is a file") from None
+        raise ConfigError(f"{where} cannot be created: {exc.strerror}") from None
+    try:
+        with tempfile.TemporaryFile(dir=path, prefix=".shadowgate-probe-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{where} is not writable: {exc.strerror}") from None
+    return path
+
+
 def _value(name: str, args: Args, env: Mapping[str, str]) -> Any:
     option = _BY_NAME[name]
     given = getattr(args, option.dest, None)
     return given if given is not None else env.get(option.env) or option.default
+
+
+def _redis_url(url: str) -> str:
+    """The URL if redis-py can connect with it; else a ConfigError saying what is wrong (the
+    password never shown), so a typo is one line before anything runs, not a setup error in
+    every check."""
+    option = _BY_NAME["redis_url"]
+    where = f"{option.flag} (env {option.env})"
+    if not url.strip():
+        raise ConfigError(f"{where} is empty: give redis://HOST:PORT/DB")
+    shown = redact.redact_url(url)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where} must start with redis://, rediss:// or unix://, got {shown!r}")
+    try:
+        parsed = redis.connection.parse_url(url)
+    except ValueError as exc:
+        why = redact.scrubbed(str(exc), redact.url_secrets(url))
+        raise ConfigError(f"{where} {shown!r} is not a Redis URL: {why}") from None
+    if url.startswith("unix://") and not parsed.get("path"):
+        raise ConfigError(f"{where} {shown!r} names no socket path (unix:///run/redis.sock)")
+    if urlsplit(url).port == 0 or redact.host_of(url).endswith(":"):  # redis-py reads 0 as 6379
+        raise ConfigError(f"{where} {shown!r} has no valid port (1..65535)")
+    return url
 
 
 def _sets(args: Args, env: Mapping[str, str]) -> list[str]:

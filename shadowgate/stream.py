@@ -19,6 +19,8 @@ the read time (`read_at_ms`, this machine's clock) that a record's age is measur
 
 from __future__ import annotations
 
+import gc
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic
@@ -109,13 +111,84 @@ class ReadOnlyRedis:
         self.close()
 
 
+class _ReplyClock:
+    """A connection's socket whose reads share one deadline per reply. redis-py's socket
+    timeout bounds each recv alone, so a Redis sending a byte every few seconds would hold a
+    check until pytest-timeout killed it, with a stack dump that never names Redis."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.deadline: float | None = None  # time.monotonic() by which the reply must be in
+
+    def recv(self, *args: Any) -> bytes:
+        return self._bounded(self._sock.recv, *args)
+
+    def recv_into(self, *args: Any) -> int:
+        return self._bounded(self._sock.recv_into, *args)
+
+    def _bounded(self, read: Callable[..., Any], *args: Any) -> Any:
+        if self.deadline is None:
+            return read(*args)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("reply deadline passed")  # socket.timeout: redis-py's TimeoutError
+        before = self._sock.gettimeout()
+        if before is not None and before <= left:
+            return read(*args)
+        self._sock.settimeout(left)
+        try:
+            return read(*args)
+        finally:
+            self._sock.settimeout(before)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _WholeReplyTimeout:
+    """Mixin for redis-py's connection classes: `socket_timeout` bounds a whole reply."""
+
+    socket_timeout: float | None
+    _sock: Any
+
+    def _connect(self) -> _ReplyClock:
+        return _ReplyClock(super()._connect())  # type: ignore[misc]
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        clock = self._sock if isinstance(self._sock, _ReplyClock) else None
+        if clock is not None and self.socket_timeout:
+            clock.deadline = time.monotonic() + self.socket_timeout
+        try:
+            return super().read_response(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if clock is not None:
+                clock.deadline = None
+
+
+class _TcpConnection(_WholeReplyTimeout, redis.Connection):
+    pass
+
+
+class _SslConnection(_WholeReplyTimeout, redis.SSLConnection):
+    pass
+
+
+class _UnixConnection(_WholeReplyTimeout, redis.UnixDomainSocketConnection):
+    pass
+
+
+_CONNECTIONS = {"redis": _TcpConnection, "rediss": _SslConnection, "unix": _UnixConnection}
+
+
 def connect(url: str, connect_timeout: float = 3.0, read_timeout: float = 5.0) -> ReadOnlyRedis:
     """A read-only client for `url`; nothing is sent until the first read.
 
-    Retries are off: a slow or absent Redis must fail once, within the stated timeout.
+    Retries are off: a slow or absent Redis must fail once, within the stated timeout, which
+    bounds each whole reply, not only each read of the socket.
     """
     client = redis.Redis.from_url(
         url,
+        connection_class=_CONNECTIONS[url.partition("://")[0]],
         decode_responses=False,  # payload sizes are measured as stored; UTF-8 is checked by us
         socket_connect_timeout=connect_timeout,
         socket_timeout=read_timeout,
@@ -238,16 +311,22 @@ class StreamReader(Generic[R]):
         errors: list[ParseError] = []
         foreign = 0
         first_id = last_id = None
-        for result in results:
-            if first_id is None:
-                first_id = result.entry_id
-            last_id = result.entry_id
-            if isinstance(result, ParseError):
-                errors.append(result)
-            elif isinstance(result, Foreign):
-                foreign += 1
-            else:
-                records.append(result)
+        collecting = gc.isenabled()
+        gc.disable()  # the scan only adds live objects: collections would find nothing to free
+        try:
+            for result in results:
+                if first_id is None:
+                    first_id = result.entry_id
+                last_id = result.entry_id
+                if isinstance(result, ParseError):
+                    errors.append(result)
+                elif isinstance(result, Foreign):
+                    foreign += 1
+                else:
+                    records.append(result)
+        finally:
+            if collecting:
+                gc.enable()
         oldest = self.oldest_ms()  # after reading: trimming during the read counts against it
         return Window(
             key=self.key,

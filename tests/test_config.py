@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from shadowgate.config import ConfigError, Target, Thresholds
+from shadowgate.config import RANGES, ConfigError, Target, Thresholds
 
 DRILL_KEYS = (
     "service.min_uptime_hours",
@@ -37,15 +37,45 @@ def test_set_overrides_and_is_recorded():
     [
         ("gates.min_event=5", "unknown threshold key 'gates.min_event'"),
         ("gates.min_events=many", "threshold 'gates.min_events' must be int"),
-        ("gates.min_events=-3", "threshold 'gates.min_events' must not be negative"),
+        ("gates.min_events=-3", "threshold 'gates.min_events' must be >= 1, got -3"),
+        ("gates.quorum=5", "threshold 'gates.quorum' must be >= 1 and <= 4, got 5"),
+        ("gates.g1_max_share=1.5", "threshold 'gates.g1_max_share' must be >= 0 and <= 1"),
+        ("stop.s5_max_loss_ratio=0", "'stop.s5_max_loss_ratio' must be > 0, got 0.0"),
+        ("shadow.journal_minutes=nan", "'shadow.journal_minutes' must be > 0 and <= 525600"),
+        ("window.precondition_hours=-inf", "'window.precondition_hours' must be > 0"),
         ("monitor.inconclusive_fails=maybe", "'monitor.inconclusive_fails' must be true or false"),
-        ("window.read_batch=0", "threshold 'window.read_batch' must be at least 1, got 0"),
+        ("window.read_batch=0", "threshold 'window.read_batch' must be >= 1, got 0"),
         ("no-equals-sign", "--set expects key=value"),
     ],
 )
 def test_bad_set_is_refused_naming_the_key(item, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         Thresholds.load(sets=[item])
+
+
+def test_every_numeric_key_has_a_range_holding_its_default():
+    defaults = Thresholds.load()
+    numeric = {k for k, v in defaults.items() if type(v) in (int, float)}
+    assert numeric == set(RANGES)
+    assert [k for k in numeric if not RANGES[k].holds(defaults[k])] == []
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "service.min_uptime_hours=0",  # the drills on a fresh unit (README)
+        "service.auto_restart_window_hours=0",
+        "shadow.min_observation_hours=0",
+        "weight.min_uptime_hours=0.002",
+        "gates.g4_min_outcomes=0",
+        "blockers.max_full_consensus_in_shadow=0",
+        "stop.s2_slice_minutes=0.083333",
+        "gates.quorum=4",
+        "window.max_unreadable_share=1",
+    ],
+)
+def test_drill_overrides_stay_in_range(item):
+    assert Thresholds.load(sets=[item]).overrides
 
 
 def test_config_file_layers_and_refuses_unknown(tmp_path):

@@ -201,7 +201,7 @@ def test_keyword_selection_is_recorded_incomplete(engine_redis, tmp_path):
     record = run.record
     assert [c["id"] for c in record["checks"]] == ["B3"]
     assert record["keyword"] == "B3"
-    assert record["passed"] is True and run.exit_code == 0
+    assert record["passed"] is True and run.exit_code == 1  # passed, yet no GO
     assert record["complete"] is False
     assert "-k 'B3' selects a subset of the checks" in record["incomplete_reasons"]
     deselected = next(r for r in record["incomplete_reasons"] if r.startswith("deselected: "))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from shadowgate.redact import REDACTED, password_of, redact_url, scrubbed, url_secrets
 
 
@@ -40,3 +42,27 @@ def test_scrubbed_reaches_into_containers_and_report_objects():
     assert out == {f"k {REDACTED}": [report], "n": 3}
     assert report.text == f"url redis://u:{REDACTED}@h"
     assert report.lines == [REDACTED, (f"x {REDACTED}",)]
+
+
+URL_FORMS = [
+    ("redis://user:PW@h:6379/0", "redis://user:***@h:6379/0"),
+    ("redis://:PW@h:6379/0", "redis://:***@h:6379/0"),
+    ("redis://user@h/0?password=PW", "redis://user@h/0?password=***"),
+    ("rediss://:PW@h:6380/1", "rediss://:***@h:6380/1"),
+    ("unix://user:PW@/run/redis.sock?db=0", "unix://user:***@/run/redis.sock?db=0"),
+    ("unix:///run/redis.sock?db=1&password=PW", "unix:///run/redis.sock?db=1&password=***"),
+    ("redis://h/0?p%61ssword=PW&x=1", "redis://h/0?p%61ssword=***&x=1"),  # parse_qs decodes keys
+    ("redis://:PW@h:notaport/0", "redis://:***@h:notaport/0"),  # urllib's .port would raise
+]
+
+
+@pytest.mark.parametrize(("url", "shown"), URL_FORMS)
+def test_every_url_form_redis_py_accepts_is_redacted_and_its_password_found(url, shown):
+    assert redact_url(url) == shown
+    assert "PW" in url_secrets(url) and password_of(url) == "PW"
+
+
+def test_query_password_is_found_in_every_form_redis_py_decodes():
+    secrets = set(url_secrets("redis://h/0?password=a+b%21&db=0"))
+    assert secrets == {"a+b%21", "a+b!", "a b!"}  # as written, unquoted, unquoted_plus
+    assert url_secrets("redis://h/0?password=") == ()

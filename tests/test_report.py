@@ -199,7 +199,10 @@ def test_results_table_has_the_verdict_columns_rendered_by_javascript(preactivat
     assert 'class="extraHTML"><div><table class="sg-table">' in preactivation.dom  # verdicts
     p1 = preactivation.rows.result_row("P1")
     assert p1["status"].text == "NOT EVALUATED"
-    assert p1["measured"].text == "/nonexistent/shadowgate/engine.env on local does not exist"
+    assert p1["measured"].text == (
+        "/nonexistent/shadowgate/engine.env on local does not exist: its directory "
+        "/nonexistent/shadowgate does not exist"
+    )
 
 
 def test_decision_log_pre_activation_block_is_filled_in(preactivation):

@@ -162,7 +162,7 @@ def file_findings(model: FileFacts, state: UnitState) -> list[Finding]:
     found = [
         Finding.fail(f"{model.path} {text}")
         for bad, text in (
-            (not model.exists, "does not exist"),
+            (not model.exists, model.absence),
             (model.exists and not model.is_file, "is not a regular file"),
             (model.is_file and not model.readable, "is not readable by the checks' user"),
             (model.is_file and model.size == 0, "is empty"),

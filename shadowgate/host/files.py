@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
+import testinfra.backend.base
 import testinfra.host
 
 from shadowgate.host._base import HostError, name, run, stderr
@@ -30,17 +32,26 @@ class FileFacts:
     mtime: datetime | None = None  # None when the path does not exist
     changed: datetime | None = None  # None when the path does not exist
     writable: bool = False  # by the user the checks run as: the runbook's sed and echo (P6)
+    dangling: bool = False  # a symlink that resolves to nothing (a loop, or its target gone)
+
+    @property
+    def absence(self) -> str:
+        """Why there is no file at `path`, as the operator must hear it."""
+        if self.dangling:
+            return "is a symlink that leads nowhere (a loop, or its target is gone)"
+        return "does not exist"
 
 
 # One round trip (matters over SSH); %% is a literal % for testinfra's quoting. stat -L follows
 # a symlink to the file the engine loads; the plain stat is the path itself.
 _FACTS_SCRIPT = """P=%s
-e=0; f=0; r=0; w=0
+e=0; f=0; r=0; w=0; l=0
 [ -e "$P" ] && e=1
+[ -L "$P" ] && l=1
 [ -f "$P" ] && f=1
 [ -r "$P" ] && r=1
 [ -w "$P" ] && w=1
-echo "exists=$e"; echo "file=$f"; echo "readable=$r"; echo "writable=$w"
+echo "exists=$e"; echo "file=$f"; echo "readable=$r"; echo "writable=$w"; echo "link=$l"
 if [ "$e" = 1 ]; then
     echo "size=$(stat -L -c %%s -- "$P")"
     echo "mtime=$(stat -L -c %%y -- "$P")"
@@ -84,6 +95,7 @@ def file_facts(host: testinfra.host.Host, path: str) -> FileFacts:
             if exists
             else None,
             writable=facts["writable"] == "1",
+            dangling=not exists and facts["link"] == "1",
         )
     except (KeyError, ValueError):
         raise HostError(
@@ -91,17 +103,45 @@ def file_facts(host: testinfra.host.Host, path: str) -> FileFacts:
         ) from None
 
 
-_READ_SCRIPT = """P=%s
-[ -e "$P" ] || exit 3
-[ -d "$P" ] && exit 4
+# Why a path shows no file, told apart (a missing directory is not "not readable", a symlink
+# loop is not "does not exist"); shared by the scripts below. %% is a literal % for testinfra.
+_ABSENT = """if [ ! -e "$P" ]; then
+    if [ -L "$P" ]; then
+        LC_ALL=C stat -L -- "$P" 2>&1 | grep -q 'Too many levels' && exit 9
+        readlink -- "$P"; exit 6
+    fi
+    D=$(dirname -- "$P")
+    [ -e "$D" ] || exit 7
+    [ -d "$D" ] || exit 10
+    [ -x "$D" ] || exit 8
+    exit 3
+fi
+"""
+_READ_SCRIPT = (
+    "P=%s\n"
+    + _ABSENT
+    + """[ -d "$P" ] && exit 4
 [ -r "$P" ] || exit 5
 exec cat -- "$P"
 """
+)
+_NOT_READABLE = "not readable by the user running the checks (run as root, or ?sudo=true over SSH)"
 _READ_ERRORS = {
     3: "does not exist",
+    6: "is a symlink to {target}, which does not exist",
+    7: "does not exist: its directory {dir} does not exist",
+    8: "cannot be seen: its directory {dir} is not searchable by the user running the checks",
+    9: "is a symlink loop (it leads back to itself)",
+    10: "does not exist: {dir} is a file, not a directory",
     4: "is a directory, not a file",
-    5: "is not readable by the user running the checks (run as root, or ?sudo=true over SSH)",
+    5: f"is {_NOT_READABLE}",
 }
+
+
+def _why(code: int, path: str, result: testinfra.backend.base.CommandResult) -> str:
+    """The operator's words for a script's exit code; a dangling link's target is its stdout."""
+    target = result.stdout_bytes.decode("utf-8", "replace").strip()
+    return _READ_ERRORS[code].format(target=target, dir=os.path.dirname(path) or ".")
 
 
 def read_text(host: testinfra.host.Host, path: str) -> str:
@@ -109,7 +149,7 @@ def read_text(host: testinfra.host.Host, path: str) -> str:
     result = run(host, _READ_SCRIPT, path)
     where = name(host)
     if result.rc in _READ_ERRORS:
-        raise HostError(f"{path} on {where} {_READ_ERRORS[result.rc]}")
+        raise HostError(f"{path} on {where} {_why(result.rc, path, result)}")
     if result.rc != 0:
         raise HostError(f"cannot read {path} on {where} (exit {result.rc}): {stderr(result)}")
     data = result.stdout_bytes
@@ -124,6 +164,8 @@ def read_text(host: testinfra.host.Host, path: str) -> str:
 
 _BACKUPS_SCRIPT = """P=%s
 D=$(dirname -- "$P")
+[ -e "$D" ] || exit 7
+[ -d "$D" ] || exit 10
 [ -x "$D" ] && [ -r "$D" ] || exit 5
 for f in "$P".bak*; do
     [ -f "$f" ] && printf '%%s\\t%%s\\n' "$(stat -c %%Y -- "$f")" "$f"
@@ -136,11 +178,11 @@ def backups(host: testinfra.host.Host, path: str) -> list[str]:
     """Backups of `path` beside it (the runbook's `PATH.bak.activation.YYYYMMDD_HHMMSS`, any
     `PATH.bak*`), oldest first by modification time."""
     result = run(host, _BACKUPS_SCRIPT, path)
+    if result.rc in (7, 10):
+        why = _why(result.rc, path, result).removeprefix("does not exist: ")
+        raise HostError(f"cannot list the backups of {path} on {name(host)}: {why}")
     if result.rc == 5:
-        raise HostError(
-            f"cannot list the directory of {path} on {name(host)}: not readable by the user "
-            "running the checks (run as root, or ?sudo=true over SSH)"
-        )
+        raise HostError(f"cannot list the directory of {path} on {name(host)}: {_NOT_READABLE}")
     if result.rc != 0:
         raise HostError(f"cannot list backups of {path} on {name(host)}: {stderr(result)}")
     found = []

@@ -133,4 +133,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     for reason in record["incomplete_reasons"]:
         tr.write_line(f"incomplete: {reason}", yellow=True)
-    tr.write_line(f"record: {state.record_path}")

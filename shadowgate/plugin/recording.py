@@ -26,8 +26,9 @@ from typing import Any
 
 import pytest
 
-from shadowgate import __version__, evidence, redact
+from shadowgate import __version__, evidence, redact, settings
 from shadowgate.checks import catalog
+from shadowgate.config import ConfigError
 from shadowgate.evidence import CheckEntry, RunRecord
 from shadowgate.outcome import cause_of, decision, failure_text
 from shadowgate.plugin.judge import check_id_of, run_results
@@ -66,8 +67,10 @@ def pytest_configure(config: pytest.Config) -> None:
     started = datetime.now(UTC)
     phase = phase_of(config)
     run_id = evidence.new_run_id(phase, started)
-    reports_dir = reports_dir_of(config)
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        reports_dir = settings.ensure_reports_dir(reports_dir_of(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     opt = config.option
     if hasattr(opt, "htmlpath"):
         opt.htmlpath = opt.htmlpath or str(reports_dir / f"{run_id}.html")
@@ -314,9 +317,15 @@ def pytest_sessionfinish(session: pytest.Session):
     it; append it after pytest-html and junitxml have written their final files."""
     state = run_state(session.config)
     if state is not None:
-        state.run_record = _build_record(session.config, state, session.exitstatus)
+        state.run_record = record = _build_record(session.config, state, session.exitstatus)
+        said = record.decision
+        if said is not None and said not in ("GO", "OK") and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # `-k B3` passing is no GO
     try:
         return (yield)
     finally:
-        if state is not None and not _append(session.config, state):
-            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        if state is not None:
+            if _append(session.config, state):
+                _say(session.config, f"record: {state.record_path}")
+            else:
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR

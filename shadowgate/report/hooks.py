@@ -112,7 +112,7 @@ class DecisionLogReport:
         unreadable log leaves those rows to the operator rather than failing the report."""
         try:
             return [r.to_dict() for r in evidence.run_records(self.state.reports_dir)]
-        except evidence.EvidenceError:
+        except (evidence.EvidenceError, OSError):
             return []
 
     @pytest.hookimpl(optionalhook=True)

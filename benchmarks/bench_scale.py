@@ -1,0 +1,214 @@
+"""How does `pytest -m preactivation` scale with the 24 h window, next to the floor of reading
+the same stream raw and the runbook's own shell pipelines? Writes benchmarks/results.md.
+
+For each size it seeds a throwaway redis-server (never the shared one) with the stand-in
+engine's healthy shadow history (realistic ~1.2 KB intents, their outcomes, no stream cap),
+its timeline compressed into the last 25 h (so the 24 h window is held, with about N intents
+in it, for the hour after seeding), then times, alternating
+the rows in each of --repeat rounds:
+
+- floor: `redis-cli XRANGE KEY - +` to /dev/null, and a bare redis-py read in batches;
+- the runbook's pipelines over the whole window (COUNT N): s.2 `grep -c consensus_count 4`,
+  s.5's consensus distribution and PatchTST agreement awk;
+- the full `pytest -m preactivation` run as a subprocess with the drill overrides, and its
+  peak RSS (os.wait4 of that process alone).
+
+Outside the systemd box the checks of the env file, unit and journal (P1, P2, P4, P6, P7, B2,
+B4) are NOT EVALUATED (NO-GO cause: ...): they fail fast, so the run's time is the stream work,
+the report and pytest itself, which is what this measures.
+
+Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 100000] [--repeat 3]
+     [--million] [--label "after"]   (--million adds 1e6: seeding alone takes minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from shadowgate.testbed import scenarios, throwaway_redis
+from shadowgate.testbed.engine import Engine
+from shadowgate.testbed.sdbox import repo_root
+from shadowgate.testbed.suiterun import DRILL
+
+KEY = "quantum:stream:trade.intent"
+OUTCOMES = "quantum:stream:trade.closed"
+SPAN_MS = 25 * 3_600_000  # the seeded history: the suite's 24 h window and an hour before it
+SPACING_S = 10.0  # engine time between decision slots; ~86% of slots publish an intent
+RESULTS = Path(__file__).with_name("results.md")
+S2 = "grep -c '\"consensus_count\": 4'"
+S5_CONSENSUS = (
+    "awk '/^payload$/ {getline; if (match($0, /\"consensus_count\": ([0-9]+)/, m)) print m[1]}'"
+    " | sort | uniq -c | sort -rn"
+)
+S5_AGREEMENT = (
+    'awk \'BEGIN {total=0; agree=0} /^payload$/ {getline; if (match($0, /"side": "([^"]+)"/,'
+    ' ens) && match($0, /"patchtst": \\{[^}]*"action": "([^"]+)"/, pt)) {total++;'
+    ' if (ens[1] == pt[1]) agree++}} END {print agree "/" total}\''
+)
+
+
+class CompressedEngine(Engine):
+    """The stand-in engine with its ids squeezed into [end_ms - SPAN_MS, end_ms]: its
+    publishing filter (6 intents a minute) allows about 8,600 a day, so N intents need N / 6
+    minutes of engine time, replayed faster. Order, and so every outcome's join, is kept."""
+
+    def __init__(self, *args: object, origin_ms: int, engine_span_ms: int, end_ms: int,
+                 **kwargs: object) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        self._origin = origin_ms
+        self._factor = SPAN_MS / engine_span_ms
+        self._end = end_ms
+
+    def _next_id(self, key: str, ms: int) -> str:
+        return super()._next_id(key, self._end - SPAN_MS + int((ms - self._origin) * self._factor))
+
+
+def seed(server: throwaway_redis.ThrowawayRedis, intents: int) -> tuple[int, float]:
+    """25 h of healthy shadow intents (and outcomes) ending now, about `intents` of them in the
+    last 24 h. Returns the stream's length and the seconds seeding took."""
+    started = time.perf_counter()
+    slots = round(intents * 25 / 24 / 0.86)
+    engine_span = int(slots * SPACING_S * 1000)
+    origin = 1_700_000_000_000
+    engine = CompressedEngine(
+        server.client(), scenarios.get("healthy_shadow"), True, KEY, OUTCOMES,
+        maxlen=10 * intents, rng=random.Random(20260109), start_ms=origin + engine_span,
+        history_spacing_s=SPACING_S, origin_ms=origin, engine_span_ms=engine_span,
+        end_ms=int(time.time() * 1000),
+    )  # fmt: skip
+    engine.history(origin, origin + engine_span)
+    return server.client().xlen(KEY), time.perf_counter() - started
+
+
+def shell(command: str) -> Callable[[], float]:
+    def run() -> float:
+        started = time.perf_counter()
+        subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+    return run
+
+
+def redis_py_read(server: throwaway_redis.ThrowawayRedis, batch: int = 1000) -> Callable[[], float]:
+    """The bare client read: XRANGE in batches, redis-py's own reply parsing, nothing else."""
+
+    def run() -> float:
+        client = server.client()
+        started = time.perf_counter()
+        lo = "-"
+        while len(entries := client.xrange(KEY, min=lo, max="+", count=batch)) == batch:
+            lo = "(" + entries[-1][0].decode()
+        elapsed = time.perf_counter() - started
+        client.close()
+        return elapsed
+
+    return run
+
+
+def preactivation(
+    server: throwaway_redis.ThrowawayRedis, peaks: list[float]
+) -> Callable[[], float]:
+    """One `pytest -m preactivation` subprocess; its peak RSS (MiB) goes into `peaks`."""
+
+    def run() -> float:
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as reports:
+            argv = [sys.executable, "-m", "pytest", "-m", "preactivation", "-q",
+                    "-p", "no:cacheprovider", f"--rootdir={repo_root()}",
+                    f"--redis-url={server.url}", f"--reports-dir={reports}", *DRILL]  # fmt: skip
+            started = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=repo_root(), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)  # fmt: skip
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode not in (0, 1):  # 1: NO-GO (the NOT EVALUATED rows); else broken
+                raise RuntimeError(f"pytest exited {proc.returncode}: {' '.join(argv)}")
+        peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+        return elapsed
+
+    return run
+
+
+def measure(size: int, repeat: int) -> list[str]:
+    """The table rows (markdown) for one seeded size."""
+    with throwaway_redis.start() as server:
+        entries, seconds = seed(server, size)
+        cli = f"redis-cli -h 127.0.0.1 -p {server.port}"
+        rows: dict[str, Callable[[], float]] = {
+            "floor: redis-cli XRANGE > /dev/null": shell(f"{cli} XRANGE {KEY} - + > /dev/null"),
+            "floor: redis-py XRANGE, batches of 1000": redis_py_read(server),
+        }
+        if shutil.which("gawk") or shutil.which("awk"):
+            rev = f"{cli} XREVRANGE {KEY} + - COUNT {entries}"
+            rows |= {
+                "runbook s.2: XREVRANGE \\| grep -c consensus 4": shell(f"{rev} | {S2} || true"),
+                "runbook s.5: consensus distribution awk": shell(f"{rev} | {S5_CONSENSUS}"),
+                "runbook s.5: PatchTST agreement awk": shell(f"{rev} | {S5_AGREEMENT}"),
+            }
+        peaks: list[float] = []
+        rows["pytest -m preactivation (subprocess)"] = preactivation(server, peaks)
+        times: dict[str, list[float]] = {name: [] for name in rows}
+        for _ in range(repeat):  # alternating: drift on a shared box spreads over every row
+            for name, run in rows.items():
+                times[name].append(run())
+    floor = statistics.median(times["floor: redis-cli XRANGE > /dev/null"])
+    lines = [
+        f"### {entries:,} stream entries (seeded in {seconds:.1f} s), median of {repeat}\n",
+        "| operation | median s | min .. max s | x redis-cli XRANGE | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in times.items():
+        median = statistics.median(values)
+        rss = f"{max(peaks):.0f}" if name.startswith("pytest") else ""
+        lines.append(
+            f"| {name} | {median:.3f} | {min(values):.3f} .. {max(values):.3f} "
+            f"| {median / floor:.1f} | {rss} |"
+        )
+    return [*lines, ""]
+
+
+def write_section(label: str, body: list[str], path: Path = RESULTS) -> None:
+    """Replace (or add) the section `## label` of results.md, keeping the others, so a
+    before/after pair can live side by side."""
+    text = path.read_text() if path.exists() else "# bench_scale results\n\n"
+    section = f"## {label}\n\n" + "\n".join(body) + "\n"
+    pattern = re.compile(rf"^## {re.escape(label)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text + section
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 (slow to seed)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--label", default="current", help="results.md section to (re)write")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    sizes = [*args.sizes, *([1_000_000] if args.million else [])]
+    python = sys.version.split()[0]
+    body = [
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, Python {python}; "
+        "P1 P2 P4 P6 P7 B2 B4 NOT EVALUATED (no systemd box)\n"
+    ]
+    for size in sizes:
+        rows = measure(size, args.repeat)
+        print("\n".join(rows), flush=True)
+        body += rows
+    write_section(args.label, body, args.out)
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
