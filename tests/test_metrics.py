@@ -496,3 +496,59 @@ def test_win_rate_and_mean_loss():
     assert m.mean_loss(trades) == pytest.approx(2.0)
     assert m.mean_loss(trades[:1]) is None
     assert m.win_rate([]).value is None
+
+
+@pytest.mark.parametrize(
+    ("pt", "side", "pnl", "expected"),
+    [
+        ("BUY", "LONG", 0.5, True), ("BUY", "LONG", -0.5, False),
+        ("SELL", "LONG", -0.5, True), ("SELL", "LONG", 0.5, False),
+        ("BUY", "SHORT", -0.5, True), ("BUY", "SHORT", 0.5, False),
+        ("SELL", "SHORT", 0.5, True), ("SELL", "SHORT", -0.5, False),
+        ("BUY", "SHORT", 0.0, False), ("SELL", "SHORT", 0.0, False),  # flat short: no direction
+    ],
+)  # fmt: skip
+def test_model_hit_under_one_percent_and_flat_shorts(pt, side, pnl, expected):
+    assert m.model_hit(pt_with(shadow_pt(pt)), outcome(side, pnl, ts=0), PT) is expected
+
+
+@pytest.mark.parametrize(
+    ("confidences", "expected"),
+    [
+        # a tie at the first boundary stays together
+        ([0.6, 0.6, 0.7], [(0.6, 0.6, 2), (0.7, 0.7, 1)]),
+        # the tie is with the entry just before the boundary, not two before
+        ([0.5, 0.6, 0.6, 0.7, 0.8, 0.9], [(0.5, 0.6, 3), (0.7, 0.7, 1), (0.8, 0.9, 2)]),
+        ([0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [(0.5, 0.6, 2), (0.7, 0.8, 2), (0.9, 1.0, 2)]),
+        ([0.5, 0.6], [(0.5, 0.5, 1), (0.6, 0.6, 1)]),  # fewer pairs than buckets
+    ],
+)
+def test_calibration_bucket_boundaries(confidences, expected):
+    pairs = [pair(c, True) for c in confidences]
+    assert [(b.lo, b.hi, b.n) for b in m.calibration_buckets(pairs, PT, 3)] == expected
+
+
+def test_fallback_only_needs_the_fallback_flag_and_an_empty_breakdown():
+    assert vt.failure_form(intent(fallback=True), PT) == "fallback only"
+    assert vt.failure_form(intent(fallback=True, xgb="BUY"), PT) == "no patchtst vote"
+    assert vt.failure_form(intent(fallback=False), PT) == "no patchtst vote"
+
+
+def test_arguments_out_of_range_are_refused():
+    with pytest.raises(ValueError):
+        m.Ratio(-1, 5)
+    with pytest.raises(ValueError):
+        m.percentile([0.1, 0.2], -1)
+    with pytest.raises(ValueError):
+        m.time_slices([], 0, 1000, -1)
+    assert m.time_slices([], 0, 1000, 0) == []
+
+
+def test_low_consensus_is_zero_or_one_by_default():
+    assert m.low_consensus_share([intent(consensus=c) for c in (0, 1, 2, 3)]) == m.Ratio(2, 4)
+
+
+def test_stream_order_puts_an_unnumbered_sequence_before_zero():
+    odd = dataclasses.replace(intent(ts=MIN), entry_id=f"{MIN}-x")
+    zero = intent(ts=MIN, seq=0)
+    assert sorted([zero, odd], key=m._stream_order) == [odd, zero]
