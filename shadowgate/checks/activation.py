@@ -28,6 +28,7 @@ from shadowgate.checks.hostfacts import (
     precise,
 )
 from shadowgate.config import Target, Thresholds
+from shadowgate.evidence.record import latest_before
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import Intent
 from shadowgate.verdict import Status, Verdict
@@ -64,21 +65,14 @@ class ObservedModel:
     ) -> ObservedModel | None:
         """From the newest preactivation record of `target` finished at or before T+0 (a
         later one saw the model voting, not in shadow); None when there is none."""
-        mine = [
-            r
-            for r in records
-            if r.phase == "preactivation"
-            and dict(r.target) == target.describe()
-            and (finished := r.finished()) is not None
-            and finished <= before
-        ]
-        if not mine:
+        record = latest_before(records, "preactivation", target.describe(), before)
+        if record is None:
             return None
-        fact = mine[-1].facts.get(MODEL_FACT)
+        fact = record.facts.get(MODEL_FACT)
         fact = fact if isinstance(fact, dict) else {}
         path, sha = fact.get("path"), fact.get("sha256")
         return cls(
-            mine[-1].run_id,
+            record.run_id,
             path if isinstance(path, str) and path else None,
             sha if isinstance(sha, str) and sha else None,
         )

@@ -22,6 +22,8 @@ from shadowgate.evidence.log import records
 
 ACTIVATE = "activate"
 ROLLBACK = "rollback"
+T0_FACT = "t0"  # the record's `facts` name of the T+0 a run measured from
+ROLLBACK_FACT = "rollback"  # the record's `facts` name of the rollback a run measured from
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ class Anchor:
 
     def describe(self) -> str:
         return f"{self.at.isoformat(timespec='seconds').replace('+00:00', 'Z')} ({self.source})"
+
+    def fact(self) -> dict[str, str | None]:
+        """What a run records of the anchor it measured from (`facts`), for an auditor."""
+        began = None if self.started_at is None else self.started_at.isoformat()
+        return {
+            "at": self.at.isoformat(),
+            "started_at": began,
+            "source": self.source,
+            "invocation_id": self.invocation_id,
+        }
 
 
 def parse_moment(text: str) -> datetime:

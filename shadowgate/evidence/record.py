@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -276,3 +276,20 @@ class RunRecord:
             dict(files) if isinstance(files, Mapping) else None, d.get("previous_sha256"),
             d.get("schema", 1), dict(facts),
         )  # fmt: skip
+
+
+def latest_before(
+    records: Sequence[RunRecord], phase: str, target: Mapping[str, Any], moment: datetime
+) -> RunRecord | None:
+    """The newest `phase` record of `target` finished at or before `moment`: what a later
+    phase compares against (a preactivation record after T+0 saw the model voting)."""
+    for record in reversed(records):
+        finished = record.finished()
+        if (
+            record.phase == phase
+            and dict(record.target) == dict(target)
+            and finished is not None
+            and finished <= moment
+        ):
+            return record
+    return None

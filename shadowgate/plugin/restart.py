@@ -19,13 +19,12 @@ from testinfra.host import Host
 from shadowgate import config, evidence, host, waiting
 from shadowgate.checks.activation import ObservedModel, UnitSamples
 from shadowgate.checks.rollback import JournalSince
-from shadowgate.evidence.anchors import ROLLBACK, Anchor, resolve
+from shadowgate.evidence.anchors import ROLLBACK, ROLLBACK_FACT, Anchor
 from shadowgate.plugin.options import reports_dir_of, settings_of
+from shadowgate.plugin.since import anchored
 from shadowgate.plugin.sources import IntentReader, IntentWindow, read_source
-from shadowgate.plugin.state import note_fact
 
 T = TypeVar("T")
-ROLLBACK_FACT = "rollback"  # the record's `facts` name of the rollback the run measured from
 NO_ROLLBACK = (
     "no rollback start: no rollback record in {reports} and no --rollback-started-at=ISO8601 "
     "(a rollback done by hand)"
@@ -143,18 +142,11 @@ def intents_after_restart(
 @pytest.fixture(scope="session")
 def rollback(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
     """The rollback's start and restart: its record or `--rollback-started-at`, the later."""
-    reports = reports_dir_of(pytestconfig)
     given = settings_of(pytestconfig).rollback_started_at
-    anchor = read_source(
-        lambda: resolve(reports, ROLLBACK, given, "--rollback-started-at", target.describe())
+    fact = (ROLLBACK_FACT, ("at", "started_at", "source", "invocation_id"))
+    return anchored(
+        pytestconfig, target, ROLLBACK, given, "--rollback-started-at", fact, NO_ROLLBACK
     )
-    if anchor is None:
-        note_fact(pytestconfig, ROLLBACK_FACT, {"at": None, "source": None})
-        pytest.fail(NO_ROLLBACK.format(reports=reports), pytrace=False)
-    started = anchor.started_at.isoformat() if anchor.started_at else None
-    used = {"at": anchor.at.isoformat(), "started_at": started, "source": anchor.source}
-    note_fact(pytestconfig, ROLLBACK_FACT, used | {"invocation_id": anchor.invocation_id})
-    return anchor
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,15 @@ used, so an auditor sees what "since T+0" meant.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from testinfra.host import Host
 
 from shadowgate import config, evidence, host, stream
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
-from shadowgate.evidence.anchors import ACTIVATE, Anchor, resolve
+from shadowgate.evidence.anchors import ACTIVATE, T0_FACT, Anchor, resolve
+from shadowgate.evidence.record import latest_before
 from shadowgate.intents import Outcome
 from shadowgate.plugin.options import reports_dir_of, settings_of
 from shadowgate.plugin.sources import (
@@ -26,27 +29,40 @@ from shadowgate.plugin.sources import (
 )
 from shadowgate.plugin.state import note_fact
 
-T0_FACT = "t0"  # the record's `facts` name of the T+0 the run measured from
 NO_T0 = (
     "no T+0: no activation record in {reports} and no --activated-at=ISO8601 "
     "(an activation done by hand)"
 )
 
 
+def anchored(
+    pytestconfig: pytest.Config,
+    target: config.Target,
+    kind: str,
+    given: datetime | None,
+    option: str,
+    fact: tuple[str, tuple[str, ...]],
+    missing: str,
+) -> Anchor:
+    """The anchor of `kind` (its record or the operator's `option`, the later), noted in the
+    record's facts as `fact` (name, fields); without either, the test ends with the one line
+    `missing` (formatted with the reports dir), never a traceback."""
+    reports = reports_dir_of(pytestconfig)
+    anchor = read_source(lambda: resolve(reports, kind, given, option, target.describe()))
+    name, fields = fact
+    known = {} if anchor is None else anchor.fact()
+    note_fact(pytestconfig, name, {field: known.get(field) for field in fields})
+    if anchor is None:
+        pytest.fail(missing.format(reports=reports), pytrace=False)
+    return anchor
+
+
 @pytest.fixture(scope="session")
 def activation(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
     """T+0: the activation record's restart or `--activated-at`, whichever is later."""
-    reports = reports_dir_of(pytestconfig)
     given = settings_of(pytestconfig).activated_at
-    anchor = read_source(
-        lambda: resolve(reports, ACTIVATE, given, "--activated-at", target.describe())
-    )
-    if anchor is None:
-        note_fact(pytestconfig, T0_FACT, {"at": None, "source": None, "invocation_id": None})
-        pytest.fail(NO_T0.format(reports=reports), pytrace=False)
-    used = {"at": anchor.at.isoformat(), "source": anchor.source}
-    note_fact(pytestconfig, T0_FACT, used | {"invocation_id": anchor.invocation_id})
-    return anchor
+    fact = (T0_FACT, ("at", "source", "invocation_id"))
+    return anchored(pytestconfig, target, ACTIVATE, given, "--activated-at", fact, NO_T0)
 
 
 @pytest.fixture(scope="session")
@@ -86,14 +102,7 @@ def pnl_baseline(
     """S5's baseline as the latest preactivation record of this target before T+0 keeps it;
     None when there is no such record or it holds no baseline."""
     records = read_source(lambda: evidence.run_records(reports_dir_of(pytestconfig)))
-    before = [
-        r
-        for r in records
-        if r.phase == "preactivation"
-        and dict(r.target) == target.describe()
-        and (finished := r.finished()) is not None
-        and finished <= activation.at
-    ]
-    if not before:
+    record = latest_before(records, "preactivation", target.describe(), activation.at)
+    if record is None:
         return None
-    return PnlBaseline.from_fact(before[-1].facts.get(PNL_FACT), before[-1].run_id)
+    return PnlBaseline.from_fact(record.facts.get(PNL_FACT), record.run_id)

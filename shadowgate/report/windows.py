@@ -15,13 +15,13 @@ from html import escape
 from typing import Any
 
 from shadowgate.checks import catalog
+from shadowgate.evidence.anchors import T0_FACT
 from shadowgate.outcome import SAID
 from shadowgate.report.render import MANUAL, Check, _cell, _checks, _status, _table, _when
 from shadowgate.verdict import Status
 from shadowgate.window import span
 
 Record = Mapping[str, Any]
-T0_FACT = "t0"  # the record's `facts` entry of T+0: {"at": ISO-8601, "source": ...}
 POST_PHASES = ("activation", "window_30m", "window_2h", "window_6h", "window_24h")
 STOPS = catalog.ids_of_kind("S")
 SLICED = ("S2", "W2", "W3")  # checks whose measured text carries per-slice figures
