@@ -2,23 +2,29 @@
 the same stream raw and the runbook's own shell pipelines? Writes benchmarks/results.md.
 
 For each size it seeds a throwaway redis-server (never the shared one) with the stand-in
-engine's healthy shadow history (realistic ~1.2 KB intents, their outcomes, no stream cap),
-its timeline compressed into the last 25 h (so the 24 h window is held, with about N intents
-in it, for the hour after seeding), then times, alternating
-the rows in each of --repeat rounds:
+engine's healthy shadow history (realistic ~1.2 KB intents, no intent stream cap; trade.closed
+capped at 2,000 as its real publishers cap it, DESIGN "The data"), its timeline compressed into
+the last 25 h (so the 24 h window is held, with about N intents in it, for the hour after
+seeding), then times, alternating the rows in each of --repeat rounds:
 
 - floor: `redis-cli XRANGE KEY - +` to /dev/null, and a bare redis-py read in batches;
 - the runbook's pipelines over the whole window (COUNT N): s.2 `grep -c consensus_count 4`,
   s.5's consensus distribution and PatchTST agreement awk;
 - the full `pytest -m preactivation` run as a subprocess with the drill overrides, and its
-  peak RSS (os.wait4 of that process alone).
+  peak RSS (os.wait4 of that process alone);
+- with --baseline REF, the same run of that git ref's code (`git archive` into a temporary
+  directory), side by side on the same data: before and after in one run, on one load.
+
+It also draws the pytest rows' time and peak RSS against the entries (results.png).
 
 Outside the systemd box the checks of the env file, unit and journal (P1, P2, P4, P6, P7, B2,
 B4) are NOT EVALUATED (NO-GO cause: ...): they fail fast, so the run's time is the stream work,
 the report and pytest itself, which is what this measures.
 
 Run: .venv/bin/python benchmarks/bench_scale.py [--sizes 10000 100000] [--repeat 3]
-     [--million] [--label "after"]   (--million adds 1e6: seeding alone takes minutes)
+     [--million] [--baseline REF] [--label "after"]
+--million adds 1e6 (seeding alone takes minutes; its rounds are --million-repeat, and the
+baseline, which holds the whole day as objects, is not run at that size).
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
+
+import redis
 
 from shadowgate.testbed import scenarios, throwaway_redis
 from shadowgate.testbed.engine import Engine
@@ -46,6 +55,8 @@ OUTCOMES = "quantum:stream:trade.closed"
 SPAN_MS = 25 * 3_600_000  # the seeded history: the suite's 24 h window and an hour before it
 SPACING_S = 10.0  # engine time between decision slots; ~86% of slots publish an intent
 RESULTS = Path(__file__).with_name("results.md")
+OUTCOMES_CAP = 2_000  # trade.closed's real cap (1,000 to 2,000 entries)
+PYTEST_ROW = "pytest -m preactivation (subprocess)"
 S2 = "grep -c '\"consensus_count\": 4'"
 S5_CONSENSUS = (
     "awk '/^payload$/ {getline; if (match($0, /\"consensus_count\": ([0-9]+)/, m)) print m[1]}'"
@@ -66,6 +77,7 @@ class CompressedEngine(Engine):
     def __init__(self, *args: object, origin_ms: int, engine_span_ms: int, end_ms: int,
                  **kwargs: object) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
+        self._intents_cap = self.maxlen
         self._origin = origin_ms
         self._factor = SPAN_MS / engine_span_ms
         self._end = end_ms
@@ -73,8 +85,12 @@ class CompressedEngine(Engine):
     def _next_id(self, key: str, ms: int) -> str:
         return super()._next_id(key, self._end - SPAN_MS + int((ms - self._origin) * self._factor))
 
+    def _xadd(self, target: object, key: str, fields: dict, ms: int | None) -> object:
+        self.maxlen = OUTCOMES_CAP if key == self.outcomes_stream else self._intents_cap
+        return super()._xadd(target, key, fields, ms)
 
-def seed(server: throwaway_redis.ThrowawayRedis, intents: int) -> tuple[int, float]:
+
+def seed(client: redis.Redis, intents: int) -> tuple[int, float]:
     """25 h of healthy shadow intents (and outcomes) ending now, about `intents` of them in the
     last 24 h. Returns the stream's length and the seconds seeding took."""
     started = time.perf_counter()
@@ -82,13 +98,22 @@ def seed(server: throwaway_redis.ThrowawayRedis, intents: int) -> tuple[int, flo
     engine_span = int(slots * SPACING_S * 1000)
     origin = 1_700_000_000_000
     engine = CompressedEngine(
-        server.client(), scenarios.get("healthy_shadow"), True, KEY, OUTCOMES,
+        client, scenarios.get("healthy_shadow"), True, KEY, OUTCOMES,
         maxlen=10 * intents, rng=random.Random(20260109), start_ms=origin + engine_span,
         history_spacing_s=SPACING_S, origin_ms=origin, engine_span_ms=engine_span,
         end_ms=int(time.time() * 1000),
     )  # fmt: skip
     engine.history(origin, origin + engine_span)
-    return server.client().xlen(KEY), time.perf_counter() - started
+    return client.xlen(KEY), time.perf_counter() - started
+
+
+def seeded(server: throwaway_redis.ThrowawayRedis, intents: int) -> tuple[int, float]:
+    """`seed` in a child process, so this one stays small: Linux carries a process's high-water
+    RSS across exec into its child's ru_maxrss, and seeding 1e6 grows it to ~540 MiB, which
+    every pytest run spawned afterwards would then report as its own peak."""
+    argv = [sys.executable, __file__, "--seed-only", server.url, str(intents)]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.split()
+    return int(out[0]), float(out[1])
 
 
 def shell(command: str) -> Callable[[], float]:
@@ -117,17 +142,19 @@ def redis_py_read(server: throwaway_redis.ThrowawayRedis, batch: int = 1000) -> 
 
 
 def preactivation(
-    server: throwaway_redis.ThrowawayRedis, peaks: list[float]
+    server: throwaway_redis.ThrowawayRedis, peaks: list[float], root: Path
 ) -> Callable[[], float]:
-    """One `pytest -m preactivation` subprocess; its peak RSS (MiB) goes into `peaks`."""
+    """One `pytest -m preactivation` subprocess of the checkout at `root` (its own shadowgate
+    comes first on sys.path: `python -m` puts the working directory there); its peak RSS
+    (MiB) goes into `peaks`."""
 
     def run() -> float:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as reports:
             argv = [sys.executable, "-m", "pytest", "-m", "preactivation", "-q",
-                    "-p", "no:cacheprovider", f"--rootdir={repo_root()}",
+                    "-p", "no:cacheprovider", f"--rootdir={root}",
                     f"--redis-url={server.url}", f"--reports-dir={reports}", *DRILL]  # fmt: skip
             started = time.perf_counter()
-            proc = subprocess.Popen(argv, cwd=repo_root(), stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(argv, cwd=root, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)  # fmt: skip
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - started
@@ -140,10 +167,18 @@ def preactivation(
     return run
 
 
-def measure(size: int, repeat: int) -> list[str]:
-    """The table rows (markdown) for one seeded size."""
+class Measured(NamedTuple):
+    """One seeded size: its markdown rows, and per pytest row (median s, peak RSS MiB)."""
+
+    entries: int
+    lines: list[str]
+    runs: dict[str, tuple[float, float]]
+
+
+def measure(size: int, repeat: int, baseline: tuple[str, Path] | None = None) -> Measured:
+    """The table rows (markdown) for one seeded size; `baseline` is (label, checkout)."""
     with throwaway_redis.start() as server:
-        entries, seconds = seed(server, size)
+        entries, seconds = seeded(server, size)
         cli = f"redis-cli -h 127.0.0.1 -p {server.port}"
         rows: dict[str, Callable[[], float]] = {
             "floor: redis-cli XRANGE > /dev/null": shell(f"{cli} XRANGE {KEY} - + > /dev/null"),
@@ -156,8 +191,12 @@ def measure(size: int, repeat: int) -> list[str]:
                 "runbook s.5: consensus distribution awk": shell(f"{rev} | {S5_CONSENSUS}"),
                 "runbook s.5: PatchTST agreement awk": shell(f"{rev} | {S5_AGREEMENT}"),
             }
-        peaks: list[float] = []
-        rows["pytest -m preactivation (subprocess)"] = preactivation(server, peaks)
+        peaks: dict[str, list[float]] = {PYTEST_ROW: []}
+        rows[PYTEST_ROW] = preactivation(server, peaks[PYTEST_ROW], repo_root())
+        if baseline is not None:
+            name = f"pytest -m preactivation, {baseline[0]} (subprocess)"
+            peaks[name] = []
+            rows[name] = preactivation(server, peaks[name], baseline[1])
         times: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(repeat):  # alternating: drift on a shared box spreads over every row
             for name, run in rows.items():
@@ -168,14 +207,51 @@ def measure(size: int, repeat: int) -> list[str]:
         "| operation | median s | min .. max s | x redis-cli XRANGE | peak RSS MiB |",
         "|---|---:|---:|---:|---:|",
     ]
+    runs: dict[str, tuple[float, float]] = {}
     for name, values in times.items():
         median = statistics.median(values)
-        rss = f"{max(peaks):.0f}" if name.startswith("pytest") else ""
+        rss = f"{max(peaks[name]):.0f}" if name in peaks else ""
+        if name in peaks:
+            runs[name] = (median, max(peaks[name]))
         lines.append(
             f"| {name} | {median:.3f} | {min(values):.3f} .. {max(values):.3f} "
-            f"| {median / floor:.1f} | {rss} |"
+            f"| {median / floor:.2f} | {rss} |"
         )
-    return [*lines, ""]
+    runs["floor: redis-cli XRANGE > /dev/null"] = (floor, 0.0)
+    return Measured(entries, [*lines, ""], runs)
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The tree of git ref `ref` of this repository, extracted into `into`."""
+    archive = subprocess.run(["git", "archive", ref], cwd=repo_root(), check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def plot(measured: list[Measured], path: Path) -> None:
+    """Time and peak RSS of each pytest row (and the floor's time) against the entries."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    time_ax, rss_ax = fig.subplots(1, 2)
+    names = dict.fromkeys(name for m in measured for name in m.runs)
+    for name in names:
+        points = [(m.entries, m.runs[name]) for m in measured if name in m.runs]
+        xs = [x for x, _ in points]
+        time_ax.plot(xs, [t for _, (t, _) in points], marker="o", label=name)
+        if not name.startswith("floor"):
+            rss_ax.plot(xs, [r for _, (_, r) in points], marker="o", label=name)
+    for ax, label in ((time_ax, "median wall s"), (rss_ax, "peak RSS MiB")):
+        ax.set_xscale("log")
+        ax.set_xlabel("stream entries in the 24 h window")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+    time_ax.set_yscale("log")
+    rss_ax.axhline(150 / 1.048576, color="#c62828", linestyle="--", label="150 MB")
+    rss_ax.legend(fontsize=7)
+    time_ax.legend(fontsize=7)
+    fig.savefig(path, dpi=90)
 
 
 def write_section(label: str, body: list[str], path: Path = RESULTS) -> None:
@@ -193,21 +269,36 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--million", action="store_true", help="also 1,000,000 (slow to seed)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--million-repeat", type=int, default=1)
+    parser.add_argument("--baseline", metavar="REF", help="also time this git ref's code")
     parser.add_argument("--label", default="current", help="results.md section to (re)write")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--seed-only", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sizes = [*args.sizes, *([1_000_000] if args.million else [])]
+    if args.seed_only:
+        print(*seed(redis.Redis.from_url(args.seed_only[0]), int(args.seed_only[1])))
+        return
     python = sys.version.split()[0]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     body = [
-        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, Python {python}; "
-        "P1 P2 P4 P6 P7 B2 B4 NOT EVALUATED (no systemd box)\n"
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average {load} at "
+        f"start, Python {python}; P1 P2 P4 P6 P7 B2 B4 NOT EVALUATED (no systemd box)\n"
     ]
-    for size in sizes:
-        rows = measure(size, args.repeat)
-        print("\n".join(rows), flush=True)
-        body += rows
+    measured = []
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tree:
+        baseline = (args.baseline, checkout(args.baseline, Path(tree))) if args.baseline else None
+        plan = [(size, args.repeat, baseline) for size in args.sizes]
+        if args.million:
+            plan.append((1_000_000, args.million_repeat, None))
+        for size, repeat, against in plan:
+            measured.append(m := measure(size, repeat, against))
+            print("\n".join(m.lines), flush=True)
+            body += m.lines
+    image = args.out.with_suffix(".png")
+    plot(measured, image)
+    body.append(f"![time and peak RSS against entries]({image.name})\n")
     write_section(args.label, body, args.out)
-    print(f"written: {args.out}")
+    print(f"written: {args.out}, {image}")
 
 
 if __name__ == "__main__":

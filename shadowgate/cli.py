@@ -2,7 +2,9 @@
 
 Each subcommand registers a handler with `set_defaults(handler=...)`; the handler returns the
 exit code. `shadowgate evidence verify|last` answer, from the shell, the questions the actions
-ask before they act: does the decision log hold up, and has PHASE just passed?
+ask before they act: does the decision log hold up, cross-checked with the anchors in the
+journal of the engine host (`--hosts`, as pytest-testinfra's; default this machine), and has
+PHASE just passed?
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ import argparse
 import math
 import sys
 
-from shadowgate import __version__, evidence, monitor, settings
+import testinfra.host
+
+from shadowgate import __version__, evidence, host, monitor, settings
 from shadowgate.config import Thresholds
+
+
+def _engine_host(args: argparse.Namespace) -> testinfra.host.Host:
+    return host.connect(args.hosts.split(",")[0])
 
 
 def _yes(value: bool) -> str:
@@ -21,18 +29,26 @@ def _yes(value: bool) -> str:
 
 def evidence_verify(args: argparse.Namespace) -> int:
     """Exit 0 only if the whole decision log verifies; no records is exit 1 (nothing to trust)."""
-    result = evidence.verify(settings.reports_dir_of(args))
-    if result.ok:
-        print(result.describe())
-        return 0
-    print(result.describe(), file=sys.stderr)
-    return 1
+    result = evidence.verify(settings.reports_dir_of(args), _engine_host(args))
+    print(result.describe(), file=sys.stdout if result.ok else sys.stderr)
+    for note in result.notes:
+        print(note)
+    return 0 if result.ok else 1
 
 
 def evidence_last(args: argparse.Namespace) -> int:
     """Exit 0 only if the latest PHASE record is fresh, complete, passing and chain-verified."""
     reports_dir = settings.reports_dir_of(args)
-    run = evidence.last(reports_dir, args.phase, fresh_minutes=args.fresh_minutes)
+    try:
+        run = evidence.last(
+            reports_dir,
+            args.phase,
+            fresh_minutes=args.fresh_minutes,
+            engine_host=_engine_host(args),
+        )
+    except evidence.EvidenceError as exc:
+        print(f"cannot read the decision log: {exc}", file=sys.stderr)
+        return 1
     if run is None:
         recorded = sorted({str(r.phase) for r in evidence.run_records(reports_dir)})
         known = f" (phases recorded: {', '.join(recorded)})" if recorded else ""
@@ -47,6 +63,9 @@ def evidence_last(args: argparse.Namespace) -> int:
     print(f"passed:    {_yes(run.passed)}")
     print(f"fresh:     {_yes(run.fresh)}  (limit {args.fresh_minutes:g} min)")
     print(f"chain:     {'verified' if run.chain_ok else 'BROKEN'}")
+    print(f"report:    {rec.files.get('html') if run.reported and rec.files else 'NONE named'}")
+    anchored = {True: "anchored", False: "NOT anchored", None: "not checked"}[run.anchored]
+    print(f"journal:   {anchored}  ({run.journal or 'no cross-check'})")
     print("target and thresholds are not compared here; the actions compare them")
     if run.armed:
         print(f"ARMED: {run.describe()}")
@@ -65,12 +84,20 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="evidence_command", metavar="ACTION")
     reports = argparse.ArgumentParser(add_help=False)
     settings.add_arguments(reports, ["reports_dir"])
+    reports.add_argument(
+        "--hosts",
+        default="local://",
+        metavar="SPEC",
+        help="the engine host whose journal holds the records' anchors, as pytest-testinfra's "
+        "--hosts (the first one; default local://)",
+    )
     verify = actions.add_parser(
         "verify",
         parents=[reports],
         help="verify the whole decision log (exit 1 if broken or empty)",
-        description="Walk the hash chain and every record and report it names; exit 0 only "
-        "if all hold up. A missing or empty log exits 1: there is nothing to trust.",
+        description="Walk the hash chain and every record and report it names, and cross-check "
+        "it with the anchors in the engine host's journal; exit 0 only if all hold up. A "
+        "missing or empty log exits 1: there is nothing to trust.",
     )
     verify.set_defaults(handler=evidence_verify)
     latest = actions.add_parser(
@@ -78,7 +105,8 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
         parents=[reports],
         help="the latest record of PHASE (exit 0 only if it would arm an action)",
         description="Show the latest record of PHASE; exit 0 only if it is fresh, complete, "
-        "passed and the decision log verifies.",
+        "passed, names its report, is anchored where the journal can be read, and the "
+        "decision log verifies.",
     )
     latest.add_argument("phase", metavar="PHASE", help="e.g. preactivation, window_30m")
     fresh = Thresholds.load().number("evidence.fresh_minutes")

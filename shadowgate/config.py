@@ -134,8 +134,33 @@ RANGES: Mapping[str, Range] = MappingProxyType({
 })  # fmt: skip
 
 
+# Pairs whose first must not exceed the second: an inverted band is a typo that would fail (or
+# pass) a check on every run without saying why. Equal is allowed: a band of one point, or no
+# "PASS with the figure shown" zone between healthy and red flag, is strict but meaningful.
+ORDERED: tuple[tuple[str, str], ...] = (
+    ("window.min_snapshot_intents", "window.snapshot_count"),  # a snapshot holds at most COUNT
+    ("gates.g1_min_share", "gates.g1_max_share"),
+    ("gates.g3_min_agreement", "gates.g3_max_agreement"),
+    ("monitor.m1_healthy_min", "monitor.m1_healthy_max"),
+    ("monitor.m1_healthy_max", "monitor.m1_warn_above"),
+    ("monitor.m2_warn_below", "monitor.m2_healthy_min"),
+    ("monitor.m2_healthy_min", "monitor.m2_healthy_max"),
+    ("monitor.m2_healthy_max", "monitor.m2_warn_above"),
+    ("monitor.m4_warn_below", "monitor.m4_healthy_min"),
+    ("weight.full_consensus_min", "weight.full_consensus_max"),
+    ("weight.agreement_min", "weight.agreement_max"),
+)
+
+
 class ConfigError(ValueError):
     """An option, threshold file, key or value the operator must fix before anything runs."""
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as typed, or quoted with escapes when it holds a control character: a newline
+    in a name must not split the one line an operator reads."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
 
 
 @dataclass(frozen=True)
@@ -234,6 +259,15 @@ def _parse_text(key: str, text: str, kind: type) -> Scalar:
         raise ConfigError(f"threshold {key!r} must be {kind.__name__}, got {text!r}") from None
 
 
+def _check_order(values: Mapping[str, Scalar]) -> None:
+    """Refuse the first inverted pair of ORDERED, naming both keys and both values."""
+    for low, high in ORDERED:
+        if values[low] > values[high]:
+            raise ConfigError(
+                f"threshold {low!r} ({values[low]!r}) must be <= {high!r} ({values[high]!r})"
+            )
+
+
 class Thresholds(Mapping[str, Scalar]):
     """Every runbook threshold by dotted key (`gates.min_events`), validated and hashable."""
 
@@ -249,16 +283,21 @@ class Thresholds(Mapping[str, Scalar]):
         overrides: dict[str, Scalar] = {}
         if config_file is not None:
             path = Path(config_file)
+            if "\0" in str(path):  # open() would raise ValueError, not OSError
+                raise ConfigError(f"threshold file {shown_path(path)} holds a NUL byte: no path")
             try:
                 text = path.read_text("utf-8")
             except OSError as exc:
-                raise ConfigError(f"cannot read threshold file {path}: {exc.strerror}") from exc
-            except UnicodeDecodeError as exc:
                 raise ConfigError(
-                    f"threshold file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x}"
+                    f"cannot read threshold file {shown_path(path)}: {exc.strerror}"
+                ) from exc
+            except UnicodeDecodeError as exc:
+                byte = exc.object[exc.start]
+                raise ConfigError(
+                    f"threshold file {shown_path(path)} is not UTF-8 text (byte {byte:#04x}"
                     f" at offset {exc.start}): not a TOML file?"
                 ) from None
-            for key, value in _load_toml(text, str(path)).items():
+            for key, value in _load_toml(text, shown_path(path)).items():
                 values[key] = cls._checked(defaults, key, value)
         for item in sets:
             key, sep, text = item.partition("=")
@@ -266,6 +305,7 @@ class Thresholds(Mapping[str, Scalar]):
             if not sep or not key:
                 raise ConfigError(f"--set expects key=value, got {item!r}")
             values[key] = overrides[key] = cls._checked(defaults, key, text)
+        _check_order(values)
         return cls(values, overrides)
 
     @staticmethod

@@ -5,7 +5,8 @@ but safely: the file on disk is always the old one or the whole new one, never a
   drops it when its holder dies, however it dies, so a dead action never blocks the next; a
   live holder is named by pid and the second action is refused, not queued.
 - Every write is a temp file in the same directory, written, fsynced, renamed over the target,
-  then the directory fsynced; it gets the original's owner and mode before the rename.
+  then the directory fsynced; it gets the original's owner and mode before the rename. A temp
+  file a killed action left is removed by the next one, under the lock.
 - Only the flag's lines change: every other line keeps its bytes (comments, order, CRLF,
   quotes, `export`). The result is verified as systemd reads it (envfile) *before* it is
   written, so an edit systemd would read otherwise is refused, not written.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import signal
 import stat
@@ -63,6 +65,7 @@ def locked(env_path: Path) -> Iterator[Path]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _remove_dead_writes(Path(env_path))
         yield lock_path
     finally:
         os.close(fd)
@@ -78,6 +81,14 @@ class Snapshot:
     uid: int
     gid: int
     mode: int  # permission bits
+
+
+def _remove_dead_writes(env_path: Path) -> None:
+    """Temp files of an edit killed before its rename (the env file's or a backup's). Every
+    writer holds the lock, so any found under it is a dead one's; they hold the env file's
+    content, so they are not left lying around."""
+    for tmp in env_path.parent.glob(f".{glob.escape(env_path.name)}*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def read(path: Path) -> Snapshot:

@@ -21,9 +21,18 @@ class Bad(Exception):
     """Internal: carries a ParseError reason up to the public function that catches it."""
 
 
+def json_text(value: Any) -> str:
+    """A value as its JSON text, never raising: one nested deeper than json.dumps can go (orjson
+    reads 1,024 levels) is named as such, since it is bad data, never a crash."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError):
+        return f"<a JSON {type(value).__name__} nested too deep to show>"
+
+
 def shown(value: Any) -> str:
     """A value as the operator would see it in the JSON, quoted and cut short."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = value if isinstance(value, str) else json_text(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
@@ -143,7 +152,10 @@ def number_value(obj: Mapping[str, Any], where: str, key: str) -> float:
     value = required_value(obj, where, key)
     if type(value) not in (int, float):
         raise Bad(f"{where}: {key} must be a number, got {shown(value)}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer json.loads reads whole, of 309 digits or more
+        raise Bad(f"{where}: {key} is beyond any float, got {shown(value)}") from None
 
 
 def id_text(entry_id: str | bytes) -> str:

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import math
 import statistics
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from shadowgate.intents import ACTIONS, Intent, ModelVote, Outcome
 from shadowgate.votes import active_voters, is_failed
 
 OUTCOME_SIDE = {"BUY": "LONG", "SELL": "SHORT"}  # intent side -> trade.closed side
 OPPOSITE = {"BUY": "SELL", "SELL": "BUY"}
+SAMPLE_IDS = 3  # entry ids quoted as evidence behind a verdict
 T = TypeVar("T")
 
 
@@ -49,6 +50,19 @@ class Ratio:
         if not self.total:
             return "0/0 (no events)"
         return f"{self.hits}/{self.total} ({self.hits / self.total:.1%})"
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """A count of findings and the first few entry ids behind it: what a verdict quotes, kept
+    without the findings themselves (a one-pass scan holds no intents)."""
+
+    n: int = 0
+    ids: tuple[str, ...] = ()
+
+    def add(self, entry_id: str) -> Hits:
+        ids = self.ids if len(self.ids) == SAMPLE_IDS else (*self.ids, entry_id)
+        return Hits(self.n + 1, ids)
 
 
 def share(items: Iterable[T], predicate: Callable[[T], bool]) -> Ratio:
@@ -111,16 +125,25 @@ def failed_predictions(intents: Iterable[Intent], model: str) -> Ratio:
     return share(_with_model(intents, model), lambda iv: is_failed(iv[1], model))
 
 
+def prediction(intent: Intent, model: str) -> ModelVote | None:
+    """`model`'s real prediction on `intent`: its vote unless absent or failed."""
+    vote = intent.breakdown.get(model)
+    return None if vote is None or is_failed(vote, model) else vote
+
+
 def _predictions(intents: Iterable[Intent], model: str) -> list[ModelVote]:
-    return [v for _, v in _with_model(intents, model) if not is_failed(v, model)]
+    return [v for i in intents if (v := prediction(i, model)) is not None]
+
+
+def action_shares(counts: Mapping[str, int]) -> dict[str, Ratio]:
+    """Share of each action (always BUY, SELL, HOLD; others if seen) among counted actions."""
+    n = sum(counts.values())
+    return {a: Ratio(counts.get(a, 0), n) for a in [*ACTIONS, *sorted(counts.keys() - ACTIONS)]}
 
 
 def action_distribution(intents: Iterable[Intent], model: str) -> dict[str, Ratio]:
-    """Share of each action (always BUY, SELL, HOLD; others if seen) among `model`'s real
-    predictions (failed votes left out) (G1)."""
-    votes = _predictions(intents, model)
-    counts = Counter(v.action for v in votes)
-    return {a: Ratio(counts[a], len(votes)) for a in [*ACTIONS, *sorted(counts.keys() - ACTIONS)]}
+    """Share of each action among `model`'s real predictions (failed votes left out) (G1)."""
+    return action_shares(Counter(v.action for v in _predictions(intents, model)))
 
 
 def largest_share(distribution: dict[str, Ratio]) -> tuple[str, Ratio] | None:
@@ -131,13 +154,16 @@ def largest_share(distribution: dict[str, Ratio]) -> tuple[str, Ratio] | None:
     return (action, ratio) if ratio.total else None
 
 
+def spread_vote(vote: ModelVote) -> bool:
+    """A prediction whose confidence measures spread: BUY/SELL within 0..1 (shadow included).
+    HOLD confidences are engine placeholders (0.5, later 0.0) and would fake a spread; odd
+    values are counted by `odd_confidences` instead (G2, M4, S4)."""
+    return vote.action in OPPOSITE and not vote.odd
+
+
 def model_confidences(intents: Iterable[Intent], model: str) -> list[float]:
-    """`model`'s confidence in every BUY/SELL prediction within 0..1 (shadow included): HOLD
-    confidences are engine placeholders (0.5, later 0.0) and would fake a spread; odd values
-    are counted by `odd_confidences` instead (G2, M4, S4)."""
-    return [
-        v.confidence for v in _predictions(intents, model) if v.action in OPPOSITE and not v.odd
-    ]
+    """`model`'s confidence in every prediction that measures spread (`spread_vote`)."""
+    return [v.confidence for v in _predictions(intents, model) if spread_vote(v)]
 
 
 # --- distributions ----------------------------------------------------------------------------
@@ -234,7 +260,7 @@ def time_slices(
     return slices
 
 
-def _stream_order(entry: Intent | Outcome) -> tuple[int, int, str]:
+def stream_order(entry: Intent | Outcome) -> tuple[int, int, str]:
     """Sort key in stream order: time, then the sequence part of the entry id "ms-seq"."""
     _, _, seq = entry.entry_id.partition("-")
     return entry.ts_ms, int(seq) if seq.isdigit() else -1, entry.entry_id
@@ -243,49 +269,108 @@ def _stream_order(entry: Intent | Outcome) -> tuple[int, int, str]:
 # --- outcomes ---------------------------------------------------------------------------------
 
 
+Key = tuple[str, str]  # (symbol, outcome side)
+
+
+class OutcomeJoin(Generic[T]):
+    """Pair closed trades with the intents that likely opened them (no id links them), with
+    the intents streamed past once and only O(outcomes) kept.
+
+    Rule: an outcome joins the latest intent, in stream order, of the same symbol with side
+    BUY->LONG or SELL->SHORT whose ts_ms is at or before the outcome's and at most `window_ms`
+    earlier. Each intent joins at most one outcome: outcomes are taken in stream order, and an
+    outcome whose latest intent is already taken stays unjoined (it is not pushed onto an older
+    intent, which would pair it with a signal it most likely did not come from). Pairs come in
+    outcome order.
+
+    How: the outcomes of a key cut time into gaps (gap k ends at the k-th outcome's time); an
+    intent only ever matters as the latest of its gap, so `offer` keeps one item per gap, and
+    outcome k's latest intent is the one of the newest non-empty gap <= k. Intents may come in
+    any order; `item` is what a pair carries for the intent (the intent, or what a check
+    needs of it).
+    """
+
+    def __init__(self, outcomes: Iterable[Outcome], window_ms: float) -> None:
+        self._outcomes = sorted(outcomes, key=stream_order)
+        self._window_ms = window_ms
+        self._times: dict[Key, list[int]] = defaultdict(list)
+        for outcome in self._outcomes:
+            self._times[outcome.symbol, outcome.side].append(outcome.ts_ms)
+        self._latest: dict[Key, dict[int, tuple[Intent, int, T]]] = {}
+
+    def offer(self, intent: Intent, item: T) -> None:
+        """Consider `intent` (carrying `item`) as a candidate for the outcomes after it."""
+        side = OUTCOME_SIDE.get(intent.side)
+        times = self._times.get((intent.symbol, side)) if side else None
+        if not times or (gap := bisect_left(times, intent.ts_ms)) == len(times):
+            return
+        gaps = self._latest.setdefault((intent.symbol, side), {})
+        held = gaps.get(gap)
+        if held is None or _later(intent, held[0]):
+            gaps[gap] = (intent, intent.ts_ms, item)
+
+    def pairs(self) -> list[tuple[T, Outcome]]:
+        """(item, outcome) for every joined outcome, in outcome stream order."""
+        seen: dict[Key, int] = defaultdict(int)
+        newest: dict[Key, int] = {}
+        taken: set[tuple[Key, int]] = set()
+        pairs: list[tuple[T, Outcome]] = []
+        for outcome in self._outcomes:
+            key = (outcome.symbol, outcome.side)
+            k = seen[key]
+            seen[key] = k + 1
+            gaps = self._latest.get(key, {})
+            if k in gaps:
+                newest[key] = k
+            gap = newest.get(key)
+            if gap is None:
+                continue
+            _, ts_ms, item = gaps[gap]
+            if outcome.ts_ms - ts_ms <= self._window_ms and (key, gap) not in taken:
+                taken.add((key, gap))
+                pairs.append((item, outcome))
+        return pairs
+
+
+def _later(intent: Intent, held: Intent) -> bool:
+    """`intent` comes after `held` in stream order, or is `held` again (as a stable sort keeps
+    the later of equals); the time alone decides but for a tie."""
+    if intent.ts_ms != held.ts_ms:
+        return intent.ts_ms > held.ts_ms
+    return stream_order(intent) >= stream_order(held)
+
+
 def join_outcomes(
     intents: Iterable[Intent], outcomes: Iterable[Outcome], window_ms: float
 ) -> list[tuple[Intent, Outcome]]:
-    """Pair closed trades with the intents that likely opened them (no id links them).
-
-    Rule: an outcome joins the latest intent of the same symbol with side BUY->LONG or
-    SELL->SHORT whose ts_ms is at or before the outcome's and at most `window_ms` earlier.
-    Each intent joins at most one outcome: outcomes are taken in stream order, and an outcome
-    whose latest intent is already taken stays unjoined (it is not pushed onto an older intent,
-    which would pair it with a signal it most likely did not come from). Pairs come in outcome
-    order. Sorting plus one bisect per outcome: O((n + m) log n).
-    """
-    by_key: dict[tuple[str, str], list[Intent]] = defaultdict(list)
-    for intent in sorted(intents, key=_stream_order):
-        if intent.side in OUTCOME_SIDE:
-            by_key[intent.symbol, OUTCOME_SIDE[intent.side]].append(intent)
-    times = {key: [i.ts_ms for i in group] for key, group in by_key.items()}
-    taken: set[tuple[tuple[str, str], int]] = set()
-    pairs: list[tuple[Intent, Outcome]] = []
-    for outcome in sorted(outcomes, key=_stream_order):
-        key = (outcome.symbol, outcome.side)
-        at = bisect_right(times.get(key, []), outcome.ts_ms) - 1
-        if at < 0:
-            continue
-        intent = by_key[key][at]
-        if outcome.ts_ms - intent.ts_ms <= window_ms and (key, at) not in taken:
-            taken.add((key, at))
-            pairs.append((intent, outcome))
-    return pairs
+    """`OutcomeJoin`'s pairs over a list of intents."""
+    join: OutcomeJoin[Intent] = OutcomeJoin(outcomes, window_ms)
+    for intent in intents:
+        join.offer(intent, intent)
+    return join.pairs()
 
 
-def model_hit(intent: Intent, outcome: Outcome, model: str) -> bool | None:
-    """Was `model`'s direction right? The price went up iff (LONG and pnl > 0) or (SHORT and
-    pnl < 0), down iff the reverse; a BUY vote hits if up, SELL if down (a flat pnl of 0 is
-    neither, so both miss). None when the model has no real directional vote (absent, HOLD,
-    failed)."""
-    vote = intent.breakdown.get(model)
-    if vote is None or is_failed(vote, model) or vote.action not in OPPOSITE:
-        return None
+def direction_hit(action: str, outcome: Outcome) -> bool:
+    """Was a BUY or SELL right? The price went up iff (LONG and pnl > 0) or (SHORT and pnl <
+    0), down iff the reverse; a BUY hits if up, SELL if down (a flat pnl of 0 is neither, so
+    both miss)."""
     pnl = outcome.pnl_percent
     up = (outcome.side == "LONG" and pnl > 0) or (outcome.side == "SHORT" and pnl < 0)
     down = (outcome.side == "LONG" and pnl < 0) or (outcome.side == "SHORT" and pnl > 0)
-    return up if vote.action == "BUY" else down
+    return up if action == "BUY" else down
+
+
+def directional(intent: Intent, model: str) -> ModelVote | None:
+    """`model`'s real BUY/SELL prediction on `intent`, the only kind a hit is judged on."""
+    vote = prediction(intent, model)
+    return vote if vote is not None and vote.action in OPPOSITE else None
+
+
+def model_hit(intent: Intent, outcome: Outcome, model: str) -> bool | None:
+    """Was `model`'s direction right (`direction_hit`)? None when the model has no real
+    directional vote (absent, HOLD, failed)."""
+    vote = directional(intent, model)
+    return None if vote is None else direction_hit(vote.action, outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,13 +400,19 @@ def calibration_buckets(
     order); when ties make that impossible, fewer than `buckets` non-empty buckets come back,
     and a check should read that as too little spread to judge calibration.
     """
-    if buckets < 1:
-        raise ValueError(f"calibration needs at least 1 bucket, got {buckets}")
-    scored = sorted(
+    scored = [
         (intent.breakdown[model].confidence, hit)
         for intent, outcome in pairs
         if (hit := model_hit(intent, outcome, model)) is not None
-    )
+    ]
+    return buckets_of(scored, buckets)
+
+
+def buckets_of(scored: Iterable[tuple[float, bool]], buckets: int) -> list[Bucket]:
+    """`calibration_buckets` over (confidence, hit) pairs."""
+    if buckets < 1:
+        raise ValueError(f"calibration needs at least 1 bucket, got {buckets}")
+    scored = sorted(scored)
     result: list[Bucket] = []
     start = 0
     for b in range(1, buckets + 1):

@@ -161,11 +161,15 @@ def reports_dir_of(args: Args = None, env: Mapping[str, str] | None = None) -> P
     return Path(_value("reports_dir", args, os.environ if env is None else env))
 
 
-def ensure_reports_dir(path: Path) -> Path:
-    """Create the reports dir when missing and prove a file can be written in it, before
-    anything runs: a run that cannot keep its evidence must not judge first. ConfigError says
-    the real cause (a file in the way, no permission, a read-only file system)."""
-    where = f"{_BY_NAME['reports_dir'].flag} {path}"
+def _where(path: Path) -> str:
+    return f"{_BY_NAME['reports_dir'].flag} {config.shown_path(path)}"
+
+
+def _refuse_impossible(path: Path, where: str) -> None:
+    """ConfigError for a path that can never be a reports dir: a NUL byte, a file, a symlink
+    that cannot be followed, a file in the way of its parents."""
+    if "\0" in str(path):  # os calls would raise ValueError, not OSError
+        raise ConfigError(f"{where} holds a NUL byte: no file system takes it")
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{where} is a file, not a directory")
     if path.is_symlink() and not path.exists():
@@ -174,18 +178,39 @@ def ensure_reports_dir(path: Path) -> Path:
         except OSError as exc:  # ELOOP: a loop; ENOENT: its target is missing
             why = exc.strerror
             raise ConfigError(f"{where} is a symlink that cannot be followed: {why}") from None
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ConfigError(f"{where} cannot be created: {config.shown_path(blocker)} is a file")
+
+
+def ensure_reports_dir(path: Path) -> Path:
+    """Create the reports dir when missing and prove a file can be written in it, before
+    anything runs: a run (or an action) that cannot keep its evidence must not judge or change
+    anything first. ConfigError says the real cause (a file in the way, no permission, a
+    read-only file system)."""
+    where = _where(path)
+    _refuse_impossible(path, where)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        blocker = next((p for p in path.parents if p.exists()), None)
-        if blocker is not None and not blocker.is_dir():
-            raise ConfigError(f"{where} cannot be created: {blocker} is a file") from None
         raise ConfigError(f"{where} cannot be created: {exc.strerror}") from None
     try:
         with tempfile.TemporaryFile(dir=path, prefix=".shadowgate-probe-"):
             pass
     except OSError as exc:
         raise ConfigError(f"{where} is not writable: {exc.strerror}") from None
+    return path
+
+
+def readable_reports_dir(path: Path) -> Path:
+    """For a command that only reads records (`shadowgate monitor`): the same refusal of a
+    path that can never be a directory, but nothing created (a missing dir holds no record
+    yet) and no write asked (an auditor's archive may be read-only); an existing dir must be
+    listable."""
+    where = _where(path)
+    _refuse_impossible(path, where)
+    if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError(f"{where} is not readable: permission denied")
     return path
 
 

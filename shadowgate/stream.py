@@ -23,6 +23,7 @@ import gc
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic
 
 import redis
@@ -31,7 +32,7 @@ from redis.retry import Retry
 
 from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
 from shadowgate.redact import password_of, redact_url
-from shadowgate.window import HOUR_MS, Coverage, R, Window, covers
+from shadowgate.window import HOUR_MS, Coverage, R, Window, WindowSummary, covers
 
 __all__ = [
     "HOUR_MS",
@@ -221,6 +222,41 @@ def _previous_id(entry_id: str) -> str:
     return f"{ms}-{int(seq) - 1}" if int(seq) else f"{int(ms) - 1}-{_MAX_SEQ}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Passed:
+    """What a pass over a range saw besides its records: first and last entry, foreign
+    entries, and (read after the pass) the stream's oldest entry and the read's end time."""
+
+    first_id: str | None
+    last_id: str | None
+    foreign: int
+    oldest_ms: int | None
+    read_at_ms: int
+
+    @staticmethod
+    def ms(entry_id: str | None) -> int | None:
+        return None if entry_id is None else _id_ms(entry_id)
+
+
+class _Tally(Generic[R]):
+    """Counts a pass's records and parse errors, handing each record on and keeping none."""
+
+    def __init__(self, consume: Callable[[R], object]) -> None:
+        self.consume = consume
+        self.n_records = self.n_errors = 0
+        self.newest_ms: int | None = None
+        self.first_error: ParseError | None = None
+
+    def record(self, result: R) -> None:
+        self.n_records += 1
+        self.newest_ms = result.ts_ms
+        self.consume(result)
+
+    def error(self, result: ParseError) -> None:
+        self.n_errors += 1
+        self.first_error = self.first_error or result
+
+
 class StreamReader(Generic[R]):
     """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`; time
     windows (and read-back snapshots beyond their first batch) are read `batch` entries per
@@ -299,6 +335,36 @@ class StreamReader(Generic[R]):
 
     # -- windows --
 
+    def _pass(
+        self,
+        results: Iterable[Parsed],
+        record: Callable[[R], object],
+        error: Callable[[ParseError], object],
+    ) -> _Passed:
+        """One pass over parsed entries: records and parse errors to their callbacks, foreign
+        entries counted; the cyclic GC is off meanwhile (the pass allocates much and frees by
+        reference counting: collections would find nothing to free)."""
+        first_id = last_id = None
+        foreign = 0
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for result in results:
+                if first_id is None:
+                    first_id = result.entry_id
+                last_id = result.entry_id
+                if isinstance(result, ParseError):
+                    error(result)
+                elif isinstance(result, Foreign):
+                    foreign += 1
+                else:
+                    record(result)
+        finally:
+            if collecting:
+                gc.enable()
+        oldest = self.oldest_ms()  # after reading: trimming during the read counts against it
+        return _Passed(first_id, last_id, foreign, oldest, self.clock())
+
     def _window(
         self,
         results: Iterable[Parsed],
@@ -309,42 +375,50 @@ class StreamReader(Generic[R]):
     ) -> Window[R]:
         records: list[R] = []
         errors: list[ParseError] = []
-        foreign = 0
-        first_id = last_id = None
-        collecting = gc.isenabled()
-        gc.disable()  # the scan only adds live objects: collections would find nothing to free
-        try:
-            for result in results:
-                if first_id is None:
-                    first_id = result.entry_id
-                last_id = result.entry_id
-                if isinstance(result, ParseError):
-                    errors.append(result)
-                elif isinstance(result, Foreign):
-                    foreign += 1
-                else:
-                    records.append(result)
-        finally:
-            if collecting:
-                gc.enable()
-        oldest = self.oldest_ms()  # after reading: trimming during the read counts against it
+        passed = self._pass(results, records.append, errors.append)
         return Window(
             key=self.key,
             records=tuple(records),
             errors=tuple(errors),
-            foreign=foreign,
-            first_id=first_id,
-            last_id=last_id,
-            first_ms=None if first_id is None else _id_ms(first_id),
-            last_ms=None if last_id is None else _id_ms(last_id),
+            foreign=passed.foreign,
+            first_id=passed.first_id,
+            last_id=passed.last_id,
+            first_ms=passed.ms(passed.first_id),
+            last_ms=passed.ms(passed.last_id),
             start_ms=start_ms,
             end_ms=end_ms,
             requested_count=count,
-            covered=None if start_ms is None else covers(oldest, start_ms),
-            oldest_ms=oldest,
+            covered=None if start_ms is None else covers(passed.oldest_ms, start_ms),
+            oldest_ms=passed.oldest_ms,
             noun=self.noun,
-            read_at_ms=self.clock(),
+            read_at_ms=passed.read_at_ms,
             reached_end=reached_end,
+        )
+
+    def summary(
+        self, start_ms: int, record: Callable[[R], object], end_ms: int | None = None
+    ) -> WindowSummary:
+        """Every entry in [start_ms, end_ms) read once: each record given to `record` and not
+        kept, so memory stays flat however long the window (the day's checks, `dayscan`)."""
+        tally = _Tally(record)
+        passed = self._pass(self.iter_range(start_ms, end_ms), tally.record, tally.error)
+        return WindowSummary(
+            key=self.key,
+            noun=self.noun,
+            n_records=tally.n_records,
+            n_errors=tally.n_errors,
+            first_error=tally.first_error,
+            foreign=passed.foreign,
+            first_id=passed.first_id,
+            last_id=passed.last_id,
+            first_ms=passed.ms(passed.first_id),
+            last_ms=passed.ms(passed.last_id),
+            newest_ms=tally.newest_ms,
+            start_ms=start_ms,
+            end_ms=end_ms,
+            covered=covers(passed.oldest_ms, start_ms),
+            oldest_ms=passed.oldest_ms,
+            read_at_ms=passed.read_at_ms,
         )
 
     def latest(self, count: int) -> Window[R]:

@@ -33,23 +33,27 @@ def is_shadow(vote: ModelVote) -> bool:
 
 
 def is_excluded(vote: ModelVote) -> bool:
-    """Left out of the ensemble vote: shadow, or inactive for any reason (fallback rules)."""
-    return is_shadow(vote) or vote.inactive
+    """Left out of the ensemble vote: shadow, or inactive for any reason (fallback rules), so
+    `is_shadow`'s "inactive for shadow_mode" needs no separate test here (the hot path of a
+    day's scan: every vote of every intent)."""
+    return vote.shadow or vote.inactive or vote.model.endswith("_shadow")
 
 
 def is_failed(vote: ModelVote, name: str) -> bool:
     """The model `name` failed to predict: `*_error`, or HOLD 0.0 under `<name>_model`."""
-    placeholder = vote.action == "HOLD" and vote.confidence == 0.0
-    return vote.model.endswith("_error") or (placeholder and vote.model == f"{name}_model")
+    if vote.model.endswith("_error"):
+        return True
+    return vote.action == "HOLD" and vote.confidence == 0.0 and vote.model == f"{name}_model"
+
+
+def is_active(vote: ModelVote, name: str) -> bool:
+    """The vote of model `name` takes part in the ensemble: neither excluded nor failed."""
+    return not is_excluded(vote) and not is_failed(vote, name)
 
 
 def active_voters(intent: Intent) -> dict[str, ModelVote]:
-    """The votes that take part in the ensemble: neither excluded nor failed."""
-    return {
-        name: v
-        for name, v in intent.breakdown.items()
-        if not is_excluded(v) and not is_failed(v, name)
-    }
+    """The votes that take part in the ensemble."""
+    return {name: v for name, v in intent.breakdown.items() if is_active(v, name)}
 
 
 def voting_others(intent: Intent, model: str) -> list[ModelVote]:
@@ -67,7 +71,13 @@ def beyond_others(intent: Intent, model: str) -> bool:
     lgbm runs on fallback rules). Needs `model` in the breakdown: a fallback-only intent
     (consensus forced to 1, no votes) has nothing to explain; a `fallback` key beside real
     votes hides nothing."""
-    return _speaks(intent, model) and intent.consensus_count > len(voting_others(intent, model))
+    if not _speaks(intent, model):
+        return False
+    others = 0
+    for name, v in intent.breakdown.items():
+        if name != model and is_active(v, name):
+            others += 1
+    return intent.consensus_count > others
 
 
 def counts_model(intent: Intent, model: str) -> bool:

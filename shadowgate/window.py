@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from shadowgate.intents import ParseError
+from shadowgate.intents import Intent, ParseError
+from shadowgate.votes import odd_confidences
 
 ENGINE_CAP = 10_000  # entries the engine keeps (XADD MAXLEN ~), quoted in coverage messages
 HOUR_MS = 3_600_000  # stream ids are milliseconds: every "last N hours" window counts in these
@@ -71,8 +72,86 @@ def _coverage_text(start_ms: int, end_ms: int | None, covered: bool, oldest_ms: 
     )
 
 
+class Described:
+    """What a read says about itself, from counts alone: shared by a Window (which holds its
+    records) and a WindowSummary (a one-pass scan that keeps none), so every check's message
+    reads the same whichever it was measured over. Subclasses provide the attributes."""
+
+    __slots__ = ()
+    key: str
+    noun: str
+    foreign: int
+    first_id: str | None
+    last_id: str | None
+    first_ms: int | None
+    last_ms: int | None
+    start_ms: int | None
+    end_ms: int | None
+    requested_count: int | None
+    covered: bool | None
+    oldest_ms: int | None
+    read_at_ms: int | None
+    reached_end: bool | None
+    n_records: int
+    n_errors: int
+    newest_ms: int | None
+    first_error: ParseError | None
+    odd_votes: dict[str, int] | None  # intent reads: votes with a confidence outside 0..1
+
+    @property
+    def entries(self) -> int:
+        """Entries read: records + parse errors + foreign."""
+        return self.n_records + self.n_errors + self.foreign
+
+    @property
+    def owned(self) -> int:
+        """Entries that were ours to read (records + parse errors): the unreadable share's base."""
+        return self.n_records + self.n_errors
+
+    @property
+    def age_ms(self) -> int | None:
+        """How old the newest record was when the read ended; None if unknown."""
+        if self.newest_ms is None or self.read_at_ms is None:
+            return None
+        return max(0, self.read_at_ms - self.newest_ms)
+
+    def freshness(self) -> str:
+        """The age of the newest record in words, for every stream check's message."""
+        if self.newest_ms is None:
+            return f"no {self.noun} read"
+        age = "age unknown" if self.age_ms is None else f"{span(self.age_ms)} old"
+        return f"newest {self.noun} {utc(self.newest_ms)} ({age} at read time)"
+
+    def _requested(self) -> str:
+        if self.requested_count is None:
+            return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
+        text = f"latest {plural(self.requested_count, self.noun)} requested"
+        if self.n_records < self.requested_count:
+            text += f", only {self.n_records} found"
+            if self.reached_end:
+                text += f" back to the stream's oldest entry ({utc(self.oldest_ms)})"
+        return text
+
+    def describe(self) -> str:
+        """One line for assertion messages: what was read, counts, and window coverage."""
+        if self.first_id is None:
+            return f"{self.key}: empty, no entries read; {self._requested()}"
+        same_day = utc(self.first_ms)[:10] == utc(self.last_ms)[:10]
+        counts = ", ".join(
+            (
+                plural(self.n_records, self.noun),
+                plural(self.n_errors, "parse error"),
+                plural(self.foreign, "foreign entry", "foreign entries") + " skipped",
+            )
+        )
+        return (
+            f"{self.key} entries {self.first_id} ({utc(self.first_ms)}) .. {self.last_id} "
+            f"({utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
-class Window(Generic[R]):
+class Window(Described, Generic[R]):
     """What one read returned: records (chronological), parse errors, foreign entries passed,
     and the span.
 
@@ -106,14 +185,16 @@ class Window(Generic[R]):
         return iter(self.records)
 
     @property
-    def entries(self) -> int:
-        """Entries read: records + parse errors + foreign."""
-        return len(self.records) + len(self.errors) + self.foreign
+    def n_records(self) -> int:
+        return len(self.records)
 
     @property
-    def owned(self) -> int:
-        """Entries that were ours to read (records + parse errors): the unreadable share's base."""
-        return len(self.records) + len(self.errors)
+    def n_errors(self) -> int:
+        return len(self.errors)
+
+    @property
+    def first_error(self) -> ParseError | None:
+        return self.errors[0] if self.errors else None
 
     @property
     def newest_ms(self) -> int | None:
@@ -121,45 +202,35 @@ class Window(Generic[R]):
         return self.records[-1].ts_ms if self.records else None
 
     @property
-    def age_ms(self) -> int | None:
-        """How old the newest record was when the read ended; None if unknown."""
-        if self.newest_ms is None or self.read_at_ms is None:
-            return None
-        return max(0, self.read_at_ms - self.newest_ms)
+    def odd_votes(self) -> dict[str, int] | None:
+        intents = [r for r in self.records if isinstance(r, Intent)]
+        return odd_confidences(intents) if intents else None
 
-    def freshness(self) -> str:
-        """The age of the newest record in words, for every stream check's message."""
-        if self.newest_ms is None:
-            return f"no {self.noun} read"
-        age = "age unknown" if self.age_ms is None else f"{span(self.age_ms)} old"
-        return f"newest {self.noun} {utc(self.newest_ms)} ({age} at read time)"
 
-    def _requested(self) -> str:
-        if self.requested_count is None:
-            return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
-        text = f"latest {plural(self.requested_count, self.noun)} requested"
-        if len(self.records) < self.requested_count:
-            text += f", only {len(self.records)} found"
-            if self.reached_end:
-                text += f" back to the stream's oldest entry ({utc(self.oldest_ms)})"
-        return text
+@dataclass(frozen=True, slots=True)
+class WindowSummary(Described):
+    """A time window read in one pass and not kept: the same facts as a Window's, as counts
+    (a day of 1,000,000 intents would otherwise be held as objects)."""
 
-    def describe(self) -> str:
-        """One line for assertion messages: what was read, counts, and window coverage."""
-        if self.first_id is None:
-            return f"{self.key}: empty, no entries read; {self._requested()}"
-        same_day = utc(self.first_ms)[:10] == utc(self.last_ms)[:10]
-        counts = ", ".join(
-            (
-                plural(len(self.records), self.noun),
-                plural(len(self.errors), "parse error"),
-                plural(self.foreign, "foreign entry", "foreign entries") + " skipped",
-            )
-        )
-        return (
-            f"{self.key} entries {self.first_id} ({utc(self.first_ms)}) .. {self.last_id} "
-            f"({utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
-        )
+    key: str
+    noun: str
+    n_records: int
+    n_errors: int
+    first_error: ParseError | None
+    foreign: int
+    first_id: str | None
+    last_id: str | None
+    first_ms: int | None
+    last_ms: int | None
+    newest_ms: int | None
+    start_ms: int | None
+    end_ms: int | None
+    covered: bool | None
+    oldest_ms: int | None
+    read_at_ms: int | None = field(default=None, compare=False)
+    odd_votes: dict[str, int] | None = None
+    requested_count: int | None = None
+    reached_end: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

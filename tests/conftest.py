@@ -17,6 +17,9 @@ import testinfra.host
 from shadowgate.testbed import installer, sdbox, throwaway_redis
 from shadowgate.testbed.installer import EngineUnit
 from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
+from tests import fuzz_profiles
+
+fuzz_profiles.load_profile()  # SHADOWGATE_HYPOTHESIS_PROFILE=fuzz in .ci/run: the CI budgets
 
 REQUIRE_SYSTEMD = "SHADOWGATE_REQUIRE_SYSTEMD"
 

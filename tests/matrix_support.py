@@ -26,7 +26,7 @@ WINDOW_DRILL = (
 
 def start_engine(engine_unit, scenario="healthy_shadow", **options):
     unit = engine_unit(scenario, backfill_hours=26, rate=5, seed=5, **options)
-    time.sleep(SETTLE_S)
+    installer.settle(unit, SETTLE_S)
     return unit
 
 

@@ -82,7 +82,10 @@ class Bed:
         sha = hashlib.sha256(self.model.read_bytes()).hexdigest()
         model = {"model": {"path": str(self.model), "sha256": sha}}
         facts = model if facts is None else facts
-        evidence.append_record(self.reports, dataclasses.replace(record, facts=facts))
+        self.reports.mkdir(parents=True, exist_ok=True)
+        html = self.reports / f"{record.run_id}.html"
+        html.write_text("<html></html>\n")  # every complete run the plugin records has one
+        evidence.append_record(self.reports, dataclasses.replace(record, facts=facts), html)
 
 
 @pytest.fixture
@@ -139,6 +142,22 @@ def test_activate_refuses_a_changed_model_and_no_approver_one_line_each(bed, cap
 def test_activate_refuses_without_any_record(bed, capsys):
     assert activating(bed) == 2
     assert "run `pytest -m preactivation` first" in out(capsys)
+
+
+@pytest.mark.parametrize("script", [activate, rollback])
+def test_a_symlinked_lock_is_one_refusal_line_and_creates_nothing(bed, capsys, tmp_path, script):
+    bed.record()
+    bed.env.write_text(f"{MODEL}={bed.model}\n")  # a rollback has a flag to put back
+    lock = bed.reports / evidence.LOCK_NAME
+    lock.unlink()
+    lock.symlink_to(tmp_path / "elsewhere")
+    before = bed.env.read_bytes()
+    options = ("--approved-by=alice", "--weight=10") if script is activate else ()
+    assert script.main(bed.options(*options), engine=bed.engine) == 2
+    said = out(capsys)
+    assert "decision log: " in said and "is a symlink" in said and "Traceback" not in said
+    assert not (tmp_path / "elsewhere").exists() and bed.env.read_bytes() == before
+    assert not bed.engine.restarts
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(bed, capsys):

@@ -36,8 +36,10 @@ def action(box, script: str, redis_url: str, reports, *extra: str):
 
 def test_preactivation_activate_rollback_end_to_end(box, redis_server, engine_unit, tmp_path):
     reports = tmp_path / "reports"
-    engine_unit("healthy_voting", backfill_hours=26, rate=RATE, seed=5, options=ENGINE_OPTIONS)
-    time.sleep(SETTLE_S)
+    unit = engine_unit(
+        "healthy_voting", backfill_hours=26, rate=RATE, seed=5, options=ENGINE_OPTIONS
+    )
+    installer.settle(unit, SETTLE_S)
     try:
         pre = run_suite(box_runner(box), redis_server.url, reports, "preactivation", *SETS)
         assert pre.exit_code == 0, pre.output

@@ -1,6 +1,8 @@
 """kill -9 of an action at each step leaves the old env file or the new one, never a part;
 and of two actions at once, one refuses. The action runs as the operator runs it (a child
-process) in tmp dirs, with a stand-in `systemctl` first on PATH."""
+process) in tmp dirs, with a stand-in `systemctl` first on PATH. Then the kill trials
+(tests/kill_trials.py) at every point both actions pass, exactly there and at random moments
+after it, fewer than scripts/kill_trials runs."""
 
 from __future__ import annotations
 
@@ -11,18 +13,13 @@ import sys
 
 import pytest
 
-from shadowgate import envedit
+from shadowgate import envedit, evidence
 from shadowgate.actions import flow
+from tests import kill_trials
+from tests.kill_trials import SYSTEMCTL
 from tests.test_actions import MODEL, Bed, FakeEngine, activating
 from tests.test_actions import bed as bed
 
-SYSTEMCTL = """#!/bin/sh
-case "$*" in
-  *show*) printf '%s\\n' LoadState=loaded ActiveState=active SubState=running Result=success \\
-      NRestarts=0 MainPID=4242 'ActiveEnterTimestamp=Thu 2026-11-26 06:30:00.000001 UTC' \\
-      'ExecMainStartTimestamp=Thu 2026-11-26 06:30:00.000001 UTC' InvocationID=abc ;;
-esac
-"""
 # tmp-written and renamed: first reached while writing the backup (test_envedit kills the edit's)
 STEPS = (
     "backup",
@@ -94,3 +91,48 @@ def test_kill_9_of_rollback_at_each_step_leaves_old_or_new_env_file(bed, tmp_pat
     assert not list(bed.env.parent.glob(".*.tmp")) or point == "tmp-written"
     again = action(bed, tmp_path, "", "rollback.py", "--break-glass", "--reason=drill")
     assert bed.env.read_bytes() == new, again.stdout + again.stderr  # never twice, never blocked
+
+
+CI_TRIALS = 2  # per point: the exact kill and one at a random moment after it
+
+
+@pytest.mark.parametrize("kind", kill_trials.KINDS)
+def test_kill_trials_at_every_point_leave_whole_files_a_backup_and_a_verifying_log(kind):
+    seed = int.from_bytes(os.urandom(2))
+    figures = kill_trials.run_trials(kind, CI_TRIALS, seed)
+    named = {point.split("#")[0] for point in figures.points}
+    assert named >= set(STEPS if kind == "activate" else ROLLBACK_STEPS), figures.points
+    assert figures.counts["trials"] == CI_TRIALS * len(figures.points)
+    for what in ("partial env", "partial backup", "lost backup"):
+        assert figures.counts[what] == 0, f"{figures.line(kind)} (seed {seed}): {figures.problems}"
+    assert figures.problems == [], f"{figures.line(kind)} (seed {seed})"
+
+
+# -- a kill inside the record's append ------------------------------------------------------
+
+APPEND_KILLED = """
+import os, signal, sys
+from pathlib import Path
+from shadowgate import evidence
+from shadowgate.evidence import log
+setattr(log, sys.argv[2], lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+evidence.append_record(Path(sys.argv[1]), {"run_id": "20261127T150000Z-rollback-0abcde"})
+"""
+
+
+@pytest.mark.parametrize(("killed_in", "recorded"), [("append_line", False), ("publish", True)])
+def test_a_record_killed_inside_its_append_leaves_a_log_that_verifies(bed, killed_in, recorded):
+    """kill -9 before the log line (the run is not recorded) or after it and before the record
+    file's rename (it is, from the pending file): the log verifies either way, and the next
+    append settles what was left (the trials hit this about once in 150 random kills)."""
+    bed.record("window_30m")
+    argv = [sys.executable, "-c", APPEND_KILLED, str(bed.reports), killed_in]
+    assert subprocess.run(argv, check=False, timeout=60).returncode == -signal.SIGKILL
+    checked = evidence.verify(bed.reports)
+    assert checked.ok, checked.problem
+    assert checked.records == 1 + recorded
+    assert any("awaits its rename" in note for note in checked.notes) == recorded
+    bed.record("window_30m")
+    assert not list(bed.reports.glob(".*.pending"))
+    assert (bed.reports / "20261127T150000Z-rollback-0abcde.json").exists() == recorded
+    assert evidence.verify(bed.reports).ok

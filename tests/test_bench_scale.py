@@ -1,5 +1,6 @@
-"""Smoke test of benchmarks/bench_scale.py on 1,000 entries: it seeds, times every row and
-writes its results section (the numbers themselves are not asserted; see benchmarks/)."""
+"""Smoke test of benchmarks/bench_scale.py on 1,000 entries: it seeds, times every row, draws
+its plot and writes its results section (the numbers themselves are not asserted; see
+benchmarks/)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,17 @@ def _bench():
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="needs redis-cli (the floor row)")
 def test_bench_scale_smoke(tmp_path: Path) -> None:
     bench = _bench()
-    rows = bench.measure(1000, repeat=1)
+    measured = bench.measure(1000, repeat=1)
+    rows = measured.lines
     assert rows[0].startswith("### ") and "stream entries" in rows[0]
     table = [r for r in rows if r.startswith("| ") and not r.startswith("| operation")]
     assert len(table) == 6
     pytest_row = table[-1].split("|")
     assert pytest_row[1].strip().startswith("pytest -m preactivation")
     assert float(pytest_row[5]) > 0  # peak RSS measured
+    assert set(measured.runs) == {bench.PYTEST_ROW, "floor: redis-cli XRANGE > /dev/null"}
+    bench.plot([measured], tmp_path / "results.png")
+    assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")
 
     out = tmp_path / "results.md"
     bench.write_section("one", rows, out)

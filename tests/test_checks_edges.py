@@ -19,6 +19,7 @@ from shadowgate.verdict import Status
 from tests import test_checks_activation as act
 from tests import test_checks_host as hostt
 from tests import test_checks_weight as wt
+from tests.dayscans import g4, scanned
 from tests.evidence_data import make_record
 from tests.handmade import HOUR, MINUTE, NOW, SECOND, intent, series, timed, voting
 
@@ -93,7 +94,7 @@ DAY = NOW - 24 * HOUR
 
 def p5(records, covered=True, now=NOW):
     return preconditions.p5_observation_long_enough(
-        timed(records, DAY, covered), act.TARGET, act.TH, now
+        scanned(timed(records, DAY, covered)), act.TARGET, act.TH, now
     )
 
 
@@ -253,17 +254,17 @@ def joined_at(delay_ms: int, n: int = 30):
 
 
 def test_g4_join_window_edge():
-    inside = gates.g4_calibration(*joined_at(HOUR), act.TARGET, act.TH)
+    inside = g4(*joined_at(HOUR))
     assert inside.status is not Status.DEFERRED, inside.message()
     assert inside.sample == 30 and "30 of 30 outcomes (" in inside.measured
-    outside = gates.g4_calibration(*joined_at(HOUR + 1), act.TARGET, act.TH)
+    outside = g4(*joined_at(HOUR + 1))
     assert (outside.status, outside.sample) == (Status.DEFERRED, 0), outside.message()
     assert outside.measured.startswith("0 of 30 outcomes (")
 
 
 def test_g4_texts():
     intents, outcomes = gt.calibrated([(0.55, 4, 10), (0.65, 5, 10), (0.75, 7, 10)])
-    v = gates.g4_calibration(intents, outcomes, act.TARGET, act.TH)
+    v = g4(intents, outcomes)
     assert v.threshold == (
         "hit rate non-decreasing over 3 confidence buckets and top minus bottom >= 5 points, on "
         ">= 30 joined outcomes with a patchtst BUY/SELL prediction"
@@ -281,14 +282,14 @@ def test_g4_at_least_one_usable_outcome_even_with_the_minimum_lowered(min_outcom
     intents, outcomes = gt.calibrated([(0.6, 1, 1)])
     if n == 0:  # an outcome joined to no intent
         outcomes = timed([outcome(NOW - 5 * MINUTE, "NOPE", True)], gt.DAY)
-    v = gates.g4_calibration(intents, outcomes, act.TARGET, th)
+    v = g4(intents, outcomes, th)
     assert (v.status, v.sample) == (status or Status.DEFERRED, n), v.message()
 
 
 def test_g4_deferred_without_outcomes_counts_none():
     intents = gt.calibrated([(0.55, 4, 10)])[0]
     for outcomes in (None, timed([], gt.DAY)):
-        v = gates.g4_calibration(intents, outcomes, act.TARGET, act.TH)
+        v = g4(intents, outcomes)
         assert (v.status, v.sample) == (Status.DEFERRED, 0)
 
 
@@ -614,9 +615,9 @@ def test_w4_drop_exactly_at_the_limit_plus_noise_passes():
 
 def test_g4_lift_exactly_at_the_minimum_minus_epsilon_passes():
     intents, outcomes = gt.calibrated([(0.55, 4, 10), (0.65, 5, 10), (0.75, 7, 10)])
-    lift = gates.g4_calibration(intents, outcomes, act.TARGET, act.TH).value
+    lift = g4(intents, outcomes).value
     th = with_key("gates.g4_min_lift", landing_on(lift, -1))
-    v = gates.g4_calibration(intents, outcomes, act.TARGET, th)
+    v = g4(intents, outcomes, th)
     assert v.status is Status.PASS, v.message()
 
 

@@ -9,6 +9,7 @@ import pytest
 from shadowgate.checks import catalog, gates
 from shadowgate.config import Target, Thresholds
 from shadowgate.verdict import Status
+from tests.dayscans import g4, scanned
 from tests.handmade import HOUR, MINUTE, NOW, SECOND, intent, outcome, shadow, timed
 
 TARGET = Target()
@@ -21,15 +22,19 @@ def th(**sets: object) -> Thresholds:
 
 
 def day(*groups: tuple[int, str, float, str]):
-    """A covered 24 h window: for each (n, PatchTST action, confidence, ensemble side) group, n
-    intents 10 s apart, the newest 10 s ago."""
+    """A covered 24 h window, scanned: for each (n, PatchTST action, confidence, ensemble side)
+    group, n intents 10 s apart, the newest 10 s ago."""
     spec = [(action, conf, side) for n, action, conf, side in groups for _ in range(n)]
-    return timed(
-        [
-            intent(NOW - (len(spec) - k) * 10 * SECOND, side=side, patchtst=shadow(action, conf))
-            for k, (action, conf, side) in enumerate(spec)
-        ],
-        DAY,
+    return scanned(
+        timed(
+            [
+                intent(
+                    NOW - (len(spec) - k) * 10 * SECOND, side=side, patchtst=shadow(action, conf)
+                )
+                for k, (action, conf, side) in enumerate(spec)
+            ],
+            DAY,
+        )
     )
 
 
@@ -94,7 +99,7 @@ def test_g3_agreement_band_and_hard_disagreement(agree, hard, status):
 
 
 def test_gates_are_inconclusive_on_a_stale_window():
-    stale = timed([intent(NOW - 16 * MINUTE - k * SECOND) for k in range(300, 0, -1)], DAY)
+    stale = scanned(timed([intent(NOW - 16 * MINUTE - k * SECOND) for k in range(300, 0, -1)], DAY))
     for rule in (gates.g1_action_diversity, gates.g2_confidence_spread, gates.g3_agreement):
         verdict = rule(stale, TARGET, TH)
         assert verdict.status is Status.INCONCLUSIVE and "engine silent" in verdict.measured
@@ -132,14 +137,14 @@ def calibrated(hits: list[tuple[float, int, int]], outcome_errors: int = 0):
 )
 def test_g4_calibration_is_rising_and_steep_enough(hits, status, value):
     intents, outcomes = calibrated(hits)
-    verdict = gates.g4_calibration(intents, outcomes, TARGET, TH)
+    verdict = g4(intents, outcomes)
     assert (verdict.status, verdict.value) == (status, pytest.approx(value)), verdict.message()
     total = sum(n for _, _, n in hits)
     assert f"{total} of {total} outcomes (" in verdict.measured
 
 
 def test_g4_one_level_says_why_it_is_not_deferred():
-    verdict = gates.g4_calibration(*calibrated([(0.6, 20, 30)]), TARGET, TH)
+    verdict = g4(*calibrated([(0.6, 20, 30)]))
     assert "1 distinct confidence levels" in verdict.measured
     assert "cannot be calibrated (not deferred" in verdict.detail
 
@@ -154,14 +159,14 @@ def test_g4_one_level_says_why_it_is_not_deferred():
 )
 def test_g4_deferred_only_without_enough_usable_outcomes(outcomes, why):
     intents = calibrated([(0.55, 4, 10), (0.65, 5, 10), (0.75, 7, 10)])[0]
-    verdict = gates.g4_calibration(intents, outcomes, TARGET, TH)
+    verdict = g4(intents, outcomes)
     assert verdict.status is Status.DEFERRED
     assert why in verdict.measured + verdict.detail and "quorum becomes >= 2/3" in verdict.detail
 
 
 def test_g4_unreadable_outcomes_are_inconclusive_not_deferred():
     intents, outcomes = calibrated([(0.55, 4, 10), (0.65, 5, 10), (0.75, 7, 10)], outcome_errors=1)
-    verdict = gates.g4_calibration(intents, outcomes, TARGET, TH)
+    verdict = g4(intents, outcomes)
     assert (verdict.status, verdict.value) == (Status.INCONCLUSIVE, pytest.approx(1 / 31))
 
 

@@ -11,6 +11,7 @@ from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import parse_env
 from shadowgate.host import JournalLine
 from shadowgate.verdict import Status
+from tests.dayscans import scanned
 from tests.handmade import (
     HOUR,
     MINUTE,
@@ -153,7 +154,9 @@ DAY = NOW - 24 * HOUR
     ids=["clean", "leak", "not covered", "leak in the part held", "stale"],
 )
 def test_p3_zero_events_over_the_whole_day(records, covered, status, value):
-    verdict = preconditions.p3_no_full_consensus_24h(timed(records, DAY, covered), TARGET, TH)
+    verdict = preconditions.p3_no_full_consensus_24h(
+        scanned(timed(records, DAY, covered)), TARGET, TH
+    )
     assert (verdict.status, verdict.value) == (status, value), verdict.message()
 
 
@@ -301,7 +304,7 @@ def test_p2_journal_needs_enough_shadow_lines_in_either_form(lines, needed, stat
 )
 def test_p5_runs_since_the_newest_voting_intent(records, covered, status, value):
     verdict = preconditions.p5_observation_long_enough(
-        timed(records, DAY, covered), TARGET, TH, NOW
+        scanned(timed(records, DAY, covered)), TARGET, TH, NOW
     )
     assert verdict.status is status, verdict.message()
     assert verdict.value == (None if value is None else pytest.approx(value))
@@ -313,7 +316,9 @@ def test_p5_failed_and_missing_votes_neither_reset_nor_extend_it():
         *series(96, newest=NOW - MINUTE),
         *FAILED_FORMS,
     ]
-    verdict = preconditions.p5_observation_long_enough(timed(records, DAY), TARGET, TH, NOW)
+    verdict = preconditions.p5_observation_long_enough(
+        scanned(timed(records, DAY)), TARGET, TH, NOW
+    )
     assert (verdict.status, verdict.value) == (Status.FAIL, 23.0)
     assert "4 intents without a patchtst prediction neither reset nor extend it" in verdict.measured
     assert verdict.evidence == (f"{DAY + HOUR}-0",)

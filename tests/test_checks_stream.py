@@ -9,6 +9,7 @@ from shadowgate.checks import blockers, gates, preconditions
 from shadowgate.config import Target, Thresholds
 from shadowgate.host import JournalLine
 from shadowgate.verdict import Status
+from tests.dayscans import scanned
 from tests.engine_data import engine_windows
 
 TARGET = Target()
@@ -27,16 +28,17 @@ def data(redis_server):
 
 
 def all_checks(w, journal=(SHADOW_LINE,)):
+    day = scanned(w.day, w.outcomes)
     gate_list = [
-        gates.g1_action_diversity(w.day, TARGET, TH),
-        gates.g2_confidence_spread(w.day, TARGET, TH),
-        gates.g3_agreement(w.day, TARGET, TH),
-        gates.g4_calibration(w.day, w.outcomes, TARGET, TH),
+        gates.g1_action_diversity(day, TARGET, TH),
+        gates.g2_confidence_spread(day, TARGET, TH),
+        gates.g3_agreement(day, TARGET, TH),
+        gates.g4_calibration(day, w.outcomes, TARGET, TH),
     ]
     return [
         preconditions.p2_shadow_behaviour(w.snapshot, list(journal), TARGET, TH),
-        preconditions.p3_no_full_consensus_24h(w.day, TARGET, TH),
-        preconditions.p5_observation_long_enough(w.day, TARGET, TH, w.now_ms),
+        preconditions.p3_no_full_consensus_24h(day, TARGET, TH),
+        preconditions.p5_observation_long_enough(day, TARGET, TH, w.now_ms),
         blockers.b1_consensus_in_shadow(w.snapshot, TARGET, TH),
         blockers.b3_payload_p95(w.snapshot, TH),
         blockers.b6_hard_disagreement(w.snapshot, TARGET, TH),
@@ -122,22 +124,22 @@ def test_b2_fails_only_while_the_flag_is_on(data):
 
 def test_capped_stream_makes_p3_and_p5_inconclusive(data):
     w = data("healthy_shadow", maxlen=3000)  # ~3000 intents at 10 s spacing: < 24 h
-    p3 = preconditions.p3_no_full_consensus_24h(w.day, TARGET, TH)
+    p3 = preconditions.p3_no_full_consensus_24h(scanned(w.day), TARGET, TH)
     assert p3.status is Status.INCONCLUSIVE
     assert "no longer holds the whole window" in p3.measured and "NOT covered" in p3.window
-    p5 = preconditions.p5_observation_long_enough(w.day, TARGET, TH, w.now_ms)
+    p5 = preconditions.p5_observation_long_enough(scanned(w.day), TARGET, TH, w.now_ms)
     assert p5.status is Status.INCONCLUSIVE and ">= 24 h" in p5.threshold
 
 
 def test_too_few_events_is_inconclusive_not_pass(data):
     w = data("healthy_shadow", hours=0.4)  # ~120 events
-    g1 = gates.g1_action_diversity(w.day, TARGET, TH)
+    g1 = gates.g1_action_diversity(scanned(w.day), TARGET, TH)
     assert g1.status is Status.INCONCLUSIVE and "at least 200 events" in g1.threshold
 
 
 def test_g4_deferred_without_outcomes_and_quorum_becomes_two_of_three(data):
     w = data("flatline", outcomes=False)
-    gate_list = gates.GateVerdicts(w.day, w.outcomes, TARGET, TH).all()
+    gate_list = gates.GateVerdicts(scanned(w.day, w.outcomes), w.outcomes, TARGET, TH).all()
     assert gate_list[3].status is Status.DEFERRED
     quorum = gates.b5_quorum(gate_list, TH)
     assert quorum.threshold == ">= 2/3 (G4 deferred)" and quorum.status is Status.FAIL
@@ -145,7 +147,7 @@ def test_g4_deferred_without_outcomes_and_quorum_becomes_two_of_three(data):
 
 def test_quorum_passes_on_three_of_three_with_g4_deferred(data):
     healthy = data("healthy_shadow", outcomes=False, seed=3)
-    ok = gates.b5_quorum(gates.GateVerdicts(healthy.day, None, TARGET, TH).all(), TH)
+    ok = gates.b5_quorum(gates.GateVerdicts(scanned(healthy.day), None, TARGET, TH).all(), TH)
     assert ok.status is Status.PASS and ok.measured.startswith("3/3 gates passed")
 
 
@@ -174,12 +176,13 @@ def test_garbage_below_the_unreadable_share_is_counted_and_verdicts_unchanged(da
 
 
 def test_gate_verdicts_computes_each_gate_once_for_its_test_and_b5(healthy):
-    run = gates.GateVerdicts(healthy.day, healthy.outcomes, TARGET, TH)
-    g2 = run.of(gates.g2_confidence_spread, healthy.day, TARGET, TH)
+    day = scanned(healthy.day, healthy.outcomes)
+    run = gates.GateVerdicts(day, healthy.outcomes, TARGET, TH)
+    g2 = run.of(gates.g2_confidence_spread, day, TARGET, TH)
     assert run.all()[1] is g2
-    assert run.of(gates.g2_confidence_spread, healthy.day, TARGET, TH) is g2
+    assert run.of(gates.g2_confidence_spread, day, TARGET, TH) is g2
     with pytest.raises(ValueError, match="g2_confidence_spread asked for with other inputs"):
-        run.of(gates.g2_confidence_spread, healthy.snapshot, TARGET, TH)
+        run.of(gates.g2_confidence_spread, scanned(healthy.day), TARGET, TH)
 
 
 @pytest.mark.parametrize(

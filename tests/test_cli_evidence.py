@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shadowgate.cli import main
-from shadowgate.evidence import LOG_NAME
+from shadowgate.evidence import LOCK_NAME, LOG_NAME
 from tests.evidence_data import add_run, flip_byte
 
 
@@ -25,14 +25,16 @@ def test_verify_ok(reports, capsys):
     add_run(reports, finished=just_now())
     add_run(reports, "window_30m", finished=just_now())
     assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 0
-    assert capsys.readouterr().out == "chain OK: 2 records\n"
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "chain OK: 2 records"
+    assert out[1].startswith("journal cross-check: not possible (")  # no journal here
 
 
 def test_verify_reads_the_reports_dir_from_the_environment(reports, capsys, monkeypatch):
     add_run(reports, finished=just_now())
     monkeypatch.setenv("SHADOWGATE_REPORTS_DIR", str(reports))
     assert main(["evidence", "verify"]) == 0
-    assert capsys.readouterr().out == "chain OK: 1 records\n"
+    assert capsys.readouterr().out.startswith("chain OK: 1 records\n")
 
 
 def test_verify_names_the_first_bad_record(reports, capsys):
@@ -62,6 +64,8 @@ def test_last_armed(reports, capsys):
     assert "decision:  GO" in out
     assert "fresh:     yes  (limit 15 min)" in out
     assert "chain:     verified" in out
+    assert f"report:    {record.run_id}.html" in out
+    assert "journal:   not checked  (journal cross-check: not possible (" in out
     assert "ARMED: The latest preactivation record" in out
 
 
@@ -108,3 +112,28 @@ def test_usage(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["evidence", "last"])
     assert exit_.value.code == 2
+
+
+def test_verify_states_reports_no_record_names(reports, capsys):
+    add_run(reports, finished=just_now())
+    (reports / "20261126T063000Z-preactivation-dead00.html").write_text("<html>killed</html>")
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 reports no record names (20261126T063000Z-preactivation-dead00.html): runs killed "
+        "or not recorded; they arm nothing (move them out of the reports dir)"
+    )
+
+
+def test_a_planted_lock_symlink_is_one_line_for_verify_and_last(reports, capsys):
+    add_run(reports, finished=just_now())
+    (reports / LOCK_NAME).unlink()
+    (reports / LOCK_NAME).symlink_to(reports / "nowhere")
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"{reports / LOCK_NAME} is a symlink (to {reports / 'nowhere'}): shadowgate never "
+        "follows one in the reports dir; remove it and find out who made it\n"
+    )
+    assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 1
+    assert capsys.readouterr().err == f"cannot read the decision log: {err}"
+    assert not (reports / "nowhere").exists()

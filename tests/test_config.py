@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from shadowgate.config import RANGES, ConfigError, Target, Thresholds
+from shadowgate.config import ORDERED, RANGES, ConfigError, Target, Thresholds
 
 DRILL_KEYS = (
     "service.min_uptime_hours",
@@ -104,3 +104,54 @@ def test_target_derives_keys_from_model_and_hides_password():
     )
     assert "s3cret" not in str(t.describe())
     assert t.safe_redis_url == "redis://user:***@10.0.0.5:6380/2"
+
+
+# -- ordered pairs (issue 11): an inverted band is refused at resolve time, naming both keys --
+
+
+def _low_high_keys_in_ranges() -> set[tuple[str, str]]:
+    """Every min/max and lo/hi pair of RANGES by its name, to compare with ORDERED."""
+    pairs = set()
+    for key in RANGES:
+        for low, high in (("_min_", "_max_"), ("_min", "_max"), ("_healthy_min", "_healthy_max")):
+            if low in key and key.replace(low, high, 1) in RANGES:
+                pairs.add((key, key.replace(low, high, 1)))
+    return pairs
+
+
+def test_every_min_max_pair_of_the_thresholds_is_ordered_and_the_defaults_hold_it():
+    assert _low_high_keys_in_ranges() <= set(ORDERED), _low_high_keys_in_ranges() - set(ORDERED)
+    defaults = Thresholds.load()
+    assert {k for pair in ORDERED for k in pair} <= set(RANGES)
+    assert [pair for pair in ORDERED if defaults[pair[0]] > defaults[pair[1]]] == []
+
+
+@pytest.mark.parametrize(("low", "high"), ORDERED)
+def test_an_inverted_pair_is_one_line_naming_both_keys(low, high):
+    th = Thresholds.load()
+    step = 1 if isinstance(th[high], int) else 0.01
+    above = th[high] + step
+    if above > RANGES[low].high:  # the low key cannot go above: move the high key below
+        sets = [f"{high}={th[low] - step}"]
+        said = f"threshold {low!r} ({th[low]!r}) must be <= {high!r} ({th[low] - step!r})"
+    else:
+        sets = [f"{low}={above}"]
+        said = f"threshold {low!r} ({above!r}) must be <= {high!r} ({th[high]!r})"
+    with pytest.raises(ConfigError) as refused:
+        Thresholds.load(sets=sets)
+    assert str(refused.value) == said
+
+
+@pytest.mark.parametrize(("low", "high"), ORDERED)
+def test_an_equal_pair_is_allowed(low, high):
+    """A one-point band is strict, not a typo: the operator gets exactly what they set."""
+    th = Thresholds.load()
+    equal = Thresholds.load(sets=[f"{low}={th[high]}"])
+    assert equal[low] == equal[high]
+
+
+def test_an_inverted_pair_from_a_config_file_is_refused_too(tmp_path):
+    inverted = tmp_path / "inverted.toml"
+    inverted.write_text("[gates]\ng3_min_agreement = 0.80\n")
+    with pytest.raises(ConfigError, match=re.escape("'gates.g3_min_agreement' (0.8) must be <=")):
+        Thresholds.load(inverted)

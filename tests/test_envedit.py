@@ -220,3 +220,15 @@ def test_edits_change_only_flag_lines_or_refuse(tmp_path_factory, lines, final_n
         wanted = None if make is removed else "true"
         assert after.systemd_value(FLAG) == wanted
         assert len(after.occurrences(FLAG)) == (0 if make is removed else 1)
+
+
+def test_the_lock_removes_temp_files_a_killed_edit_left_and_nothing_else(tmp_path):
+    env = tmp_path / "ai-engine.env"
+    env.write_text("PATCHTST_SHADOW_ONLY=true\n")
+    dead = [tmp_path / ".ai-engine.env.4242.tmp", tmp_path / ".ai-engine.env.bak.x.4242.tmp"]
+    other = [tmp_path / ".other.env.4242.tmp", tmp_path / "ai-engine.env.bak.x"]
+    for path in (*dead, *other):
+        path.write_text("PATCHTST_SHADOW_ONLY=true\n")
+    with envedit.locked(env):
+        assert not any(path.exists() for path in dead)
+    assert all(path.exists() for path in other)

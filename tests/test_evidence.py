@@ -46,6 +46,13 @@ from tests.evidence_data import (
 FORK = multiprocessing.get_context("fork")
 
 
+def assert_chain_ok(reports: Path, count: int) -> None:
+    """The chain verifies (alone: no engine host given) and nothing else is stated."""
+    assert verify(reports) == Verification(
+        True, count, None, "", ("journal cross-check: not done (no engine host given)",)
+    )
+
+
 # -- appending ---------------------------------------------------------------------------------
 
 
@@ -57,8 +64,10 @@ def test_records_are_chained_canonical_and_mirrored(tmp_path):
     for line, run in zip(lines, runs, strict=True):
         run_id = run.run_id
         record = json.loads(line)
-        # the record as given, plus what append_record filled in: files and previous_sha256
-        assert record == run.to_dict() | {"files": record["files"], "previous_sha256": previous}
+        # the record as given, plus what append_record filled in: files, anchor, previous_sha256
+        filled = {"files": record["files"], "anchor": record["anchor"], "previous_sha256": previous}
+        assert record == run.to_dict() | filled
+        assert record["anchor"]["journal"] is None and record["anchor"]["why"]  # no journal here
         assert record["previous_sha256"] == previous
         assert line == json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
         assert line.isascii()
@@ -74,7 +83,7 @@ def test_records_are_chained_canonical_and_mirrored(tmp_path):
         previous = hashlib.sha256(line + b"\n").hexdigest()  # = `sed -n Np LOG | sha256sum`
     assert runs[0].strategy["approved_by"] == "Ana Müller"
     assert json.loads(lines[0])["strategy"]["approved_by"] == "Ana Müller"
-    assert verify(tmp_path) == Verification(True, 3, None, "")
+    assert_chain_ok(tmp_path, 3)
 
 
 def test_append_returns_the_record_file_and_allows_runs_without_reports(tmp_path):
@@ -109,7 +118,7 @@ def test_append_refuses_what_it_cannot_record_faithfully(tmp_path):
         append_record(tmp_path, nan)
     assert (tmp_path / LOG_NAME).read_bytes() == before
     assert not (tmp_path / "nan-run.json").exists()
-    assert verify(tmp_path) == Verification(True, 1, None, "")
+    assert_chain_ok(tmp_path, 1)
 
 
 def test_failed_record_write_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -124,7 +133,7 @@ def test_failed_record_write_leaves_no_partial_file(tmp_path, monkeypatch):
         add_run(tmp_path, run_id="failed")
     monkeypatch.undo()
     assert not (tmp_path / "failed.json").exists()
-    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith((".tmp", ".pending"))]
     assert (tmp_path / LOG_NAME).read_bytes() == before
     assert verify(tmp_path).ok
 
@@ -266,7 +275,7 @@ def test_a_line_cut_short_is_reported_then_cut_off_by_the_next_append(tmp_path):
     assert (result.ok, result.records, result.first_bad) == (False, 2, "line 2")
     assert "cut short" in result.problem
     add_run(tmp_path)
-    assert verify(tmp_path) == Verification(True, 2, None, "")
+    assert_chain_ok(tmp_path, 2)
 
 
 # -- concurrency and dead writers --------------------------------------------------------------
@@ -299,7 +308,7 @@ def test_concurrent_appends_keep_the_chain(tmp_path):
     done.set()
     reader.join(60)
     assert problems.empty()
-    assert verify(tmp_path) == Verification(True, 75, None, "")
+    assert_chain_ok(tmp_path, 75)
     assert len({json.loads(line)["run_id"] for line in log_lines(tmp_path)}) == 75
 
 
@@ -327,13 +336,15 @@ def test_a_writer_killed_holding_the_lock_blocks_nobody(tmp_path):
     started = time.monotonic()
     add_run(tmp_path, run_id="after")
     assert time.monotonic() - started < disk.LOCK_TIMEOUT_S / 2
-    # The half line was cut off; the killed run's record file cannot be told from a removed
-    # line, so verify names it, and moving it aside (as the message says) settles it.
+    # The half line was cut off and the killed run's pending record file removed: it was never
+    # recorded. Only its reports are left, and verify states them: they arm nothing.
+    assert not list(tmp_path.glob(".*.pending"))
     result = verify(tmp_path)
-    assert result.first_bad == "killed"
-    assert "killed while recording it" in result.problem
-    (tmp_path / "killed.json").rename(tmp_path / "killed.json.aside")
-    assert verify(tmp_path) == Verification(True, 2, None, "")
+    assert result.ok, result.problem
+    assert result.notes[-1].startswith("2 reports no record names (killed.html, killed.junit.xml)")
+    for name in ("killed.html", "killed.junit.xml"):
+        (tmp_path / name).rename(tmp_path / f"{name}.aside")
+    assert_chain_ok(tmp_path, 2)
 
 
 def test_a_live_lock_holder_is_named_not_waited_for(tmp_path, monkeypatch):
@@ -361,12 +372,12 @@ def test_records_without_a_schema_still_verify_and_read_back(tmp_path):
     (first, second) = (json.loads(line) for line in log_lines(tmp_path))
     assert "schema" not in first and "phases" not in first["checks"][0] and "facts" not in first
     assert second["schema"] == SCHEMA and second["checks"][0]["phases"] == list(P6_PHASES)
-    assert verify(tmp_path) == Verification(True, 2, None, "")
+    assert_chain_ok(tmp_path, 2)
     read_old, read_new = run_records(tmp_path)
     assert (read_old.schema, read_old.checks[0].phases) == (1, ())
     assert read_old.run_id == old.run_id and read_old.checks[0].measured == "1210 bytes"
     assert read_new.checks[0].phases == P6_PHASES
-    assert replace(read_new, files=None, previous_sha256=None) == new
+    assert replace(read_new, files=None, previous_sha256=None, anchor=None) == new
 
 
 def test_lines_that_are_not_run_records_are_kept_but_not_read_as_runs(tmp_path):

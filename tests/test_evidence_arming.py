@@ -102,7 +102,11 @@ def test_an_unreadable_finish_time_does_not_arm(tmp_path):
     append_record(tmp_path, replace(make_record("odd-time"), finished_at="yesterday"))
     run = judge(tmp_path)
     assert not run.fresh and not run.armed
-    assert run.reasons == ["its finish time 'yesterday' is not an ISO-8601 UTC time"]
+    assert run.reasons == [
+        "its finish time 'yesterday' is not an ISO-8601 UTC time",
+        "it names no HTML report: every complete run writes one, so shadowgate did not write "
+        "this record",
+    ]
     assert "unknown time ago" in run.describe()
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from shadowgate import host
+from shadowgate.actions import activate, rollback
 from shadowgate.stream import StreamError, StreamReader, connect
 from shadowgate.testbed import throwaway_redis
+from tests.test_actions import bed as bed
+from tests.test_monitor import impossible_reports_dirs
 from tests.test_records import fill_engine, run_phase
 
 DEAD = "redis://127.0.0.1:1/0"  # nothing listens: a run that gets this far fails fast
@@ -61,6 +64,10 @@ def test_bad_redis_url_is_one_usage_line(tmp_path, url, message):
         ("gates.g1_max_share=nan", "'gates.g1_max_share' must be >= 0 and <= 1, got nan"),
         ("window.precondition_hours=inf", "'window.precondition_hours' must be > 0 and <= 8760"),
         ("window.snapshot_count=0", "threshold 'window.snapshot_count' must be >= 1, got 0"),
+        (
+            "gates.g1_min_share=0.8",  # an inverted band: both keys named
+            "threshold 'gates.g1_min_share' (0.8) must be <= 'gates.g1_max_share' (0.7)",
+        ),
     ],
 )
 def test_out_of_range_threshold_is_one_usage_line_naming_the_key(tmp_path, setting, message):
@@ -248,3 +255,25 @@ def test_query_password_reaches_no_artefact_of_a_real_run(tmp_path):
     assert sum(hits.values()) == 0, hits
     target_url = run.record["target"]["redis_url"]
     assert target_url == f"redis://default@127.0.0.1:{server.port}/0?password=***"
+
+
+# -- 4. the actions probe the reports dir before the env file is touched --------------------
+
+
+@pytest.mark.parametrize("script", ["activate", "rollback"])
+def test_an_action_whose_record_cannot_be_written_is_one_line_exit_4_env_untouched(
+    bed, tmp_path, capsys, script
+):
+    """Probed as the suite probes it (settings.ensure_reports_dir): before, the edit and the
+    restart ran and the record's write failed after them, with a traceback."""
+    cases = {**impossible_reports_dirs(tmp_path), Path("/proc/self"): "is not writable"}
+    main = {"activate": activate.main, "rollback": rollback.main}[script]
+    extra = {"activate": ("--approved-by=alice",), "rollback": ("--break-glass", "--reason=x")}
+    before = bed.env.read_bytes()
+    for reports_dir, said in cases.items():
+        argv = [*bed.options(*extra[script]), f"--reports-dir={reports_dir}"]
+        code = main(argv, engine=bed.engine)
+        lines = capsys.readouterr().out.splitlines()
+        assert code == 4, lines
+        assert len(lines) == 1 and lines[0].startswith("ERROR: --reports-dir") and said in lines[0]
+    assert bed.env.read_bytes() == before and not bed.engine.restarts

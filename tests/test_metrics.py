@@ -551,4 +551,4 @@ def test_low_consensus_is_zero_or_one_by_default():
 def test_stream_order_puts_an_unnumbered_sequence_before_zero():
     odd = dataclasses.replace(intent(ts=MIN), entry_id=f"{MIN}-x")
     zero = intent(ts=MIN, seq=0)
-    assert sorted([zero, odd], key=m._stream_order) == [odd, zero]
+    assert sorted([zero, odd], key=m.stream_order) == [odd, zero]

@@ -152,3 +152,34 @@ def test_watch_redraws_and_returns_the_last_code(redis_server, tmp_path, t0):
     assert code == 1 and slept == [5.0]
     assert text.count("PATCHTST ACTIVATION MONITOR") == 2
     assert text.index("  OK  ") < text.index("STOP: roll back now")
+
+
+def impossible_reports_dirs(tmp_path) -> dict:
+    """Reports dirs no command can use, and the one line each must give."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    return {
+        a_file: f"--reports-dir {a_file} is a file, not a directory",
+        a_file / "sub": f"--reports-dir {a_file / 'sub'} cannot be created: {a_file} is a file",
+        loop: f"--reports-dir {loop} is a symlink that cannot be followed: Too many levels",
+    }
+
+
+def test_an_impossible_reports_dir_is_one_line_and_exit_4_before_redis_is_asked(tmp_path, capsys):
+    """Probed as the suite probes it, but read-only: the monitor only reads T+0's record."""
+    dead = "redis://127.0.0.1:1/0"  # reached only if the probe let the run go on
+    for reports_dir, said in impossible_reports_dirs(tmp_path).items():
+        code = cli.main(["monitor", f"--redis-url={dead}", f"--reports-dir={reports_dir}"])
+        lines = capsys.readouterr().err.splitlines()
+        assert code == 4, lines
+        assert len(lines) == 1 and lines[0].startswith(f"ERROR: {said}"), lines
+
+
+def test_the_monitor_creates_no_reports_dir_and_needs_no_write(tmp_path):
+    missing = tmp_path / "not-yet"
+    assert settings.readable_reports_dir(missing) == missing and not missing.exists()
+    read_only = tmp_path / "archive"
+    read_only.mkdir(mode=0o555)
+    assert settings.readable_reports_dir(read_only) == read_only

@@ -85,9 +85,9 @@ class Drill:
     runs: list[str] = field(default_factory=list)  # what the runs printed, for the matrix
 
     def start(self, scenario: str, rate: float = RATE, options: tuple[str, ...] = ()) -> None:
-        self.engine_unit(scenario, backfill_hours=26, rate=rate, seed=5,
-                         options=(*ENGINE_OPTIONS, *options))  # fmt: skip
-        time.sleep(SETTLE_S)
+        unit = self.engine_unit(scenario, backfill_hours=26, rate=rate, seed=5,
+                                options=(*ENGINE_OPTIONS, *options))  # fmt: skip
+        installer.settle(unit, SETTLE_S)
 
     def suite(self, phase: str, *args: str) -> SuiteRun:
         began = time.monotonic()

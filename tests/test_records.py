@@ -36,7 +36,7 @@ RECORD_KEYS = {
     "schema", "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator",
     "target", "thresholds_digest", "overrides", "suite_version", "strategy", "checks",
     "complete", "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
-    "facts",
+    "facts", "anchor",
 }  # fmt: skip
 CHECK_KEYS = {
     "nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold", "sample",
@@ -130,6 +130,8 @@ def test_record_fields(full_run, engine_redis):
     record = full_run.record
     assert set(record) == RECORD_KEYS
     assert record["schema"] == evidence.SCHEMA
+    assert record["anchor"]["journal"] is None  # this machine has no journal: it says why
+    assert "journal" in record["anchor"]["why"]
     (typed,) = evidence.run_records(full_run.reports_dir)
     assert typed.to_dict() == record  # the typed record is the JSON, field for field
     assert "-preactivation-" in record["run_id"]

@@ -191,3 +191,30 @@ def test_argparse_and_pytest_register_the_same_options():
         "gates.min_events": 9,
         "service.min_uptime_hours": 0.0,
     }
+
+
+# -- found by tests/test_fuzz_options.py: each was a traceback or a message of two lines ------
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--config=\x00"], "threshold file '\\x00' holds a NUL byte: no path"),
+        (["--config=\n"], "cannot read threshold file '\\n': No such file or directory"),
+    ],
+)
+def test_a_threshold_file_name_with_a_nul_or_a_newline_is_one_line(argv, said):
+    with pytest.raises(ConfigError) as refused:
+        resolve(*argv)
+    assert str(refused.value) == said
+
+
+def test_a_reports_dir_with_a_nul_or_a_newline_is_one_line(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        settings.ensure_reports_dir(Path("a\x00b"))
+    assert str(refused.value) == "--reports-dir 'a\\x00b' holds a NUL byte: no file system takes it"
+    a_file = tmp_path / "x\ny"
+    a_file.write_text("")
+    with pytest.raises(ConfigError) as refused:
+        settings.ensure_reports_dir(a_file)
+    assert str(refused.value) == f"--reports-dir {str(a_file)!r} is a file, not a directory"

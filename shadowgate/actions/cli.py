@@ -44,8 +44,11 @@ def forwarded(args: argparse.Namespace) -> list[str]:
 
 
 def resolve(args: argparse.Namespace) -> tuple[settings.Settings, float]:
-    """Settings and the arming record's maximum age; ConfigError on a bad option."""
+    """Settings and the arming record's maximum age; ConfigError on a bad option, or on a
+    reports dir the action could not write its record in (probed as the suite probes it,
+    before the env file is touched: a record lost after the restart is a traceback then)."""
     resolved = settings.resolve(args)
+    settings.ensure_reports_dir(resolved.reports_dir)
     max_age = args.max_age
     if max_age is None:
         max_age = resolved.thresholds.number("evidence.fresh_minutes")

@@ -126,7 +126,10 @@ def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: A
                         **fields,
                         **extra,
                     )
-                    evidence.append_record(settings.reports_dir, record)
+                    try:  # into this machine's journal: the actions run on the engine's host
+                        evidence.append_record(settings.reports_dir, record)
+                    except evidence.AnchorError as exc:
+                        run.say(f"{action.kind}: {exc}")
                     run.say(f"{action.kind}: recorded as {run_id} in {settings.reports_dir}")
     except envedit.EnvEditError as exc:
         return refuse(run, action.kind, [str(exc)])

@@ -10,6 +10,7 @@ be one systemd reads as intended (envedit), else nothing can be done safely.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ from shadowgate import envedit, evidence
 from shadowgate.checks.hostfacts import MODEL_FACT
 from shadowgate.evidence.disk import sha256_file
 from shadowgate.settings import Settings
+
+BREAK_GLASS_HINT = "in a real emergency: --break-glass --reason TEXT (recorded as such)"
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,33 @@ def _model(record: evidence.RunRecord, edit: envedit.Edit | None, key: str) -> l
     return reasons
 
 
+def _judged(
+    judge: Callable[[], evidence.LastRun | None],
+) -> tuple[evidence.LastRun | None, str | None]:
+    """The arming record, or the one line saying why the decision log cannot be read (a
+    symlinked lock, a log that is not a regular file): a refusal, never a traceback."""
+    try:
+        return judge(), None
+    except evidence.EvidenceError as exc:
+        return None, f"decision log: {exc}"
+
+
 def for_activation(settings: Settings, max_age_minutes: float, now: datetime | None) -> Gate:
     edit, refusals = _edit(settings, remove=True)
     if not settings.strategy.approved_by:
         refusals.append("no --approved-by NAME: who approved the activation (runbook s.7)")
-    found = evidence.last(
-        settings.reports_dir,
-        "preactivation",
-        now=now,
-        fresh_minutes=max_age_minutes,
-        target=settings.target.describe(),
-        thresholds_digest=settings.thresholds.digest(),
+    found, unreadable = _judged(
+        lambda: evidence.last(
+            settings.reports_dir,
+            "preactivation",
+            now=now,
+            fresh_minutes=max_age_minutes,
+            target=settings.target.describe(),
+            thresholds_digest=settings.thresholds.digest(),
+        )
     )
+    if unreadable:
+        return Gate([*refusals, unreadable], None, edit)
     if found is None:
         refusals.append(
             f"no preactivation record in {settings.reports_dir}: run "
@@ -94,13 +112,17 @@ def for_rollback(
     edit, refusals = _edit(settings, remove=False)
     if break_glass:
         return Gate(refusals, None, edit)
-    found = evidence.rollback_armed(
-        settings.reports_dir,
-        target=settings.target.describe(),
-        thresholds_digest=settings.thresholds.digest(),
-        fresh_minutes=max_age_minutes,
-        now=now,
+    found, unreadable = _judged(
+        lambda: evidence.rollback_armed(
+            settings.reports_dir,
+            target=settings.target.describe(),
+            thresholds_digest=settings.thresholds.digest(),
+            fresh_minutes=max_age_minutes,
+            now=now,
+        )
     )
+    if unreadable:
+        return Gate([*refusals, unreadable, BREAK_GLASS_HINT], None, edit)
     if found is None:
         refusals.append(
             f"no record in {settings.reports_dir} ran the rollback_ready checks: "
@@ -109,5 +131,5 @@ def for_rollback(
         return Gate(refusals, None, edit)
     refusals += [f"{found.what} {found.record.run_id}: {r}" for r in found.reasons]
     if refusals and found.reasons:
-        refusals.append("in a real emergency: --break-glass --reason TEXT (recorded as such)")
+        refusals.append(BREAK_GLASS_HINT)
     return Gate(refusals, found.record.run_id, edit)

@@ -9,12 +9,10 @@ from shadowgate.checks.catalog import Check
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
 from shadowgate.intents import Intent
-from shadowgate.metrics import Ratio
+from shadowgate.metrics import SAMPLE_IDS, Hits, Ratio
 from shadowgate.verdict import Status, Verdict
-from shadowgate.votes import odd_confidences
-from shadowgate.window import MINUTE_MS, Window, span, utc
+from shadowgate.window import MINUTE_MS, Described, span, utc
 
-SAMPLE_IDS = 3  # entry ids quoted as evidence behind a verdict
 CANNOT_PROVE = "cannot prove it safe"
 
 
@@ -33,34 +31,32 @@ def sample_ids(intents: Iterable[Intent]) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def counted_in(window: Window, found: Sequence[Intent]) -> dict[str, object]:
+def counted_in(window: Described, found: Sequence[Intent] | Hits) -> dict[str, object]:
     """The verdict fields of a count over a window: where it was read, how much it read, how
     many it found and the first few of them, so an operator can XRANGE them."""
+    hits = found if isinstance(found, Hits) else Hits(len(found), sample_ids(found))
     return {
         "window": window_text(window),
-        "sample": len(window.records),
-        "value": len(found),
-        "evidence": sample_ids(found),
+        "sample": window.n_records,
+        "value": hits.n,
+        "evidence": hits.ids,
     }
 
 
-def window_text(window: Window) -> str:
+def window_text(window: Described) -> str:
     """What was read and what was not: the window, the newest record's age, parse errors and
     (intent windows) odd confidences are reported, never hidden."""
     text = f"{window.describe()}; {window.freshness()}"
-    if window.errors:
-        first = window.errors[0]
+    if (first := window.first_error) is not None:
         text += f"; first parse error {first.entry_id}: {first.reason}"
-    intents = [r for r in window.records if isinstance(r, Intent)]
-    if intents:
-        odd = odd_confidences(intents)
+    if (odd := window.odd_votes) is not None:
         shown = ", ".join(f"{name} {n}" for name, n in odd.items()) or "none"
         text += f"; votes with a confidence outside 0..1: {shown}"
     return text
 
 
 def _reasons(
-    window: Window, th: Thresholds, whole: bool, fresh: bool
+    window: Described, th: Thresholds, whole: bool, fresh: bool
 ) -> list[tuple[str, str, float | int | None]]:
     """Why `window` proves nothing: (measured, condition not met, value) for each reason."""
     reasons: list[tuple[str, str, float | int | None]] = []
@@ -80,7 +76,7 @@ def _reasons(
                 )
             )
     max_share = th.number("window.max_unreadable_share")
-    unreadable = Ratio(len(window.errors), window.owned)
+    unreadable = Ratio(window.n_errors, window.owned)
     if unreadable.hits > max_share * unreadable.total:
         reasons.append(
             (
@@ -90,12 +86,12 @@ def _reasons(
             )
         )
     needed = int(th["window.min_snapshot_intents"])
-    if window.requested_count is not None and len(window.records) < needed:
+    if window.requested_count is not None and window.n_records < needed:
         reasons.append(
             (
-                f"only {len(window.records)} of the latest {window.requested_count} {noun}s found",
+                f"only {window.n_records} of the latest {window.requested_count} {noun}s found",
                 f"at least {needed} {noun}s in the snapshot",
-                len(window.records),
+                window.n_records,
             )
         )
     if whole and not window.covered:
@@ -112,7 +108,7 @@ def _reasons(
 
 def guard(
     check: Check,
-    window: Window,
+    window: Described,
     th: Thresholds,
     threshold: str,
     *,
@@ -135,7 +131,7 @@ def guard(
         threshold=f"{threshold}; judged only with "
         + "; ".join(condition for _, condition, _ in reasons),
         window=window_text(window),
-        sample=len(window.records),
+        sample=window.n_records,
         value=reasons[0][2],
         detail=f"too little usable data to decide: {CANNOT_PROVE}",
     )
@@ -144,7 +140,7 @@ def guard(
 def too_few(
     check: Check,
     threshold: str,
-    window: Window,
+    window: Described,
     measured: Ratio | int,
     needed: int,
 ) -> Verdict | None:

@@ -16,7 +16,8 @@ from shadowgate import metrics
 from shadowgate.checks import catalog
 from shadowgate.checks.common import guard, judged, too_few, window_text
 from shadowgate.config import Target, Thresholds
-from shadowgate.intents import Intent, Outcome
+from shadowgate.dayscan import DayScan
+from shadowgate.intents import Outcome
 from shadowgate.verdict import Status, Verdict
 from shadowgate.window import Window, utc
 
@@ -25,23 +26,24 @@ LIFT_EPSILON = 1e-9  # float noise: a 60% - 55% lift must count as the 5 points 
 
 
 def _events(
-    check: catalog.Check, window: Window, th: Thresholds, threshold: str, n: int
+    check: catalog.Check, day: DayScan, th: Thresholds, threshold: str, n: int
 ) -> Verdict | None:
     """The stream guard, then the gates' own minimum of events."""
-    return guard(check, window, th, threshold) or too_few(
-        check, threshold, window, n, int(th["gates.min_events"])
+    return guard(check, day.window, th, threshold) or too_few(
+        check, threshold, day.window, n, int(th["gates.min_events"])
     )
 
 
-def g1_action_diversity(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
+def g1_action_diversity(day: DayScan, target: Target, th: Thresholds) -> Verdict:
     """The model must not say the same thing every time (the P0.4 flatline model did)."""
+    day = day.of(target)
     model = target.breakdown_key
-    dist = metrics.action_distribution(window.records, model)
+    dist = day.action_distribution()
     n = sum(r.hits for r in dist.values())
     min_share, max_share = th.number("gates.g1_min_share"), th.number("gates.g1_max_share")
     min_actions = int(th["gates.g1_min_actions"])
     threshold = f">= {min_actions} actions each > {min_share:.0%}, largest <= {max_share:.0%}"
-    inconclusive = _events(G1, window, th, threshold, n)
+    inconclusive = _events(G1, day, th, threshold, n)
     if inconclusive:
         return inconclusive
     used = [a for a, r in dist.items() if r.value and r.value > min_share]
@@ -52,21 +54,22 @@ def g1_action_diversity(window: Window[Intent], target: Target, th: Thresholds) 
         measured=f"{model} predictions (failed ones left out): {measured}; "
         f"largest {top_action} {top.value:.1%}",
         threshold=threshold,
-        window=window_text(window),
+        window=window_text(day.window),
         sample=n,
         value=top.value,
     )
 
 
-def g2_confidence_spread(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
+def g2_confidence_spread(day: DayScan, target: Target, th: Thresholds) -> Verdict:
     """Confidence must vary with the input: a constant confidence learned nothing. Read on the
     model's BUY/SELL votes only: HOLD confidences are engine placeholders (0.5, later 0.0)."""
+    day = day.of(target)
     model = target.breakdown_key
-    spread = metrics.confidence_spread(metrics.model_confidences(window.records, model))
+    spread = day.spread()
     min_range, min_std = th.number("gates.g2_min_p10_p90"), th.number("gates.g2_min_std")
     threshold = f"P10..P90 >= {min_range:.2f} and std >= {min_std:.2f} (BUY/SELL votes only)"
     n = spread.n if spread else 0
-    inconclusive = _events(G2, window, th, threshold, n)
+    inconclusive = _events(G2, day, th, threshold, n)
     if inconclusive:
         return inconclusive
     return G2.verdict(
@@ -74,31 +77,35 @@ def g2_confidence_spread(window: Window[Intent], target: Target, th: Thresholds)
         measured=f"{model} confidence of its BUY/SELL votes (HOLD placeholders and "
         f"confidences outside 0..1 left out): {spread}",
         threshold=threshold,
-        window=window_text(window),
+        window=window_text(day.window),
         sample=n,
         value=spread.range_p10_p90,
     )
 
 
-def g3_agreement(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
+def g3_agreement(day: DayScan, target: Target, th: Thresholds) -> Verdict:
     """Agreement in a band: too low is a contrarian, too high a copy of the ensemble."""
-    model = target.breakdown_key
-    agree = metrics.agreement(window.records, model)
-    hard = metrics.hard_disagreement(window.records, model)
+    day = day.of(target)
+    agree, hard = day.agreement, day.hard_disagreement
     lo, hi = th.number("gates.g3_min_agreement"), th.number("gates.g3_max_agreement")
     max_hard = th.number("gates.g3_max_hard_disagreement")
     threshold = f"agreement {lo:.0%}..{hi:.0%} and hard disagreement < {max_hard:.0%}"
-    inconclusive = _events(G3, window, th, threshold, agree.total)
+    inconclusive = _events(G3, day, th, threshold, agree.total)
     if inconclusive:
         return inconclusive
     return G3.verdict(
         judged(lo <= agree.value <= hi and hard.value < max_hard),
         measured=f"agreement {agree}, hard disagreement {hard}",
         threshold=threshold,
-        window=window_text(window),
+        window=window_text(day.window),
         sample=agree.total,
         value=agree.value,
     )
+
+
+def join_window_ms(th: Thresholds) -> int:
+    """How far before an outcome its intent may be (G4's join)."""
+    return int(th.number("gates.join_window_minutes") * 60_000)
 
 
 def _deferred(threshold: str, measured: str, why: str, window: str = "", n: int = 0) -> Verdict:
@@ -113,11 +120,12 @@ def _deferred(threshold: str, measured: str, why: str, window: str = "", n: int 
 
 
 def g4_calibration(
-    window: Window[Intent], outcomes: Window[Outcome] | None, target: Target, th: Thresholds
+    day: DayScan, outcomes: Window[Outcome] | None, target: Target, th: Thresholds
 ) -> Verdict:
     """Higher confidence must mean a clearly higher hit rate. DEFERRED only without enough
     usable outcomes; enough outcomes whose confidences cannot form the buckets is a FAIL (a
     confidence that does not vary cannot be calibrated, and deferring would lower the quorum)."""
+    day = day.of(target)
     model = target.breakdown_key
     buckets_wanted = int(th["gates.g4_buckets"])
     min_outcomes = int(th["gates.g4_min_outcomes"])
@@ -127,7 +135,7 @@ def g4_calibration(
         f"bottom >= {min_lift * 100:g} points, on >= {min_outcomes} joined outcomes with a "
         f"{model} BUY/SELL prediction"
     )
-    inconclusive = guard(G4, window, th, threshold) or (
+    inconclusive = guard(G4, day.window, th, threshold) or (
         outcomes is not None and guard(G4, outcomes, th, threshold, fresh=False)
     )
     if inconclusive:
@@ -140,9 +148,8 @@ def g4_calibration(
             "no outcomes to calibrate against",
             "" if outcomes is None else window_text(outcomes),
         )
-    window_ms = int(th.number("gates.join_window_minutes") * 60_000)
-    pairs = metrics.join_outcomes(window.records, outcomes.records, window_ms)
-    usable = [(i, o) for i, o in pairs if metrics.model_hit(i, o, model) is not None]
+    pairs = day.joined(outcomes, join_window_ms(th))
+    usable = [(v.confidence, metrics.direction_hit(v.action, o)) for v, o in pairs if v]
     joined = (
         f"{len(pairs)} of {len(outcomes.records)} outcomes "
         f"({utc(outcomes.records[0].ts_ms)} .. {utc(outcomes.records[-1].ts_ms)}) joined to "
@@ -151,10 +158,10 @@ def g4_calibration(
     if len(usable) < max(min_outcomes, 1):
         why = f"only {len(usable)} usable outcomes, {min_outcomes} needed"
         return _deferred(threshold, joined, why, window_text(outcomes), len(usable))
-    buckets = metrics.calibration_buckets(usable, model, buckets_wanted)
+    buckets = metrics.buckets_of(usable, buckets_wanted)
     rates = [b.hit_rate for b in buckets]
     lift = rates[-1] - rates[0]
-    levels = len({i.breakdown[model].confidence for i, _ in usable})
+    levels = len({confidence for confidence, _ in usable})
     formed = len(buckets) == buckets_wanted
     return G4.verdict(
         judged(formed and metrics.non_decreasing(rates) and lift >= min_lift - LIFT_EPSILON),
@@ -232,17 +239,17 @@ class GateVerdicts:
 
     def __init__(
         self,
-        window: Window[Intent],
+        day: DayScan,
         outcomes: Window[Outcome] | None,
         target: Target,
         th: Thresholds,
     ) -> None:
         self._th = th
         self._args: dict[Callable[..., Verdict], tuple[object, ...]] = {
-            g1_action_diversity: (window, target, th),
-            g2_confidence_spread: (window, target, th),
-            g3_agreement: (window, target, th),
-            g4_calibration: (window, outcomes, target, th),
+            g1_action_diversity: (day, target, th),
+            g2_confidence_spread: (day, target, th),
+            g3_agreement: (day, target, th),
+            g4_calibration: (day, outcomes, target, th),
         }
         self._judged: list[Verdict] | None = None
 

@@ -17,7 +17,6 @@ from shadowgate.checks.common import (
     counted_in,
     guard,
     judged,
-    sample_ids,
     window_text,
 )
 from shadowgate.checks.hostfacts import (
@@ -32,6 +31,7 @@ from shadowgate.checks.hostfacts import (
     shadow_flag_verdict,
 )
 from shadowgate.config import Target, Thresholds
+from shadowgate.dayscan import DayScan
 from shadowgate.envfile import EnvFile
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import Intent
@@ -102,18 +102,18 @@ def p2_shadow_behaviour(
     )
 
 
-def p3_no_full_consensus_24h(window: Window[Intent], target: Target, th: Thresholds) -> Verdict:
+def p3_no_full_consensus_24h(day: DayScan, target: Target, th: Thresholds) -> Verdict:
     """Zero events whose consensus needed the model's vote over the whole precondition window
     (any event found is a finding even where the window is thin, stale or not covered)."""
     hours = th.number("window.precondition_hours")
     limit = int(th["blockers.max_full_consensus_in_shadow"])
     threshold = f"<= {limit} events over {hours:g} h (consensus above the other active voters)"
-    hits = [i for i in window.records if votes.beyond_others(i, target.breakdown_key)]
-    if len(hits) <= limit and (inconclusive := guard(P3, window, th, threshold, whole=True)):
+    hits, window = day.of(target).beyond_others, day.window
+    if hits.n <= limit and (inconclusive := guard(P3, window, th, threshold, whole=True)):
         return inconclusive
     return P3.verdict(
-        judged(len(hits) <= limit),
-        measured=f"{len(hits)} of {len(window.records)} intents"
+        judged(hits.n <= limit),
+        measured=f"{hits.n} of {window.n_records} intents"
         + ("" if window.covered else " in the part still held"),
         threshold=threshold,
         **counted_in(window, hits),
@@ -149,7 +149,7 @@ def p4_service_stable(state: UnitState, now: datetime, th: Thresholds) -> Verdic
 
 
 def p5_observation_long_enough(
-    window: Window[Intent], target: Target, th: Thresholds, now_ms: int
+    day: DayScan, target: Target, th: Thresholds, now_ms: int
 ) -> Verdict:
     """The model has been in shadow, continuously, for at least the observation period: since
     the newest intent where it voted (a prediction that is no shadow evidence), else since the
@@ -158,32 +158,28 @@ def p5_observation_long_enough(
     min_hours = th.number("shadow.min_observation_hours")
     threshold = f">= {min_hours:g} h of shadow data"
     model = target.breakdown_key
-    voting = [
-        i
-        for i in window.records
-        if votes.failure_form(i, model) is None and not votes.is_shadow(i.breakdown[model])
-    ]
-    start_ms = voting[-1].ts_ms if voting else window.start_ms
+    voted, window = day.of(target).newest_vote, day.window
+    start_ms = voted.ts_ms if voted else window.start_ms
     hours = 0.0 if start_ms is None else max(0, now_ms - start_ms) / HOUR_MS
-    if not (voting and hours < min_hours):
-        inconclusive = guard(P5, window, th, threshold, whole=not voting)
+    if not (voted and hours < min_hours):
+        inconclusive = guard(P5, window, th, threshold, whole=not voted)
         if inconclusive:
             return inconclusive
     since = (
         f"the newest intent where {model} voted"
-        if voting
+        if voted
         else "the window's start, at least: the window reaches no further"
     )
-    failed = sum(votes.failure_forms(window.records, model).values())
+    failed = sum(day.failures.values())
     return P5.verdict(
         judged(hours >= min_hours),
         measured=f"{hours:.1f} h of shadow data (since {since}); {failed} intents without a "
         f"{model} prediction neither reset nor extend it",
         threshold=threshold,
         window=window_text(window),
-        sample=len(window.records),
+        sample=window.n_records,
         value=hours,
-        evidence=sample_ids(voting[-1:]),
+        evidence=(voted.entry_id,) if voted else (),
     )
 
 

@@ -3,8 +3,12 @@
 `activate` needs the latest `preactivation` record (`last`); `rollback` needs the latest
 record that ran the `rollback_ready` checks, whatever phase it was run for, since every
 monitoring window runs them too (`rollback_armed`). Either way the record must be fresh,
-complete, for the same target and thresholds, and the whole chain must verify; every reason
-it does not arm is given, so the operator fixes them all at once.
+complete, for the same target and thresholds, and the whole chain must verify, cross-checked
+with the anchors in the journal of the engine host (this machine unless given: the actions run
+there). The record must name its HTML report (every complete run writes one, so a record
+without is not the plugin's) and, when that journal can be read, be anchored in it: a tail
+forged as "not anchored" arms nothing. Every reason it does not arm is given, so the operator
+fixes them all at once.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import testinfra.host
+
+from shadowgate import host
 from shadowgate.checks import catalog
-from shadowgate.evidence.log import run_records, verify
+from shadowgate.evidence.log import run_records
 from shadowgate.evidence.record import RunRecord, utc
+from shadowgate.evidence.verification import Verification, verify
 from shadowgate.timefmt import duration
 
 ROLLBACK_READY = "rollback_ready"
@@ -39,6 +47,9 @@ class LastRun:
     same_target: bool | None  # None: not compared
     same_thresholds: bool | None  # None: not compared
     reasons: list[str]  # every reason it does not arm an action
+    reported: bool = True  # it names its HTML report (verify checked its sha256)
+    anchored: bool | None = None  # in the engine host's journal; None: no journal to read
+    journal: str = ""  # what the journal cross-check said, for the operator
 
     @property
     def armed(self) -> bool:
@@ -49,6 +60,8 @@ class LastRun:
             and self.chain_ok
             and self.same_target is not False
             and self.same_thresholds is not False
+            and self.reported
+            and self.anchored is not False
         )
 
     def describe(self) -> str:
@@ -70,7 +83,11 @@ class LastRun:
                 if same is None
             ]
             note = f" ({' and '.join(unchecked)} not compared)" if unchecked else ""
-            return f"{head} It arms the action: fresh, complete, passed, chain verified{note}."
+            anchored = "anchored in the journal" if self.anchored else self.journal
+            return (
+                f"{head} It arms the action: fresh, complete, passed, chain verified, "
+                f"{anchored}{note}."
+            )
         return f"{head} It does not arm the action: {'; '.join(self.reasons)}."
 
 
@@ -81,6 +98,25 @@ def _target_diff(recorded: Mapping[str, Any], expected: Mapping[str, Any]) -> st
         for key in keys
         if recorded.get(key) != expected.get(key)
     )
+
+
+def _provenance(record: RunRecord, chain: Verification) -> tuple[bool, bool | None, list[str]]:
+    """(names its HTML report, anchored or None when no journal was read, the reasons)."""
+    reasons = []
+    reported = bool((record.files or {}).get("html"))
+    if not reported:
+        reasons.append(
+            "it names no HTML report: every complete run writes one, so shadowgate did not "
+            "write this record"
+        )
+    anchored = record.run_id in chain.anchored if chain.journal_read else None
+    if anchored is False and chain.ok:
+        why = (record.anchor or {}).get("why") or "it says nothing of an anchor"
+        reasons.append(
+            f"it is not anchored in the engine host's journal ({why}): run the phase again "
+            "where the journal can be written"
+        )
+    return reported, anchored, reasons
 
 
 def _judge(
@@ -95,6 +131,7 @@ def _judge(
     fresh_minutes: float,
     target: Mapping[str, Any] | None,
     thresholds_digest: str | None,
+    engine_host: testinfra.host.Host | None,
 ) -> LastRun:
     """`record` judged as an action must; `failed` says why it did not pass, `gaps` what the
     action needs that the record lacks (empty when it passed, when nothing is lacking)."""
@@ -133,9 +170,11 @@ def _judge(
             f"{dict(record.overrides) or 'none'})"
         )
 
-    chain = verify(reports_dir)
+    chain = verify(reports_dir, engine_host or host.connect("local://"))
     if not chain.ok:
         reasons.append(f"the decision log does not verify: {chain.describe()}")
+    reported, anchored, unproven = _provenance(record, chain)
+    reasons += unproven
 
     return LastRun(
         what=what,
@@ -149,6 +188,9 @@ def _judge(
         same_target=same_target,
         same_thresholds=same_thresholds,
         reasons=reasons,
+        reported=reported,
+        anchored=anchored,
+        journal=next((n for n in chain.notes if n.startswith("journal")), ""),
     )
 
 
@@ -165,10 +207,11 @@ def last(
     fresh_minutes: float = 15.0,
     target: Mapping[str, Any] | None = None,
     thresholds_digest: str | None = None,
+    engine_host: testinfra.host.Host | None = None,
 ) -> LastRun | None:
     """The latest record of `phase`, judged as an action must: passed, fresh, complete, chain
-    verified, and the same target / thresholds where given. None if the phase was never
-    recorded."""
+    verified against the journal of `engine_host` (default this machine), anchored there, and
+    the same target / thresholds where given. None if the phase was never recorded."""
     reports_dir = Path(reports_dir)
     record = _latest(reports_dir, lambda r: r.phase == phase)
     if record is None:
@@ -180,6 +223,7 @@ def last(
     return _judge(
         reports_dir, f"{phase} record", record, failed=failed, gaps=[], rerun=phase, now=now,
         fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
+        engine_host=engine_host,
     )  # fmt: skip
 
 
@@ -191,6 +235,7 @@ def rollback_armed(
     fresh_minutes: float = 15.0,
     now: datetime | None = None,
     required: Collection[str] = catalog.ids_of_phase(ROLLBACK_READY),
+    engine_host: testinfra.host.Host | None = None,
 ) -> LastRun | None:
     """Is rollback armed? The latest record that ran any `rollback_ready` check (a monitoring
     window's as well as a `-m rollback_ready` run's), judged as `last` judges, except that it
@@ -211,4 +256,5 @@ def rollback_armed(
     return _judge(
         reports_dir, what, record, failed=reasons, gaps=gaps, rerun=ROLLBACK_READY, now=now,
         fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
+        engine_host=engine_host,
     )  # fmt: skip

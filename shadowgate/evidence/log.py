@@ -10,9 +10,17 @@ recompute, so every recorded run leaves, under the reports dir:
                           appended; each names the sha256 of the line before it
     decision-log.lock     the lock file appends (exclusive) and reads (shared) flock
 
+and, outside it, in the journal of the engine host (journal_anchor.py), one line per record:
+
+    anchor v1 run_id=RUN sha256=LINE_SHA previous_sha256=PREV_SHA reports_dir=/abs/reports
+
 An auditor can recheck the chain with shell tools alone: `sed -n Np decision-log.jsonl |
 sha256sum` is the `previous_sha256` of line N+1 (the line's bytes including its "\\n"; line 1
-names "0" * 64), and `sha256sum <run_id>.html` is the record's `files.html_sha256`.
+names "0" * 64), and `sha256sum <run_id>.html` is the record's `files.html_sha256`. The same
+`sed -n Np ... | sha256sum` must appear as `sha256=` in `journalctl -t shadowgate -o cat` (add
+`-o json` for `_UID`, which journald sets: root's or the reports dir owner's count), once every
+line from the first anchored one on; and every such journal line of this reports dir must be a
+line of the log.
 
 The chain is blind to what a record says: it holds run records (`RunRecord`) and whatever
 else is appended as a JSON object with a `run_id`; `verify` accepts every schema.
@@ -23,15 +31,23 @@ Decisions an operator or auditor should know:
   line or fail to decode.
 - A lock held by a dead process never blocks anyone: flock dies with its process. A live
   process holding it longer than LOCK_TIMEOUT_S is reported by pid instead of waited for.
-- An append writes `<run_id>.json` first, then the log line. A failure in between removes
-  the record file and cuts the log back, so nothing half-written remains. A process killed
-  in that instant leaves a record file that is not in the log; `verify` reports it, because
-  it cannot be told apart from a removed last line (move the file aside if the run was killed).
-  A log line cut short by such a kill is not a record: the next append cuts it off.
+- An append writes the record file under a hidden name (`.<run_id>.json.pending`, synced),
+  then the log line, then renames the file. A failure in between removes the file and cuts
+  the log back. A process killed in between leaves at worst a hidden file: before the line,
+  the next append removes it (the run was never recorded); after the line, `verify` reads the
+  record from it (its bytes must be the line's) and the next append finishes the rename. So a
+  kill -9 anywhere in an append never leaves a log that fails `verify`. A log line cut short
+  by such a kill is not a record: the next append cuts it off.
 - An empty or missing decision log does not verify: there is nothing to trust.
-- The chain proves order and integrity, not existence: someone who removes the last line, its
-  record file and its reports together leaves a shorter valid chain. Archive the log elsewhere
-  to guard against that.
+- The chain alone proves order and integrity, not existence: the anchors do. A record names
+  in `anchor` the journal it went to (`{"journal": HOSTNAME}`), or why it could not
+  (`{"journal": null, "why": ...}`); the anchor is written after the line, under the lock, and
+  read back. Removing, changing or adding a line after the first anchored one fails `verify`
+  (crosscheck.py). Records older than the journal's reach are stated, not failed.
+- Every file is opened without following symlinks (disk.open_regular): a symlink or a FIFO as
+  the lock, the log, a record or a report is refused with one line. Readers never create a
+  file. `.html` / `.junit.xml` that no record names (a run killed before its record) are
+  stated by `verify`, not failed: they arm nothing.
 """
 
 from __future__ import annotations
@@ -41,24 +57,33 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shadowgate.evidence.disk import (
+    LOCK_NAME,
     EvidenceError,
     append_line,
+    cut_to,
     locked,
+    publish,
+    read_file,
     sha256,
     sha256_file,
-    write_atomic,
+    write_synced,
 )
+from shadowgate.evidence.journal_anchor import Journal, LineAnchor
 from shadowgate.evidence.record import RunRecord
+from shadowgate.host import HostError
 
 LOG_NAME = "decision-log.jsonl"
 GENESIS = "0" * 64
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_FILE_KINDS = (("html", "HTML report"), ("junit", "JUnit report"))
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FILE_KINDS = (("html", "HTML report"), ("junit", "JUnit report"))
+
+
+class AnchorError(EvidenceError):
+    """The run is recorded, but its anchor is not in the journal: `verify` will say so."""
 
 
 # -- the bytes of a record -------------------------------------------------------------------
@@ -69,7 +94,7 @@ def canonical(record: Mapping[str, Any]) -> bytes:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _rendered(record: Mapping[str, Any]) -> bytes:
+def rendered(record: Mapping[str, Any]) -> bytes:
     """The record as `<run_id>.json`: the same content, indented for people."""
     return json.dumps(record, sort_keys=True, indent=2, allow_nan=False).encode() + b"\n"
 
@@ -91,19 +116,72 @@ def _file_entry(kind: str, reports_dir: Path, path: Path | None) -> dict[str, st
     return {kind: name, f"{kind}_sha256": sha256_file(path)}
 
 
-def _chain_head(log_path: Path) -> str:
-    """sha256 of the last complete line; a fragment after it (an append killed mid-write,
-    never a record) is cut off so the next line starts clean."""
+def pending_file(reports_dir: Path, run_id: str) -> Path:
+    """Where an append keeps the record file until its log line is written."""
+    return reports_dir / f".{run_id}.json.pending"
+
+
+def _pending_run(name: str) -> str | None:
+    """The run id of a `.<run_id>.json.pending` file name, else None."""
+    if name.startswith(".") and name.endswith(".json.pending"):
+        return name[1 : -len(".json.pending")]
+    return None
+
+
+def _finish_interrupted(reports_dir: Path, last_line: bytes) -> None:
+    """What a killed append left: the record file of the log's last line is renamed into
+    place (its bytes are the line's); any other pending file is a run never recorded."""
     try:
-        data = log_path.read_bytes()
+        last = json.loads(last_line) if last_line else None
+    except ValueError:
+        last = None
+    last_id = last.get("run_id") if isinstance(last, dict) else None
+    for name in os.listdir(reports_dir):
+        run_id = _pending_run(name)
+        if run_id is None:
+            continue
+        pending = reports_dir / name
+        final = reports_dir / f"{run_id}.json"
+        whole = run_id == last_id and not os.path.lexists(final)
+        if whole and read_file(pending) == rendered(last):
+            publish(pending, final)
+        else:
+            pending.unlink()
+
+
+def _chain_head(reports_dir: Path, log_path: Path) -> str:
+    """sha256 of the last complete line; a fragment after it (an append killed mid-write,
+    never a record) is cut off so the next line starts clean, and what a killed append left
+    is settled (`_finish_interrupted`)."""
+    try:
+        data = read_file(log_path)
     except FileNotFoundError:
-        return GENESIS
+        data = b""
     end = data.rfind(b"\n") + 1
     if end < len(data):
-        os.truncate(log_path, end)
-    if end == 0:
-        return GENESIS
-    return sha256(data[data.rfind(b"\n", 0, end - 1) + 1 : end])
+        cut_to(log_path, end)
+    last = data[data.rfind(b"\n", 0, end - 1) + 1 : end] if end else b""
+    _finish_interrupted(reports_dir, last)
+    return sha256(last) if last else GENESIS
+
+
+def _anchor_said(journal: Journal, reports_dir: Path) -> dict[str, str | None]:
+    """The record's `anchor`: the journal it will go to, or why it cannot."""
+    where, why = journal.probe(reports_dir)
+    return {"journal": where} if where else {"journal": None, "why": why}
+
+
+def _anchor(journal: Journal, reports_dir: Path, entry: Mapping[str, Any], line: bytes) -> None:
+    anchor = LineAnchor(
+        entry["run_id"], sha256(line), entry["previous_sha256"], str(reports_dir.resolve())
+    )
+    try:
+        journal.write(anchor, reports_dir)
+    except HostError as exc:
+        raise AnchorError(
+            f"run {anchor.run_id} is recorded, but its anchor is not in the journal of "
+            f"{journal.name}: {exc}; `shadowgate evidence verify` will fail on it"
+        ) from None
 
 
 def append_record(
@@ -111,35 +189,48 @@ def append_record(
     record: RunRecord | Mapping[str, Any],
     html_path: Path | None = None,
     junit_path: Path | None = None,
+    journal: Journal | None = None,
 ) -> Path:
-    """Record a finished run: hash its reports, chain it to the log, write `<run_id>.json`.
+    """Record a finished run: hash its reports, chain it to the log, write `<run_id>.json`,
+    then anchor its line in the journal of the engine host (default: this machine's).
 
     The reports must be final (their sha256 is taken here) and inside `reports_dir`. What is
-    written is `record` plus `files` and `previous_sha256` (a plain mapping is taken as is: the
-    chain holds any JSON object with a `run_id`). Returns the path of `<run_id>.json`.
+    written is `record` plus `files`, `anchor` and `previous_sha256` (a plain mapping is taken
+    as is: the chain holds any JSON object with a `run_id`). Returns the path of
+    `<run_id>.json`; AnchorError when the record is written but its anchor is not.
     """
     reports_dir = Path(reports_dir)
     entry = record.to_dict() if isinstance(record, RunRecord) else dict(record)
     run_id = entry.get("run_id")
-    if not isinstance(run_id, str) or not _SAFE_NAME.fullmatch(run_id):
+    if not isinstance(run_id, str) or not SAFE_NAME.fullmatch(run_id):
         raise ValueError(f"record needs a run_id usable as a file name, got {run_id!r}")
     reports_dir.mkdir(parents=True, exist_ok=True)
     entry["files"] = _file_entry("html", reports_dir, html_path) | _file_entry(
         "junit", reports_dir, junit_path
     )
+    journal = journal or Journal.local()
+    entry["anchor"] = _anchor_said(journal, reports_dir)
     json_path = reports_dir / f"{run_id}.json"
     log_path = reports_dir / LOG_NAME
     with locked(reports_dir, exclusive=True):
-        if json_path.exists():
+        entry["previous_sha256"] = _chain_head(reports_dir, log_path)
+        if os.path.lexists(json_path):
             raise EvidenceError(f"run {run_id} is already recorded in {json_path}")
-        entry["previous_sha256"] = _chain_head(log_path)
         line = canonical(entry) + b"\n"
-        write_atomic(json_path, _rendered(entry))
+        pending = pending_file(reports_dir, run_id)
+        size = log_path.lstat().st_size if os.path.lexists(log_path) else 0
+        write_synced(pending, rendered(entry))
         try:
             append_line(log_path, line)
-        except BaseException:
+            publish(pending, json_path)
+        except BaseException:  # an error, not a kill: undo all of it, record nothing
+            pending.unlink(missing_ok=True)
             json_path.unlink(missing_ok=True)
+            if os.path.lexists(log_path):
+                cut_to(log_path, size)
             raise
+        if entry["anchor"]["journal"]:
+            _anchor(journal, reports_dir, entry, line)
     return json_path
 
 
@@ -149,12 +240,23 @@ def append_record(
 def _log_lines(reports_dir: Path) -> tuple[list[bytes], bytes]:
     """Complete lines (without "\\n") and whatever follows the last line end."""
     try:
-        data = (reports_dir / LOG_NAME).read_bytes()
+        data = read_file(reports_dir / LOG_NAME)
     except FileNotFoundError:
         return [], b""
     lines = data.split(b"\n")
     tail = lines.pop()
     return lines, tail
+
+
+def snapshot(reports_dir: Path) -> tuple[list[bytes], bytes, list[str]]:
+    """The log's lines, its cut-short tail and the dir's file names, with no append half done:
+    under the shared lock, read again under it if the first append created it meanwhile."""
+    while True:
+        with locked(reports_dir, exclusive=False) as held:
+            lines, tail = _log_lines(reports_dir)
+            names = sorted(os.listdir(reports_dir))
+        if held or not os.path.lexists(reports_dir / LOCK_NAME):
+            return lines, tail, names
 
 
 def records(reports_dir: Path) -> list[dict[str, Any]]:
@@ -163,8 +265,7 @@ def records(reports_dir: Path) -> list[dict[str, Any]]:
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         return []
-    with locked(reports_dir, exclusive=False):
-        lines, _ = _log_lines(reports_dir)
+    lines, _, _ = snapshot(reports_dir)
     found = []
     for raw in lines:
         with contextlib.suppress(ValueError):
@@ -181,154 +282,3 @@ def run_records(reports_dir: Path) -> list[RunRecord]:
         with contextlib.suppress(ValueError):
             found.append(RunRecord.from_dict(data))
     return found
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What `verify` found: ok, or the first bad record and what is wrong with it."""
-
-    ok: bool
-    records: int  # lines in the log (complete or not)
-    first_bad: str | None  # "<run_id> (line N)", "line N", or "<run_id>" for a stray file
-    problem: str  # one operator sentence; "" when ok
-
-    def describe(self) -> str:
-        if self.ok:
-            return f"chain OK: {self.records} records"
-        if self.first_bad is None:
-            return self.problem
-        return f"chain BROKEN at {self.first_bad}: {self.problem}"
-
-
-def _check_files(reports_dir: Path, run_id: str, files: object) -> str | None:
-    if not isinstance(files, dict):
-        return f"run {run_id} has no 'files' entry: it is not a record shadowgate wrote"
-    root = reports_dir.resolve()
-    for kind, label in _FILE_KINDS:
-        name, recorded = files.get(kind), files.get(f"{kind}_sha256")
-        if name is None:
-            continue
-        path = reports_dir / str(name)
-        if not path.resolve().is_relative_to(root):
-            return f"the {label} of run {run_id} is recorded as {name!r}, outside the reports dir"
-        if not path.is_file():
-            return f"the {label} {name} of run {run_id} is missing"
-        actual = sha256_file(path)
-        if actual != recorded:
-            return (
-                f"the {label} {name} of run {run_id} has changed since the run "
-                f"(sha256 recorded {str(recorded)[:12]}..., now {actual[:12]}...)"
-            )
-    return None
-
-
-def _check_line(
-    reports_dir: Path, number: int, raw: bytes, previous: str, seen: dict[str, int]
-) -> tuple[str | None, str | None]:
-    """(problem, run_id) of one log line; problem is None when the line holds up."""
-    if not raw:
-        return f"line {number} of {LOG_NAME} is empty: the log was edited", None
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return f"line {number} of {LOG_NAME} is not valid JSON: the log was edited or damaged", None
-    run_id = record.get("run_id") if isinstance(record, dict) else None
-    if not isinstance(run_id, str) or not _SAFE_NAME.fullmatch(run_id):
-        return f"line {number} of {LOG_NAME} is not a run record (no usable run_id)", None
-    try:
-        as_written = canonical(record) == raw
-    except ValueError:  # NaN or Infinity: never written by append_record
-        as_written = False
-    if not as_written:
-        return f"line {number} is not byte for byte what shadowgate wrote: it was edited", run_id
-    if run_id in seen:
-        return f"run {run_id} is recorded twice (lines {seen[run_id]} and {number})", run_id
-    seen[run_id] = number
-    json_path = reports_dir / f"{run_id}.json"
-    if not json_path.is_file():
-        return f"the record file {json_path.name} of run {run_id} is missing", run_id
-    if json_path.read_bytes() != _rendered(record):
-        return (
-            f"the record file {json_path.name} differs from line {number} of {LOG_NAME}: "
-            "one of them was changed after the run"
-        ), run_id
-    problem = _check_files(reports_dir, run_id, record.get("files"))
-    if problem is None and record.get("previous_sha256") != previous:
-        if number == 1:
-            problem = (
-                f"run {run_id} is the first line but does not open the chain: "
-                "the records before it were removed"
-            )
-        else:
-            problem = (
-                f"run {run_id} does not follow line {number - 1} in the hash chain: a record "
-                f"was removed, inserted or reordered before it, or line {number - 1} was changed"
-            )
-    return problem, run_id
-
-
-def _stray_record(reports_dir: Path, names: list[str], seen: Mapping[str, int]) -> Path | None:
-    """A `<run_id>.json` record file whose line is not in the log."""
-    for name in names:
-        path = reports_dir / name
-        if path.stem in seen:
-            continue
-        try:
-            record = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        if isinstance(record, dict) and record.get("run_id") == path.stem:
-            return path
-    return None
-
-
-def _verify(reports_dir: Path, lines: list[bytes], tail: bytes, names: list[str]) -> Verification:
-    count = len(lines) + (1 if tail else 0)
-    seen: dict[str, int] = {}
-    previous = GENESIS
-    for number, raw in enumerate(lines, 1):
-        problem, run_id = _check_line(reports_dir, number, raw, previous, seen)
-        if problem is not None:
-            where = f"{run_id} (line {number})" if run_id else f"line {number}"
-            return Verification(False, count, where, problem)
-        previous = sha256(raw + b"\n")
-    if tail:
-        return Verification(
-            False,
-            count,
-            f"line {count}",
-            f"the last line of {LOG_NAME} is cut short: an append was interrupted; "
-            "the next run's record cuts it off",
-        )
-    stray = _stray_record(reports_dir, names, seen)
-    if stray is not None:
-        return Verification(
-            False,
-            count,
-            stray.stem,
-            f"the record file {stray.name} is not in {LOG_NAME}: its line was removed, or "
-            "the run was killed while recording it (then move the file out of the reports dir)",
-        )
-    if not lines:
-        return Verification(
-            False, 0, None, f"no records in {reports_dir}: {LOG_NAME} is missing or empty"
-        )
-    return Verification(True, count, None, "")
-
-
-def verify(reports_dir: Path) -> Verification:
-    """Walk the whole log: every line parses and is canonical, chains to the line before,
-    matches its `<run_id>.json`, and its reports still have their recorded sha256; no record
-    file lies outside the log. Stops at the first problem."""
-    reports_dir = Path(reports_dir)
-    if not reports_dir.is_dir():
-        return Verification(False, 0, None, f"no records: {reports_dir} does not exist")
-    try:
-        # A consistent snapshot (no append half done) under the lock; the slow part, hashing
-        # the reports, after it, so appends never wait for a verify. Appends only add files.
-        with locked(reports_dir, exclusive=False):
-            lines, tail = _log_lines(reports_dir)
-            names = sorted(path.name for path in reports_dir.glob("*.json"))
-    except EvidenceError as exc:
-        return Verification(False, 0, None, str(exc))
-    return _verify(reports_dir, lines, tail, names)

@@ -36,6 +36,9 @@ version 1, written before each check carried its phases; version 2 has no `facts
                         nothing was observed (schema < 3: absent, read as {})
     files               {html, html_sha256, junit, junit_sha256}: names relative to the
                         reports dir, null where the run had no such report  (set by the log)
+    anchor              {journal: HOSTNAME} when the line's sha256 goes to the engine host's
+                        journal, else {journal: null, why: str}  (set by the log; absent in
+                        records written before anchors)
     previous_sha256     sha256 of the previous log line ("0" * 64 for the first record)
                         (set by the log)
 """
@@ -200,6 +203,7 @@ class RunRecord:
     previous_sha256: str | None = None  # None until the log appends it
     schema: int = SCHEMA
     facts: Mapping[str, Any] = field(default_factory=dict)
+    anchor: Mapping[str, Any] | None = None  # None until the log appends it, or before anchors
 
     def finished(self) -> datetime | None:
         """`finished_at` as a UTC time; None if it is not an ISO-8601 time with a zone."""
@@ -249,6 +253,8 @@ class RunRecord:
             data["facts"] = dict(self.facts)
         if self.files is not None:
             data["files"] = dict(self.files)
+        if self.anchor is not None:
+            data["anchor"] = dict(self.anchor)
         if self.previous_sha256 is not None:
             data["previous_sha256"] = self.previous_sha256
         return data
@@ -263,7 +269,7 @@ class RunRecord:
                 raise ValueError(f"{key} must be a JSON object, got {type(d[key]).__name__}")
         if not isinstance(d["checks"], list | tuple):
             raise ValueError(f"checks must be a list, got {type(d['checks']).__name__}")
-        files, facts = d.get("files"), d.get("facts", {})
+        files, facts, anchor = d.get("files"), d.get("facts", {}), d.get("anchor")
         if not isinstance(facts, Mapping):
             raise ValueError(f"facts must be a JSON object, got {type(facts).__name__}")
         return cls(
@@ -275,6 +281,7 @@ class RunRecord:
             d["decision"], _strings(d["causes"], "causes"),
             dict(files) if isinstance(files, Mapping) else None, d.get("previous_sha256"),
             d.get("schema", 1), dict(facts),
+            anchor=dict(anchor) if isinstance(anchor, Mapping) else None,
         )  # fmt: skip
 
 

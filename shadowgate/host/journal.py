@@ -43,7 +43,7 @@ class JournalLine:
         return f"{self.message}\n{self.exception}" if self.exception else self.message
 
 
-def _message(value: object) -> str:
+def message_text(value: object) -> str:
     """journald gives MESSAGE as a string, or as a list of byte values when not UTF-8."""
     if isinstance(value, list):
         return bytes(value).decode("utf-8", "replace")
@@ -85,7 +85,7 @@ def _check_journal(host: testinfra.host.Host, unit: str, result: CommandResult) 
         )
 
 
-def _query(host: testinfra.host.Host, unit: str, command: str, *args: str) -> bytes:
+def query_json(host: testinfra.host.Host, unit: str, command: str, *args: str) -> bytes:
     """journalctl's JSON lines, or a HostError when the journal is missing or hidden in part."""
     result = run(host, command, *args)
     _check_journal(host, unit, result)
@@ -110,7 +110,7 @@ def _read(
         if moment is not None:
             command += f" {option} %s"
             args.append(_epoch(moment))
-    out = _query(host, unit, command + " -o json --output-fields=MESSAGE --no-pager", *args)
+    out = query_json(host, unit, command + " -o json --output-fields=MESSAGE --no-pager", *args)
     lines = []
     for raw in out.splitlines():
         try:
@@ -125,7 +125,7 @@ def _read(
         )
         if (since is not None and ts < since) or (until is not None and ts > until):
             continue
-        lines.append(JournalLine(ts, *_unwrap(_message(entry.get("MESSAGE")))))
+        lines.append(JournalLine(ts, *_unwrap(message_text(entry.get("MESSAGE")))))
     return lines
 
 
@@ -162,7 +162,7 @@ def restarts_scheduled(host: testinfra.host.Host, unit: str, since: datetime) ->
 def journal_reaches_back(host: testinfra.host.Host, moment: datetime) -> bool:
     """Does the host's journal hold an entry at or before `moment`? Journal files are vacuumed
     oldest first, so then it covers everything since: an absent line proves something."""
-    out = _query(
+    out = query_json(
         host,
         "the host",
         "journalctl --reverse --until %s -n 1 -o json --output-fields=MESSAGE --no-pager",

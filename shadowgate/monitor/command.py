@@ -90,6 +90,7 @@ def main(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console(highlight=False)
     try:
         options = settings.resolve(args)
+        settings.readable_reports_dir(options.reports_dir)  # T+0 is read from its records
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return USAGE

@@ -12,6 +12,7 @@ its record through `evidence.append_record`. Hook order:
     pytest_sessionfinish (outermost wrapper)
         before: the record is built (pytest-html's summary and the terminal summary show it)
         after:  pytest-html and junitxml have written their files: hash them, append the record
+                and anchor it in the journal of the engine host (the first of --hosts)
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from shadowgate.plugin.options import (
     validate,
 )
 from shadowgate.plugin.phases import PHASES, named_phases, phase_of
-from shadowgate.plugin.sources import observed
+from shadowgate.plugin.sources import engine_host_of, observed
 from shadowgate.plugin.state import RUN_STATE, RunState, run_state
 from shadowgate.report.hooks import DecisionLogReport
 from shadowgate.verdict import Status, Verdict
@@ -295,6 +296,11 @@ def _final_report(
     return archived
 
 
+def _journal(config_: pytest.Config) -> evidence.Journal:
+    """The journal of the host the checks read (`engine_host`: the first of --hosts)."""
+    return evidence.Journal(engine_host_of(config_))
+
+
 def _append(config_: pytest.Config, state: RunState) -> bool:
     """Append the finished record to the decision log; False (said in red) if it failed."""
     record = state.run_record
@@ -304,7 +310,10 @@ def _append(config_: pytest.Config, state: RunState) -> bool:
         state.run_record = record
     junit_file = _final_report(config_, state, state.junit_path, ".junit.xml")
     try:
-        evidence.append_record(state.reports_dir, record, html_file, junit_file)
+        evidence.append_record(state.reports_dir, record, html_file, junit_file, _journal(config_))
+    except evidence.AnchorError as exc:
+        _say(config_, f"shadowgate: {exc}", red=True)
+        return False
     except (OSError, ValueError, evidence.EvidenceError) as exc:
         _say(config_, f"shadowgate: this run was NOT recorded: {exc}", red=True)
         return False

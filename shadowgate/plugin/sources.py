@@ -24,14 +24,17 @@ from shadowgate.checks import catalog, gates
 from shadowgate.checks.hostfacts import MODEL_FACT, UNIT_FACT, PreviousUnit, model_fact, unit_fact
 from shadowgate.checks.preconditions import Backup
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
+from shadowgate.dayscan import DayScan, scan_stream
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.intents import Intent, Outcome, parse_outcome
 from shadowgate.outcome import NO_GO_PREFIX, cause_prefix
 from shadowgate.plugin.options import reports_dir_of
 from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import note_fact
+from shadowgate.report import drawing
 
 T = TypeVar("T")
+W = TypeVar("W", stream.Window, DayScan)
 
 IntentReader = stream.StreamReader[Intent]
 
@@ -57,13 +60,13 @@ def read_source(action: Callable[[], T]) -> T:
     pytest.fail(f"{_PREFIX[0]}{cause}", pytrace=False)
 
 
-def observed(config_: pytest.Config) -> dict[str, stream.Window]:
-    """The intent windows the checks read ("snapshot", "day", "since_t0"), for the report's
+def observed(config_: pytest.Config) -> dict[str, stream.Window | DayScan]:
+    """What the checks read of the intents ("snapshot", "day", "since_t0"), for the report's
     plots."""
     return config_.stash.get(_OBSERVED, {})
 
 
-def observe(config_: pytest.Config, name: str, window: stream.Window) -> stream.Window:
+def observe(config_: pytest.Config, name: str, window: W) -> W:
     """Keep `window` for the report. It lives until the session ends, so it is frozen out of
     the cyclic GC: every later collection (pytest's at exit too) would otherwise walk each of
     its records again, a quarter of a second per 100,000 intents."""
@@ -81,7 +84,13 @@ def now_ms() -> int:
 @pytest.fixture(scope="session")
 def engine_host(pytestconfig: pytest.Config) -> Host:
     """The engine's machine through testinfra: local, or the first of `--hosts`."""
-    hosts = pytestconfig.getoption("hosts", None) or "local://"
+    return engine_host_of(pytestconfig)
+
+
+def engine_host_of(config_: pytest.Config) -> Host:
+    """The first of `--hosts` (default this machine): the checks read it, the record's anchor
+    goes to its journal."""
+    hosts = config_.getoption("hosts", None) or "local://"
     return host.connect(hosts.split(",")[0])
 
 
@@ -94,8 +103,15 @@ def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
 
 @pytest.fixture(scope="session")
 def intent_reader(
-    redis_client: stream.ReadOnlyRedis, target: config.Target, thresholds: config.Thresholds
+    pytestconfig: pytest.Config,
+    redis_client: stream.ReadOnlyRedis,
+    target: config.Target,
+    thresholds: config.Thresholds,
 ) -> IntentReader:
+    """The intents' reader. A run that writes a report starts drawing its figures now: the
+    helper imports matplotlib while the checks read the stream."""
+    if getattr(pytestconfig.option, "htmlpath", None):
+        drawing.start()
     batch = int(thresholds["window.read_batch"])
     return stream.StreamReader(redis_client, target.stream, target.redis_url, batch=batch)
 
@@ -110,35 +126,51 @@ def intent_snapshot(
     return observe(pytestconfig, "snapshot", read_source(lambda: intent_reader.latest(count)))
 
 
-def _hours_window(reader: stream.StreamReader, hours: float, now: int) -> stream.Window:
-    return read_source(lambda: reader.window(now - int(hours * stream.HOUR_MS)))
+def _scan(
+    reader: IntentReader,
+    hours: float,
+    now: int,
+    target: config.Target,
+    outcomes: stream.Window[Outcome] | None = None,
+    join_ms: float = 0.0,
+) -> DayScan:
+    start = now - int(hours * stream.HOUR_MS)
+    return read_source(lambda: scan_stream(reader, start, target.breakdown_key, outcomes, join_ms))
 
 
 @pytest.fixture(scope="session")
 def intent_day(
-    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
     intent_reader: IntentReader,
+    target: config.Target,
     thresholds: config.Thresholds,
     now_ms: int,
-) -> IntentWindow:
-    """The precondition window (24 h): P3, and the gates' shadow observation (kept for the
-    report's plots)."""
+) -> DayScan:
+    """The precondition window (24 h), read once into what P3, P5 and the gates measure (G4's
+    join against the outcomes, read first) and the report's confidence plot."""
+    try:
+        outcomes = request.getfixturevalue("outcomes_day")
+    except pytest.fail.Exception:  # G4 fails with that cause itself; P3 and P5 still judge
+        outcomes = None
     hours = thresholds.number("window.precondition_hours")
-    return observe(pytestconfig, "day", _hours_window(intent_reader, hours, now_ms))
+    join_ms = gates.join_window_ms(thresholds)
+    day = _scan(intent_reader, hours, now_ms, target, outcomes, join_ms)
+    return observe(request.config, "day", day)
 
 
 @pytest.fixture(scope="session")
 def shadow_history(
     intent_reader: IntentReader,
-    intent_day: IntentWindow,
+    intent_day: DayScan,
+    target: config.Target,
     thresholds: config.Thresholds,
     now_ms: int,
-) -> IntentWindow:
+) -> DayScan:
     """Long enough to prove the shadow observation period (P5); the day window when it is."""
     hours = thresholds.number("shadow.min_observation_hours")
     if hours <= thresholds.number("window.precondition_hours"):
         return intent_day
-    return _hours_window(intent_reader, hours, now_ms)
+    return _scan(intent_reader, hours, now_ms, target)
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +217,7 @@ def outcomes_day(
 
 @pytest.fixture(scope="session")
 def gate_verdicts(
-    intent_day: IntentWindow,
+    intent_day: DayScan,
     outcomes_day: stream.Window[Outcome] | None,
     target: config.Target,
     thresholds: config.Thresholds,

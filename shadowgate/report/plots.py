@@ -1,73 +1,32 @@
-"""The report's two plots, drawn with matplotlib's Agg canvas and embedded as PNG data URIs:
-the snapshot's consensus distribution and the model's confidence distribution.
-
-matplotlib is imported only when a plot is drawn: importing it costs every pytest process
-(the plugin loads this module) about a third of a second, and most draw nothing."""
+"""The report's two plots, the snapshot's consensus distribution and the model's confidence
+distribution, as figures (`drawing` draws them as PNG data URIs, matplotlib imported only
+then, by its helper process when the run started one)."""
 
 from __future__ import annotations
 
-import base64
-import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
 from shadowgate import metrics, stream
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-
-def _new_figure() -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(5.6, 3.2), layout="constrained")
+from shadowgate.dayscan import DayScan
+from shadowgate.report import drawing
 
 
-def _png(fig: Figure) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def consensus_plot(snapshot: stream.Window) -> str | None:
-    """Bar chart of consensus_count over the snapshot (runbook s.5 metric 1), base64 PNG."""
+def consensus_request(snapshot: stream.Window) -> drawing.Request | None:
+    """Bar chart of consensus_count over the snapshot (runbook s.5 metric 1)."""
     dist = metrics.consensus_distribution(snapshot.records)
     if not dist:
         return None
     top = max(max(dist), *(max(i.total_models, len(i.breakdown)) for i in snapshot.records))
-    counts = [dist.get(k, 0) for k in range(top + 1)]
-    total = sum(counts)
-    fig = _new_figure()
-    ax = fig.subplots()
-    bars = ax.bar(range(top + 1), counts, color="#4a7ebb")
-    ax.bar_label(bars, labels=[f"{c / total:.0%}" if c else "" for c in counts])
-    ax.set_xticks(range(top + 1))
-    ax.set_xlabel("consensus_count")
-    ax.set_ylabel("intents")
-    ax.set_title(f"Consensus distribution, latest {total} intents")
-    return _png(fig)
+    return "consensus", ([dist.get(k, 0) for k in range(top + 1)],)
 
 
-def confidence_plot(window: stream.Window, model: str) -> str | None:
+def confidence_request(
+    values: Sequence[float], model: str, spread: metrics.Spread | None = None
+) -> drawing.Request | None:
     """Histogram of the model's confidence with P10 and P90 marked (G2, s.5 metric 4)."""
-    values = metrics.model_confidences(window.records, model)
-    spread = metrics.confidence_spread(values)
-    if spread is None:
-        return None
-    fig = _new_figure()
-    ax = fig.subplots()
-    ax.hist(values, bins=30, color="#6a9f58")
-    for q, x in (("P10", spread.p10), ("P90", spread.p90)):
-        ax.axvline(x, color="#c62828", linestyle="--")
-        ax.annotate(f" {q}", (x, 0.97), xycoords=("data", "axes fraction"), va="top")
-    ax.set_xlabel(f"{model} confidence")
-    ax.set_ylabel("predictions")
-    ax.set_title(f"{model} confidence, n={spread.n}, P10..P90={spread.range_p10_p90:.3f}")
-    return _png(fig)
+    spread = spread or metrics.confidence_spread(values)
+    return None if spread is None else ("confidence", (values, spread, model))
 
 
 def _figure(png: str | None, caption: str, missing: str) -> str:
@@ -79,21 +38,38 @@ def _figure(png: str | None, caption: str, missing: str) -> str:
     )
 
 
-def plots_html(windows: Mapping[str, stream.Window], model: str) -> str:
+def _confidences(
+    windows: Mapping[str, stream.Window | DayScan], model: str
+) -> tuple[drawing.Request | None, str]:
+    """The model's confidences over the day's scan, else over the snapshot."""
+    day, snapshot = windows.get("day"), windows.get("snapshot")
+    if isinstance(day, DayScan) and day.model == model.lower():
+        return confidence_request(
+            day.confidences, model, day.spread()
+        ), "the precondition (24 h) window"
+    if isinstance(snapshot, stream.Window):
+        return confidence_request(
+            metrics.model_confidences(snapshot.records, model), model
+        ), "the snapshot"
+    return None, "the snapshot"
+
+
+def plots_html(windows: Mapping[str, stream.Window | DayScan], model: str) -> str:
     """Both plots; where the stream could not be read, the plot says so instead."""
     snapshot = windows.get("snapshot")
-    confidence_window, label = windows.get("day"), "the precondition (24 h) window"
-    if confidence_window is None:
-        confidence_window, label = snapshot, "the snapshot"
+    confidences, label = _confidences(windows, model)
+    requests = [consensus_request(snapshot) if snapshot else None, confidences]
+    pngs = iter(drawing.draw([r for r in requests if r is not None]))
+    consensus_png, confidence_png = (None if r is None else next(pngs) for r in requests)
     figures = [
         _figure(
-            consensus_plot(snapshot) if snapshot else None,
+            consensus_png,
             "Consensus distribution of the snapshot"
             + (f" ({snapshot.describe()})" if snapshot else ""),
             "no snapshot was read",
         ),
         _figure(
-            confidence_plot(confidence_window, model) if confidence_window else None,
+            confidence_png,
             f"{model} confidence distribution over {label}",
             "no intents were read",
         ),

@@ -37,11 +37,11 @@ def _engine_in_systemd(
     """The stand-in engine as a real systemd unit; yields the runner that reaches it."""
     state = tempfile.mkdtemp(prefix="shadowgate-demo-box-")
     with sdbox.SystemdBox(state, sdbox.default_binds(workdir, reports_dir)) as box:
-        installer.install_engine(box, redis_url, scenario, backfill_hours=hours, rate=2.0)
+        unit = installer.install_engine(box, redis_url, scenario, backfill_hours=hours, rate=2.0)
         _say(
             f"engine running as {installer.ENGINE_UNIT} in a private systemd (scenario {scenario})"
         )
-        time.sleep(SETTLE_S)
+        installer.settle(unit, SETTLE_S)
         yield box_runner(box), ()
 
 

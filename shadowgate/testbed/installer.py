@@ -93,6 +93,30 @@ def wait_entered_active(box: SystemdBox, unit: str, timeout: float = 30.0) -> No
     raise RuntimeError(f"{unit} did not become active ({props}); journal:\n{journal}")
 
 
+def wait_backfilled(box: SystemdBox, unit: str, timeout: float = 120.0) -> None:
+    """Until the engine says its history is written (its `backfill ... h:` journal line). A
+    26 h history with a busy foreign publisher is tens of thousands of entries: on a loaded
+    machine the checks would otherwise read it half written and see an engine silent for
+    hours."""
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        argv = ["journalctl", "-u", unit, "--no-pager", "-o", "cat"]
+        shown = box.exec(argv).stdout
+        if '"backfill ' in shown or "Redis error" in shown:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{unit} wrote no history in {timeout:g} s; journal:\n{shown[-3000:]}")
+
+
+def settle(unit: EngineUnit, seconds: float, live_s: float = 1.0) -> None:
+    """Until `seconds` after the unit's start and at least `live_s` from now (its history is
+    written: install_engine waited for it), so the engine has published live and written a
+    shadow journal line before the checks read."""
+    since_start = (datetime.now(UTC) - unit.started).total_seconds()
+    time.sleep(max(seconds - since_start, live_s))
+
+
 def install_engine(
     box: SystemdBox,
     redis_url: str,
@@ -109,8 +133,9 @@ def install_engine(
     options: tuple[str, ...] = (),
 ) -> EngineUnit:
     """Write the env file (verbatim), its backup and the model file (None: leave absent),
-    install the unit, start it and return once it has been active. `options` set scenario
-    fields for this run, e.g. `("shadow_form=inactive", "lgbm_fallback_rate=1")`."""
+    install the unit, start it and return once it has been active and has written its
+    `backfill_hours` of history. `options` set scenario fields for this run, e.g.
+    `("shadow_form=inactive", "lgbm_fallback_rate=1")`."""
     box.write_file(ENV_FILE, env_text, mode=0o600)
     if backup_text is not None:
         box.write_file(BACKUP_FILE, backup_text, mode=0o600)
@@ -123,6 +148,8 @@ def install_engine(
     unit = EngineUnit(ENGINE_UNIT, scenario, ENV_FILE, MODEL_PATH, redis_url, datetime.now(UTC))
     box.systemctl("start", ENGINE_UNIT)
     wait_entered_active(box, ENGINE_UNIT)
+    if backfill_hours:
+        wait_backfilled(box, ENGINE_UNIT)
     return unit
 
 

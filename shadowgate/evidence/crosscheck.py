@@ -1,0 +1,171 @@
+"""The chain against its anchors in the engine host's journal, as `verify` judges it.
+
+The chain alone cannot tell its tail was rewritten; the journal, written at each append, can:
+- every trusted anchor of this reports dir is a line of the log, else that line was removed or
+  changed after its run;
+- once a line is anchored, every later line is: a tail appended without an anchor fails, also
+  one whose record says it was "not anchored";
+- a line before the first anchored one may say why it was not anchored (no journal then); one
+  that says it was, yet is not, fails while the journal reaches back to its time, and is only
+  stated once the journal no longer does (vacuumed oldest first);
+- a journal that cannot be read fails the cross-check when a line says it was anchored, and is
+  stated as "not possible" otherwise (this dev machine, an archive handed to an auditor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shadowgate.evidence.journal_anchor import Anchors, Journal, Logged
+from shadowgate.host import HostError
+
+
+@dataclass(frozen=True)
+class Link:
+    """One verified line of the log."""
+
+    number: int
+    run_id: str
+    sha256: str  # of the line, "\n" included
+    record: Mapping[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"{self.run_id} (line {self.number})"
+
+    def said(self) -> Mapping[str, Any]:
+        """What the record says of its anchor (`anchor`; older records: nothing)."""
+        anchor = self.record.get("anchor")
+        return anchor if isinstance(anchor, Mapping) else {}
+
+    def when(self) -> datetime | None:
+        text = str(self.record.get("finished_at") or self.record.get("started_at") or "")
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo is not None else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The cross-check: the first problem (none: `problem` is ""), what to state either way,
+    the run ids anchored, and whether a journal was read at all."""
+
+    first_bad: str | None
+    problem: str
+    notes: tuple[str, ...]
+    anchored: frozenset[str]
+    read: bool
+
+
+def _beyond_reach(journal: Journal, link: Link) -> bool:
+    moment = link.when()
+    try:
+        return moment is not None and not journal.reaches_back(moment)
+    except HostError:
+        return False
+
+
+def _line_problem(
+    link: Link, found: Anchors, first: Link | None, journal: Journal
+) -> tuple[str | None, bool]:
+    """(problem, beyond the journal's reach) of a line the journal holds no anchor of."""
+    named = next((a for a in found.trusted.values() if a.anchor.run_id == link.run_id), None)
+    if named is not None:
+        return (
+            f"line {link.number} is not the line anchored for run {link.run_id} in the journal "
+            f"of {found.journal} ({named.describe()}): it was changed after the run"
+        ), False
+    if first is not None:
+        return (
+            f"run {link.run_id} has no anchor in the journal of {found.journal}, though line "
+            f"{first.number} before it has one: it was added without shadowgate's anchor, or "
+            "its run could not write it (and said so in red)"
+        ), False
+    if not link.said().get("journal"):
+        return None, False
+    if _beyond_reach(journal, link):
+        return None, True
+    return (
+        f"run {link.run_id} says it was anchored in the journal of {link.said()['journal']}, "
+        f"but the journal of {found.journal}, which reaches back to its time, holds no such "
+        "anchor: the line was changed, or this is not the engine host (--hosts)"
+    ), False
+
+
+def _notes(links: Sequence[Link], found: Anchors, anchored: int, beyond: int) -> list[str]:
+    notes = [f"journal cross-check: {anchored} of {len(links)} records anchored in the journal "
+             f"of {found.journal}"]  # fmt: skip
+    if beyond:
+        notes.append(f"{beyond} older records are beyond the journal's reach (vacuumed)")
+    unanchored = [link for link in links if not link.said().get("journal")]
+    if unanchored:
+        why = unanchored[-1].said().get("why") or "written before records were anchored"
+        notes.append(
+            f"{len(unanchored)} records were not anchored when written (the latest: {why})"
+        )
+    if found.untrusted:
+        uids = sorted({str(logged.uid) for logged in found.untrusted})
+        notes.append(
+            f"ignored {len(found.untrusted)} `shadowgate` journal entries for this reports dir "
+            f"from uid {', '.join(uids)}: only root and the reports dir's owner anchor records; "
+            "find out who wrote them"
+        )
+    return notes
+
+
+def _gone(lost: Logged, links: Sequence[Link], journal: str) -> tuple[str, str]:
+    """(first bad, problem) of a trusted anchor that is no line of the log."""
+    run_id = lost.anchor.run_id
+    link = next((link for link in links if link.run_id == run_id), None)
+    if link is not None:  # its line is anchored too: anchored again after a change
+        return link.where, (
+            f"line {link.number} is not the line first anchored for run {run_id} in the "
+            f"journal of {journal} ({lost.describe()}): it was changed and anchored again"
+        )
+    return run_id, (
+        f"the journal of {journal} holds the anchor of run {run_id} ({lost.describe()}), but "
+        "no line of the log is that record: its line was removed or changed after the run"
+    )
+
+
+def cross_check(links: Sequence[Link], journal: Journal, reports_dir: Path) -> Outcome:
+    """The rules of the module docstring, first problem in chain order, then anchors whose
+    line is gone."""
+    claimed = [link for link in links if link.said().get("journal")]
+    try:
+        found = journal.read(reports_dir)
+    except HostError as exc:
+        if claimed:
+            problem = (
+                f"journal cross-check impossible: {exc}; {len(claimed)} records were anchored in "
+                f"the journal of {claimed[-1].said()['journal']}: verify there (--hosts)"
+            )
+            return Outcome(None, problem, (), frozenset(), False)
+        return Outcome(
+            None, "", (f"journal cross-check: not possible ({exc})",), frozenset(), False
+        )
+    first: Link | None = None
+    beyond = 0
+    problem: tuple[str | None, str] = (None, "")
+    for link in links:
+        if link.sha256 in found.trusted:
+            first = first or link
+            continue
+        text, far = _line_problem(link, found, first, journal)
+        beyond += far
+        if text is not None:
+            problem = (link.where, text)
+            break
+    lines = {link.sha256 for link in links}
+    gone = [logged for sha, logged in found.trusted.items() if sha not in lines]
+    if not problem[1] and gone:
+        problem = _gone(min(gone, key=lambda logged: logged.at), links, found.journal)
+    anchored = frozenset(link.run_id for link in links if link.sha256 in found.trusted)
+    notes = _notes(links, found, len(anchored), beyond)
+    return Outcome(*problem, tuple(notes), anchored, True)

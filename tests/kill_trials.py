@@ -1,0 +1,246 @@
+"""kill -9 of the actions, many times at every point: the evidence for "0 partial env files, 0
+lost backups, the decision log still verifies" (issue 11), for scripts/kill_trials and, with
+fewer trials, tests/test_actions_kill.py.
+
+Each trial runs activate or rollback as the operator does (a child process, a stand-in
+`systemctl` first on PATH, the verification suite replaced by a no-op so nothing reads any
+Redis) in a fresh tmp dir. The points are found, not listed: a first run reports every
+`envedit.crash_point` it passes (each step of StepLog, the temp file written, the rename), and
+each occurrence is a point (`tmp-written#2`: the env file's, after the backup's). Trial 0 of a
+point kills exactly there (the child kills itself, as SHADOWGATE_ACTION_KILL_AT does); the
+others SIGKILL it from outside after a random delay, anywhere in what remains of the action.
+Then: the env file must be the old or the new one, every backup whole, a changed env file
+backed up, the decision log verifying, and the next action must finish the job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from unittest import mock
+
+from shadowgate import envedit, evidence
+from shadowgate.actions import activate, flow, rollback
+from shadowgate.config import Target
+from tests.test_actions import FLAG, MODEL, Bed, FakeEngine
+
+KINDS = ("activate", "rollback")
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # what the suite would read, were it ever run
+SYSTEMCTL = """#!/bin/sh
+case "$*" in
+  *show*) printf '%s\\n' LoadState=loaded ActiveState=active SubState=running Result=success \\
+      NRestarts=0 MainPID=4242 'ActiveEnterTimestamp=Thu 2026-11-26 06:30:00.000001 UTC' \\
+      'ExecMainStartTimestamp=Thu 2026-11-26 06:30:00.000001 UTC' InvocationID=abc ;;
+esac
+"""
+CHILD = r"""
+import os, signal, sys
+from shadowgate import envedit
+from shadowgate.actions import activate, flow, rollback, steps
+fd, at, seen = int(os.environ["SG_TRIAL_FD"]), os.environ.get("SG_TRIAL_AT", ""), {}
+def reached(name):
+    seen[name] = seen.get(name, 0) + 1
+    os.write(fd, f"{name}#{seen[name]}\n".encode())
+    if f"{name}#{seen[name]}" == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+envedit.crash_point = steps.crash_point = reached
+flow.run_suite = lambda argv: 0
+sys.exit({"activate": activate.main, "rollback": rollback.main}[sys.argv[1]](sys.argv[2:]))
+"""
+BACKUP_BEFORE = "ai-engine.env.bak.activation.20261126_063000"  # rollback must keep it
+
+
+@dataclass
+class Figures:
+    """What the trials found, per action and in all."""
+
+    points: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)  # one line per bad trial, to reproduce
+
+    def bad(self, what: str, trial: str) -> None:
+        self.counts[what] += 1
+        self.problems.append(f"{what}: {trial}")
+
+    def line(self, name: str) -> str:
+        c = self.counts
+        return (
+            f"{name}: {len(self.points)} points, {c['trials']} trials ({c['killed']} killed, "
+            f"{c['finished']} finished before the kill); partial env files {c['partial env']}, "
+            f"partial backups {c['partial backup']}, lost backups {c['lost backup']}, log "
+            f"verify failures {c['verify']}, temp files left by the kill {c['tmp left']} "
+            f"({c['tmp after next']} after the next action), next action failed "
+            f"{c['not recovered']}"
+        )
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One trial's tmp bed and the two files the env file may be after the action."""
+
+    bed: Bed
+    tools: Path
+    old: bytes
+    new: bytes
+
+    def argv(self, kind: str) -> list[str]:
+        extra = ("--approved-by=alice",) if kind == "activate" else ("--break-glass", "--reason=x")
+        return self.bed.options(*extra, f"--redis-url={DEAD_REDIS}")
+
+
+def _setup(root: Path, kind: str) -> Setup:
+    """A bed as tests/test_actions makes it: for activate a preactivation record and the flag
+    on; for rollback a window's record, the flag gone and the activation's backup beside it
+    (it must survive)."""
+    tools = root / "bin"
+    tools.mkdir()
+    (tools / "systemctl").write_text(SYSTEMCTL)  # journalctl stays real: the log reads it too
+    (tools / "systemctl").chmod(0o755)
+    model = root / "patchtst.pth"
+    model.write_bytes(b"weights")
+    env = root / "ai-engine.env"
+    shadow = f"# engine\r\n{FLAG}=true\n{MODEL}={model}\n".encode()
+    active = f"# engine\r\n{MODEL}={model}\n".encode()
+    bed = Bed(env, model, root / "reports", FakeEngine(), [], [])
+    if kind == "activate":
+        env.write_bytes(shadow)
+        target = Target(env_file=str(env), redis_url=DEAD_REDIS).describe()
+        bed.record(target=target)
+        return Setup(bed, tools, shadow, active)
+    env.write_bytes(active)
+    (root / BACKUP_BEFORE).write_bytes(shadow)  # what activate left: rollback must keep it
+    bed.record("window_30m")  # a log to keep verifying (break-glass needs no arming record)
+    return Setup(bed, tools, active, active + f"{FLAG}=true\n".encode())
+
+
+def _child(setup: Setup, kind: str, at: str = "", delay: float = 0.0) -> tuple[int, list]:
+    """Run the action; SIGKILL it `delay` s after it reaches `at` (0: it kills itself there).
+    The exit status and the points it reported, each with its monotonic time."""
+    read, write = os.pipe()
+    env = {
+        **os.environ,
+        "PATH": f"{setup.tools}:{os.environ['PATH']}",
+        "SG_TRIAL_FD": str(write),
+        "SG_TRIAL_AT": at if delay == 0 else "",
+    }
+    env.pop(envedit.KILL_ENV, None)
+    argv = [sys.executable, "-c", CHILD, kind, *setup.argv(kind)]
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, env=env, pass_fds=(write,), stdout=out, stderr=out)
+        os.close(write)
+        reached = []
+        with os.fdopen(read) as markers:
+            for line in markers:
+                reached.append((line.strip(), time.monotonic()))
+                if delay and line.strip() == at:
+                    time.sleep(delay)
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        code = proc.wait(timeout=60)
+        if code not in (0, -signal.SIGKILL):
+            out.seek(0)
+            raise RuntimeError(f"{kind} exited {code}: {out.read().decode(errors='replace')}")
+    return code, reached
+
+
+def find_points(kind: str) -> tuple[list[str], dict[str, float]]:
+    """Every point one whole run of `kind` passes, in order, and the time left after each."""
+    with tempfile.TemporaryDirectory(prefix="sg-kill-") as tmp:
+        setup = _setup(Path(tmp), kind)
+        code, reached = _child(setup, kind)
+        ended = time.monotonic()
+    if code != 0 or not reached:
+        raise RuntimeError(f"{kind} did not run to the end without a kill (exit {code})")
+    return [p for p, _ in reached], {p: ended - t for p, t in reached}
+
+
+def _judge(setup: Setup, kind: str, trial: str, figures: Figures) -> None:
+    """The files and the log after a kill, then the next action run to the end."""
+    env = setup.bed.env
+    if env.read_bytes() not in (setup.old, setup.new):
+        figures.bad("partial env", trial)
+    shadow = f"# engine\r\n{FLAG}=true\n{MODEL}={setup.bed.model}\n".encode()
+    backups = [b.read_bytes() for b in env.parent.glob(f"{env.name}.bak*")]
+    if any(b != shadow for b in backups):
+        figures.bad("partial backup", trial)
+    needed = kind == "rollback" or env.read_bytes() != setup.old  # rollback keeps activate's
+    if needed and shadow not in backups:
+        figures.bad("lost backup", trial)
+    figures.counts["tmp left"] += len(_leftovers(setup))
+    checked = evidence.verify(setup.bed.reports)
+    if not checked.ok:
+        figures.bad("verify", f"{trial}: {checked.problem}")
+    code, said = _again(setup, kind)
+    if code != flow.DONE or env.read_bytes() != setup.new:
+        figures.bad("not recovered", f"{trial}: exit {code}: {' | '.join(said.splitlines())}")
+    elif not (checked := evidence.verify(setup.bed.reports)).ok:
+        figures.bad("verify", f"{trial}, after the next action: {checked.problem}")
+    if left := _leftovers(setup):
+        figures.bad("tmp after next", f"{trial}: {', '.join(p.name for p in left)}")
+
+
+def _leftovers(setup: Setup) -> list[Path]:
+    """Hidden files a killed write leaves: temp env files, pending record files."""
+    return [*setup.bed.env.parent.glob(".*.tmp"), *setup.bed.reports.glob(".*.pending")]
+
+
+def _again(setup: Setup, kind: str) -> tuple[int, str]:
+    """The next action, in this process, to the end (never blocked by the dead one): its exit
+    status and what it said."""
+    main = {"activate": activate.main, "rollback": rollback.main}[kind]
+    said = io.StringIO()
+    with mock.patch.object(flow, "run_suite", lambda argv: 0), contextlib.redirect_stdout(said):
+        return main(setup.argv(kind), engine=FakeEngine()), said.getvalue()
+
+
+def run_trials(kind: str, per_point: int, seed: int = 11) -> Figures:
+    """`per_point` trials at every point of `kind`: the first exact, the rest at random."""
+    rng = random.Random(seed)
+    points, left = find_points(kind)
+    figures = Figures(points)
+    for point in points:
+        for n in range(per_point):
+            delay = 0.0 if n == 0 else rng.uniform(0.0, left[point])
+            trial = f"{kind} at {point} + {delay * 1000:.2f} ms (trial {n})"
+            with tempfile.TemporaryDirectory(prefix="sg-kill-") as tmp:
+                setup = _setup(Path(tmp), kind)
+                code, _ = _child(setup, kind, point, delay)
+                figures.counts["trials"] += 1
+                figures.counts["killed" if code else "finished"] += 1
+                _judge(setup, kind, trial, figures)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the figures of N trials per point of each action; exit 1 on any bad trial."""
+    parser = argparse.ArgumentParser(prog="scripts/kill_trials", description=__doc__)
+    parser.add_argument("--trials", type=int, default=20, help="per point (default 20)")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--action", choices=KINDS, action="append", help="default: both")
+    args = parser.parse_args(argv)
+    started, bad = time.monotonic(), 0
+    for kind in args.action or KINDS:
+        figures = run_trials(kind, args.trials, args.seed)
+        print(figures.line(kind))
+        print(f"  points: {', '.join(figures.points)}")
+        for problem in figures.problems:
+            print(f"  BAD {problem}")
+        bad += len(figures.problems)
+    print(f"kill trials: {bad} bad trials in {time.monotonic() - started:.0f} s")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
