@@ -142,8 +142,9 @@ def cross_check(links: Sequence[Link], journal: Journal, reports_dir: Path) -> O
         found = journal.read(reports_dir)
     except HostError as exc:
         if claimed:
+            were = "1 record was" if len(claimed) == 1 else f"{len(claimed)} records were"
             problem = (
-                f"journal cross-check impossible: {exc}; {len(claimed)} records were anchored in "
+                f"journal cross-check impossible: {exc}; {were} anchored in "
                 f"the journal of {claimed[-1].said()['journal']}: verify there (--hosts)"
             )
             return Outcome(None, problem, (), frozenset(), False)
