@@ -8,10 +8,10 @@ the last 25 h (so the 24 h window is held, with about N intents in it, for the h
 seeding), then times, alternating the rows in each of --repeat rounds:
 
 - floor: `redis-cli XRANGE KEY - +` to /dev/null, and a bare redis-py read in batches;
-- the runbook's pipelines over the whole window (COUNT N): s.2 `grep -c consensus_count 4`,
-  s.5's consensus distribution and PatchTST agreement awk;
+- the runbook's own s.2 and s.5 pipelines, as it writes them, over the whole window (COUNT N),
+  and their sum (s.5 metric 4's bubble sort is O(n^2): run up to M4_MAX entries only);
 - the full `pytest -m preactivation` run as a subprocess with the drill overrides, and its
-  peak RSS (os.wait4 of that process alone);
+  peak RSS (os.wait4 of that process alone), after the bytecode warm-up bootstrap does;
 - with --baseline REF, the same run of that git ref's code (`git archive` into a temporary
   directory), side by side on the same data: before and after in one run, on one load.
 
@@ -57,16 +57,87 @@ SPACING_S = 10.0  # engine time between decision slots; ~86% of slots publish an
 RESULTS = Path(__file__).with_name("results.md")
 OUTCOMES_CAP = 2_000  # trade.closed's real cap (1,000 to 2,000 entries)
 PYTEST_ROW = "pytest -m preactivation (subprocess)"
-S2 = "grep -c '\"consensus_count\": 4'"
-S5_CONSENSUS = (
-    "awk '/^payload$/ {getline; if (match($0, /\"consensus_count\": ([0-9]+)/, m)) print m[1]}'"
-    " | sort | uniq -c | sort -rn"
-)
-S5_AGREEMENT = (
-    'awk \'BEGIN {total=0; agree=0} /^payload$/ {getline; if (match($0, /"side": "([^"]+)"/,'
-    ' ens) && match($0, /"patchtst": \\{[^}]*"action": "([^"]+)"/, pt)) {total++;'
-    ' if (ens[1] == pt[1]) agree++}} END {print agree "/" total}\''
-)
+M4_MAX = 20_000  # s.5 metric 4 sorts with a bubble sort in awk: O(n^2), ~12 min at 1e5
+# The runbook's s.2 and s.5 pipelines, as it writes them, each after
+# `redis-cli XREVRANGE KEY + - COUNT N |` (B3's "measure sizes" gives no command).
+RUNBOOK = {
+    "s.2 B1: grep -c consensus_count 4": "grep -c '\"consensus_count\": 4' || true",
+    "s.2 B2: grep consensus_count": "grep consensus_count",
+    "s.5 metric 1: consensus distribution": (
+        'awk \'/^payload$/ {getline; if (match($0, /"consensus_count": ([0-9]+)/, m))'
+        " print m[1]}' | sort | uniq -c | sort -rn"
+    ),
+    "s.5 metric 2: agreement": """awk '
+    BEGIN {total=0; agree=0}
+    /^payload$/ {
+      getline payload
+      if (match(payload, /"side": "([^"]+)"/, ens) && \\
+          match(payload, /"patchtst": \\{[^}]*"action": "([^"]+)"/, pt)) {
+        total++
+        if (ens[1] == pt[1]) agree++
+      }
+    }
+    END {
+      if (total > 0) {
+        rate = int(agree*100/total)
+        print "Agreement:", agree "/" total, "(" rate "%)"
+        if (rate < 40 || rate > 90) print "⚠️WARNING: Rate outside 40-90% range"
+        else print "✅ OK"
+      }
+    }'""",
+    "s.5 metric 3: hard disagreement": """awk '
+    BEGIN {total=0; opposite=0}
+    /^payload$/ {
+      getline payload
+      if (match(payload, /"side": "([^"]+)"/, ens) && \\
+          match(payload, /"patchtst": \\{[^}]*"action": "([^"]+)"/, pt)) {
+        total++
+        ensemble = ens[1]
+        patchtst = pt[1]
+        if ((ensemble == "BUY" && patchtst == "SELL") || \\
+            (ensemble == "SELL" && patchtst == "BUY")) {
+          opposite++
+        }
+      }
+    }
+    END {
+      if (total > 0) {
+        rate = int(opposite*100/total)
+        print "Hard Disagree:", opposite "/" total, "(" rate "%)"
+        if (rate > 25) print "⚠️WARNING: High contention"
+        else print "✅ OK"
+      }
+    }'""",
+    "s.5 metric 4: confidence distribution": """awk '
+    BEGIN {n=0}
+    /^payload$/ {
+      getline payload
+      if (match(payload, /"patchtst": \\{[^}]*"confidence": ([0-9.]+)/, conf)) {
+        n++
+        vals[n] = conf[1]
+        sum += conf[1]
+      }
+    }
+    END {
+      if (n > 0) {
+        for (i=1; i<=n; i++) {
+          for (j=i+1; j<=n; j++) {
+            if (vals[i] > vals[j]) {tmp = vals[i]; vals[i] = vals[j]; vals[j] = tmp}
+          }
+        }
+        mean = sum / n
+        p10 = vals[int(n * 0.10)]
+        p50 = vals[int(n * 0.50)]
+        p90 = vals[int(n * 0.90)]
+        range_p10_p90 = p90 - p10
+        printf "Mean: %.4f | P10: %.4f | P50: %.4f | P90: %.4f | Range: %.4f\\n", \\
+          mean, p10, p50, p90, range_p10_p90
+        if (range_p10_p90 < 0.02) print "⚠️WARNING: Confidence flatlined"
+        else print "✅ OK"
+      }
+    }'""",
+}
+RUNBOOK_SUM = "runbook s.2 + s.5, every pipeline above (sum of medians)"
 
 
 class CompressedEngine(Engine):
@@ -175,48 +246,74 @@ class Measured(NamedTuple):
     runs: dict[str, tuple[float, float]]
 
 
+def runbook_rows(cli: str, entries: int, env_file: Path) -> dict[str, Callable[[], float]]:
+    """Each RUNBOOK pipeline over the whole window (COUNT N); B2 greps the env file first."""
+    rev = f"{cli} XREVRANGE {KEY} + - COUNT {entries}"
+    flag = f'grep "^PATCHTST_SHADOW_ONLY=true" {env_file} && '
+    return {
+        f"runbook {name}": shell(f"{flag if 'B2' in name else ''}{rev} | {pipeline}")
+        for name, pipeline in RUNBOOK.items()
+        if entries <= M4_MAX or "metric 4" not in name
+    }
+
+
+def warm(root: Path) -> None:
+    """What scripts/bootstrap.sh does once per change of the sources: write pytest's rewritten
+    bytecode of the checkout at `root`, so every timed run starts as an installed one does."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+            f"--rootdir={root}"]  # fmt: skip
+    subprocess.run(argv, cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
 def measure(size: int, repeat: int, baseline: tuple[str, Path] | None = None) -> Measured:
     """The table rows (markdown) for one seeded size; `baseline` is (label, checkout)."""
-    with throwaway_redis.start() as server:
+    with throwaway_redis.start() as server, tempfile.TemporaryDirectory() as tmp:
         entries, seconds = seeded(server, size)
         cli = f"redis-cli -h 127.0.0.1 -p {server.port}"
+        env_file = Path(tmp, "ai-engine.env")
+        env_file.write_text("PATCHTST_SHADOW_ONLY=true\n")
         rows: dict[str, Callable[[], float]] = {
             "floor: redis-cli XRANGE > /dev/null": shell(f"{cli} XRANGE {KEY} - + > /dev/null"),
             "floor: redis-py XRANGE, batches of 1000": redis_py_read(server),
+            **runbook_rows(cli, entries, env_file),
         }
-        if shutil.which("gawk") or shutil.which("awk"):
-            rev = f"{cli} XREVRANGE {KEY} + - COUNT {entries}"
-            rows |= {
-                "runbook s.2: XREVRANGE \\| grep -c consensus 4": shell(f"{rev} | {S2} || true"),
-                "runbook s.5: consensus distribution awk": shell(f"{rev} | {S5_CONSENSUS}"),
-                "runbook s.5: PatchTST agreement awk": shell(f"{rev} | {S5_AGREEMENT}"),
-            }
-        peaks: dict[str, list[float]] = {PYTEST_ROW: []}
-        rows[PYTEST_ROW] = preactivation(server, peaks[PYTEST_ROW], repo_root())
+        trees = {PYTEST_ROW: repo_root()}
         if baseline is not None:
-            name = f"pytest -m preactivation, {baseline[0]} (subprocess)"
-            peaks[name] = []
-            rows[name] = preactivation(server, peaks[name], baseline[1])
+            trees[f"pytest -m preactivation, {baseline[0]} (subprocess)"] = baseline[1]
+        peaks: dict[str, list[float]] = {name: [] for name in trees}
+        for name, root in trees.items():
+            warm(root)
+            rows[name] = preactivation(server, peaks[name], root)
         times: dict[str, list[float]] = {name: [] for name in rows}
         for _ in range(repeat):  # alternating: drift on a shared box spreads over every row
             for name, run in rows.items():
                 times[name].append(run())
-    floor = statistics.median(times["floor: redis-cli XRANGE > /dev/null"])
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    pipelines = [medians[f"runbook {name}"] for name in RUNBOOK if f"runbook {name}" in medians]
+    runbook = sum(pipelines) if len(pipelines) == len(RUNBOOK) else None
+    floor = medians["floor: redis-cli XRANGE > /dev/null"]
     lines = [
         f"### {entries:,} stream entries (seeded in {seconds:.1f} s), median of {repeat}\n",
-        "| operation | median s | min .. max s | x redis-cli XRANGE | peak RSS MiB |",
-        "|---|---:|---:|---:|---:|",
+        "| operation | median s | min .. max s | x redis-cli XRANGE | x runbook pipelines "
+        "| peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     runs: dict[str, tuple[float, float]] = {}
     for name, values in times.items():
-        median = statistics.median(values)
+        median = medians[name]
         rss = f"{max(peaks[name]):.0f}" if name in peaks else ""
+        against = f"{median / runbook:.2f}" if name in peaks and runbook else ""
         if name in peaks:
             runs[name] = (median, max(peaks[name]))
         lines.append(
             f"| {name} | {median:.3f} | {min(values):.3f} .. {max(values):.3f} "
-            f"| {median / floor:.2f} | {rss} |"
+            f"| {median / floor:.2f} | {against} | {rss} |"
         )
+    if runbook is not None:
+        lines.append(f"| {RUNBOOK_SUM} | {runbook:.3f} | | {runbook / floor:.2f} | 1.00 | |")
+    else:
+        lines.append(f"| runbook s.5 metric 4 | not run: O(n^2), over {M4_MAX:,} entries | | | | |")
     runs["floor: redis-cli XRANGE > /dev/null"] = (floor, 0.0)
     return Measured(entries, [*lines, ""], runs)
 
@@ -275,6 +372,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--seed-only", nargs=2, metavar=("URL", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if shutil.which("gawk") is None:  # the runbook's awk passes match() an array: gawk only
+        parser.error("the runbook's pipelines need GNU awk (apt-get install gawk)")
     if args.seed_only:
         print(*seed(redis.Redis.from_url(args.seed_only[0]), int(args.seed_only[1])))
         return

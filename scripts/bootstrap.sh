@@ -30,3 +30,19 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
   "$root/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root[dev]"
   touch "$stamp"
 fi
+
+# Bytecode, once per change of the sources: where PYTHONDONTWRITEBYTECODE is set (it is on some
+# hosts) nothing is ever cached, so every live run would recompile the package and redo pytest's
+# assertion rewriting of every plugin module (a quarter of a demo-sized run). Collecting the
+# checks writes pytest's rewritten bytecode; compileall the plain one (the CLI and actions/).
+warm="$root/.venv/.shadowgate-bytecode"
+if [ ! -f "$warm" ] || [ "$stamp" -nt "$warm" ] \
+  || [ -n "$(find "$root/shadowgate" "$root/actions" "$root/blockers" "$root/gates" \
+    "$root/postactivation" "$root/conftest.py" -name '*.py' -newer "$warm" -print -quit)" ]; then
+  env -u PYTHONDONTWRITEBYTECODE "$root/.venv/bin/python" -m compileall -q \
+    "$root/shadowgate" "$root/actions" >/dev/null
+  (cd "$root" && env -u PYTHONDONTWRITEBYTECODE "$root/.venv/bin/python" -m pytest \
+    --collect-only -q -p no:cacheprovider >/dev/null) \
+    || echo "bootstrap: collecting the checks failed; runs will compile them each time" >&2
+  touch "$warm"
+fi

@@ -28,10 +28,13 @@ def test_bench_scale_smoke(tmp_path: Path) -> None:
     rows = measured.lines
     assert rows[0].startswith("### ") and "stream entries" in rows[0]
     table = [r for r in rows if r.startswith("| ") and not r.startswith("| operation")]
-    assert len(table) == 6
-    pytest_row = table[-1].split("|")
+    assert len(table) == 10  # 2 floors, the runbook's 6 pipelines, pytest, the pipelines' sum
+    runbook = table[-1].split("|")
+    assert runbook[1].strip().startswith("runbook s.2 + s.5") and float(runbook[2]) > 0
+    pytest_row = table[-2].split("|")
     assert pytest_row[1].strip().startswith("pytest -m preactivation")
-    assert float(pytest_row[5]) > 0  # peak RSS measured
+    assert float(pytest_row[5]) > 0  # x the runbook's pipelines
+    assert float(pytest_row[6]) > 0  # peak RSS measured
     assert set(measured.runs) == {bench.PYTEST_ROW, "floor: redis-cli XRANGE > /dev/null"}
     bench.plot([measured], tmp_path / "results.png")
     assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")

@@ -10,7 +10,6 @@ Without Chromium these tests skip, except under SHADOWGATE_REQUIRE_SYSTEMD=1 (CI
 from __future__ import annotations
 
 import base64
-import io
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from PIL import Image
@@ -34,6 +34,8 @@ from tests.test_records import DRILL, REPO, STRATEGY, fill_engine, run_phase
 PASSWORD = "Rp-" + os.urandom(6).hex()
 WARN_YELLOW = (255, 224, 131)  # #ffe083, the WARN status cell
 WARN_ROW = (255, 246, 213)  # #fff6d5, the rest of a WARN row
+CONSENSUS_BARS = (74, 126, 187)  # #4a7ebb, drawing.BAR
+HISTOGRAM_BARS = (106, 159, 88)  # #6a9f58, drawing.HISTOGRAM
 SYNTHETIC_CHECKS = """
 import pytest
 
@@ -138,6 +140,7 @@ def browse(chromium: str, page: Path, profile: Path, *action: str) -> str:
 
 @dataclass(frozen=True)
 class Rendered:
+    page: Path
     raw: str  # the file as written
     dom: str  # the document after pytest-html's JavaScript ran
     rows: Rows
@@ -155,7 +158,7 @@ def preactivation(chromium, tmp_path_factory) -> Rendered:
         server.stop()
     page = run.file(".html")
     dom = browse(chromium, page, tmp_path_factory.mktemp("profile"), "--dump-dom")
-    return Rendered(page.read_text("utf-8"), dom, Rows(dom))
+    return Rendered(page, page.read_text("utf-8"), dom, Rows(dom))
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +177,7 @@ def warn_report(chromium, tmp_path_factory) -> tuple[Rendered, Path]:
     shot = work / "shot.png"
     browse(chromium, page, profile, f"--screenshot={shot}")
     assert "M1  WARN" in done.stdout, done.stdout + done.stderr
-    return Rendered(page.read_text("utf-8"), dom, Rows(dom)), shot
+    return Rendered(page, page.read_text("utf-8"), dom, Rows(dom)), shot
 
 
 def test_title_states_phase_and_verdict(preactivation):
@@ -237,17 +240,23 @@ def test_go_no_go_checklist_rows_follow_their_checks(preactivation):
     assert rows["NO-GO — Blockers present, extend shadow or re-train"][0] == "[x]"
 
 
-def test_both_plots_are_embedded_pngs(preactivation):
-    prefix = "data:image/png;base64,"
-    pngs = [src.removeprefix(prefix) for src in preactivation.rows.images if src.startswith(prefix)]
-    assert len(pngs) == 2
-    for data in pngs:
-        image = Image.open(io.BytesIO(base64.b64decode(data)))
-        assert image.format == "PNG" and image.width > 300 and image.height > 200
+def test_both_plots_are_svg_images_that_chromium_draws(preactivation, chromium, tmp_path):
+    prefix = "data:image/svg+xml;base64,"
+    svgs = [src.removeprefix(prefix) for src in preactivation.rows.images if src.startswith(prefix)]
+    assert len(svgs) == 2
+    for data in svgs:
+        root = ElementTree.fromstring(base64.b64decode(data, validate=True))
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert int(root.get("width")) > 300 and int(root.get("height")) > 200
     assert "Consensus distribution of the snapshot" in preactivation.dom
     assert "patchtst confidence distribution over the precondition (24 h) window" in (
         preactivation.dom
     )
+    shot = tmp_path / "shot.png"
+    tall = "--window-size=1400,6000"  # the plots are below the first 2400 px; the last size wins
+    browse(chromium, preactivation.page, tmp_path / "profile", tall, f"--screenshot={shot}")
+    colours = {rgb for _, rgb in Image.open(shot).convert("RGB").getcolors(1 << 20)}
+    assert CONSENSUS_BARS in colours and HISTOGRAM_BARS in colours
 
 
 def test_environment_shows_the_target_but_never_the_password(preactivation):

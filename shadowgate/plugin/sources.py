@@ -31,7 +31,6 @@ from shadowgate.outcome import NO_GO_PREFIX, cause_prefix
 from shadowgate.plugin.options import reports_dir_of
 from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import note_fact
-from shadowgate.report import drawing
 
 T = TypeVar("T")
 W = TypeVar("W", stream.Window, DayScan)
@@ -103,15 +102,11 @@ def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
 
 @pytest.fixture(scope="session")
 def intent_reader(
-    pytestconfig: pytest.Config,
     redis_client: stream.ReadOnlyRedis,
     target: config.Target,
     thresholds: config.Thresholds,
 ) -> IntentReader:
-    """The intents' reader. A run that writes a report starts drawing its figures now: the
-    helper imports matplotlib while the checks read the stream."""
-    if getattr(pytestconfig.option, "htmlpath", None):
-        drawing.start()
+    """The intents' reader."""
     batch = int(thresholds["window.read_batch"])
     return stream.StreamReader(redis_client, target.stream, target.redis_url, batch=batch)
 

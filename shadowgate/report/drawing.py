@@ -1,126 +1,171 @@
-"""The report's figures, drawn with matplotlib's Agg canvas as base64 PNGs by a helper process
-that a phase run starts as it begins (`start`): importing matplotlib costs about as much as
-judging a demo-sized day, and the helper pays it on the other core while the checks read the
-stream. Without a helper, or when it fails, the figures are drawn in this process.
-
-The helper is this module run as `python -m shadowgate.report.drawing`: it imports matplotlib,
-reads one pickled list of (figure, arguments) from stdin and writes the pickled PNGs."""
+"""The report's two figures as SVG data URIs for an <img>, drawn in pure Python: importing
+matplotlib alone cost more than judging a demo-sized day. An <img> SVG runs no script, and
+every text is XML-escaped (the model name comes from operator config). Coordinates keep one
+decimal, so the same input gives the same, compact bytes."""
 
 from __future__ import annotations
 
-import atexit
 import base64
-import io
-import pickle
-import subprocess
-import sys
+import math
+import re
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from html import escape  # XML-safe too; xml.sax.saxutils would import urllib (30 ms)
+from itertools import repeat
+from operator import mul, sub
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from shadowgate.metrics import Spread
 
-HELPER_TIMEOUT_S = 60.0
-_HELPER: list[subprocess.Popen[bytes]] = []
+WIDTH, HEIGHT = 504, 288
+LEFT, RIGHT, TOP, BOTTOM = 56, 492, 40, 244  # the plot area, in px
+BINS = 30
+BAR, HISTOGRAM, MARK, INK = "#4a7ebb", "#6a9f58", "#c62828", "#333"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # invalid even escaped
 
 
-def _new_figure() -> Figure:
-    from matplotlib.figure import Figure
+def _num(x: float) -> str:
+    text = f"{x:.1f}".removesuffix(".0")
+    return "0" if text == "-0" else text
 
-    return Figure(figsize=(5.6, 3.2), layout="constrained")
+
+def _text(x: float, y: float, text: str, **attrs: str) -> str:
+    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+    body = escape(_NOT_XML.sub("\ufffd", text))
+    return f'<text x="{_num(x)}" y="{_num(y)}"{extra}>{body}</text>'
 
 
-def _png(fig: Figure) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def _rect(x: float, y: float, w: float, h: float) -> str:
+    return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"/>'
 
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+def _bar(left: float, right: float, count: int, top: int) -> str:
+    """A bar standing on the x axis, as tall as the plot when `count` is `top`; its edges are
+    rounded before its width is taken, so that adjacent bars leave no gap between them."""
+    left, right, height = round(left, 1), round(right, 1), count / top * (BOTTOM - TOP)
+    return _rect(left, BOTTOM - height, right - left, height)
+
+
+def _line(x1: float, y1: float, x2: float, y2: float) -> str:
+    return f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"/>'
+
+
+def ticks(lo: float, hi: float, integer: bool = False) -> list[tuple[float, str]]:
+    """About five round values (1, 2 or 5 times a power of ten) within [lo, hi], labelled."""
+    rough = (hi - lo) / 5
+    magnitude = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    if integer:
+        step = max(step, 1.0)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [(k * step, f"{k * step:.{decimals}f}") for k in range(first, last + 1)]
+
+
+def _axes(
+    title: str, xlabel: str, ylabel: str, ymax: int, xticks: list[tuple[float, str]]
+) -> list[str]:
+    """Title, axis lines, y ticks over 0..ymax (counts), the given x ticks, axis labels."""
+    yticks = [(BOTTOM - t / ymax * (BOTTOM - TOP), label) for t, label in ticks(0, ymax, True)]
+    return [
+        f'<g stroke="{INK}">',
+        _line(LEFT, TOP, LEFT, BOTTOM),
+        _line(LEFT, BOTTOM, RIGHT, BOTTOM),
+        *(_line(LEFT - 4, y, LEFT, y) for y, _ in yticks),
+        *(_line(x, BOTTOM, x, BOTTOM + 4) for x, _ in xticks),
+        '</g><g text-anchor="end">',
+        *(_text(LEFT - 7, y + 4, label) for y, label in yticks),
+        '</g><g text-anchor="middle">',
+        *(_text(x, BOTTOM + 17, label) for x, label in xticks),
+        _text((LEFT + RIGHT) / 2, HEIGHT - 8, xlabel, font_size="12"),
+        _text((LEFT + RIGHT) / 2, 18, title, font_size="13"),
+        _text(-(TOP + BOTTOM) / 2, 16, ylabel, font_size="12", transform="rotate(-90)"),
+        "</g>",
+    ]
+
+
+def _uri(parts: list[str]) -> str:
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">'
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>{"".join(parts)}</svg>'
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def consensus(counts: Sequence[int]) -> str:
     """Bar chart of intents per consensus_count 0..len(counts)-1, each bar's share on it."""
-    total = sum(counts)
-    fig = _new_figure()
-    ax = fig.subplots()
-    bars = ax.bar(range(len(counts)), counts, color="#4a7ebb")
-    ax.bar_label(bars, labels=[f"{c / total:.0%}" if c else "" for c in counts])
-    ax.set_xticks(range(len(counts)))
-    ax.set_xlabel("consensus_count")
-    ax.set_ylabel("intents")
-    ax.set_title(f"Consensus distribution, latest {total} intents")
-    return _png(fig)
+    total, top = sum(counts), max(max(counts), 1)
+    band = (RIGHT - LEFT) / len(counts)
+    bars, labels, xticks = [], [], []
+    for k, count in enumerate(counts):
+        x = LEFT + band * k
+        bars.append(_bar(x + band * 0.1, x + band * 0.9, count, top))
+        if count:
+            y = BOTTOM - count / top * (BOTTOM - TOP) - 3
+            labels.append(_text(x + band / 2, y, f"{count / total:.0%}"))
+        xticks.append((x + band / 2, str(k)))
+    return _uri(
+        [
+            f'<g fill="{BAR}" shape-rendering="crispEdges">',
+            *bars,
+            "</g>",
+            '<g text-anchor="middle" font-size="10">',
+            *labels,
+            "</g>",
+            *_axes(
+                f"Consensus distribution, latest {total} intents",
+                "consensus_count",
+                "intents",
+                top,
+                xticks,
+            ),
+        ]
+    )
+
+
+def histogram(values: Sequence[float], bins: int = BINS) -> tuple[float, float, list[int]]:
+    """`bins` equal bins over [min, max], the last one closed: (min, max, counts). One pass at
+    C speed (a day holds a million confidences). All values equal: the middle bin of
+    [value - 0.5, value + 0.5] holds them."""
+    lo, hi = min(values), max(values)
+    if lo == hi:
+        return lo - 0.5, hi + 0.5, [len(values) if k == bins // 2 else 0 for k in range(bins)]
+    found = Counter(map(int, map(mul, map(sub, values, repeat(lo)), repeat(bins / (hi - lo)))))
+    counts = [found[k] for k in range(bins)]
+    counts[-1] += found[bins]  # the maximum itself
+    return lo, hi, counts
 
 
 def confidence(values: Sequence[float], spread: Spread, model: str) -> str:
-    """Histogram of the model's confidences with P10 and P90 marked (handed to matplotlib as
-    one float64 array: a sequence of Python floats costs it ~280 bytes each, 220 MB a day of
-    a million intents)."""
-    import numpy as np
+    """Histogram of the model's confidences with P10 and P90 marked as dashed lines."""
+    lo, hi, counts = histogram(values)
+    top, width = max(counts), (RIGHT - LEFT) / len(counts)
 
-    fig = _new_figure()
-    ax = fig.subplots()
-    ax.hist(np.asarray(values, dtype=np.float64), bins=30, color="#6a9f58")
-    for q, x in (("P10", spread.p10), ("P90", spread.p90)):
-        ax.axvline(x, color="#c62828", linestyle="--")
-        ax.annotate(f" {q}", (x, 0.97), xycoords=("data", "axes fraction"), va="top")
-    ax.set_xlabel(f"{model} confidence")
-    ax.set_ylabel("predictions")
-    ax.set_title(f"{model} confidence, n={spread.n}, P10..P90={spread.range_p10_p90:.3f}")
-    return _png(fig)
+    def px(x: float) -> float:
+        return LEFT + (x - lo) / (hi - lo) * (RIGHT - LEFT)
 
-
-FIGURES = {"consensus": consensus, "confidence": confidence}
-Request = tuple[str, tuple[Any, ...]]  # a FIGURES name and its arguments
-
-
-def start() -> None:
-    """Start the helper once per process; it stops when this process ends."""
-    if _HELPER:
-        return
-    try:
-        helper = subprocess.Popen(
-            [sys.executable, "-m", "shadowgate.report.drawing"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError:
-        return  # drawn here instead
-    _HELPER.append(helper)
-    atexit.register(_stop, helper)
-
-
-def _stop(helper: subprocess.Popen[bytes]) -> None:
-    if helper.poll() is None:
-        helper.kill()
-        helper.wait()
-
-
-def draw(requests: Sequence[Request]) -> list[str]:
-    """The PNGs of `requests`, by the helper if one was started (once), else here."""
-    if _HELPER and requests:
-        helper = _HELPER.pop()
-        try:
-            out, _ = helper.communicate(pickle.dumps(list(requests)), timeout=HELPER_TIMEOUT_S)
-            if helper.returncode == 0:
-                return pickle.loads(out)
-        except (subprocess.TimeoutExpired, OSError, pickle.UnpicklingError, EOFError):
-            pass
-        _stop(helper)
-    return [FIGURES[name](*args) for name, args in requests]
-
-
-def _serve() -> None:
-    from matplotlib import figure  # noqa: F401
-    from matplotlib.backends import backend_agg  # noqa: F401  (imported now, while waiting)
-
-    requests = pickle.load(sys.stdin.buffer)
-    pickle.dump([FIGURES[name](*args) for name, args in requests], sys.stdout.buffer)
-
-
-if __name__ == "__main__":
-    _serve()
+    bars = [
+        _bar(LEFT + k * width, LEFT + (k + 1) * width, n, top) for k, n in enumerate(counts) if n
+    ]
+    marks = [(name, px(x)) for name, x in (("P10", spread.p10), ("P90", spread.p90))]
+    title = f"{model} confidence, n={spread.n}, P10..P90={spread.range_p10_p90:.3f}"
+    return _uri(
+        [
+            f'<g fill="{HISTOGRAM}" shape-rendering="crispEdges">',
+            *bars,
+            "</g>",
+            f'<g stroke="{MARK}" stroke-dasharray="5 3">',
+            *(_line(x, TOP, x, BOTTOM) for _, x in marks),
+            "</g>",
+            *(_text(x + 3, TOP + 11, name) for name, x in marks),
+            *_axes(
+                title,
+                f"{model} confidence",
+                "predictions",
+                top,
+                [(px(t), label) for t, label in ticks(lo, hi)],
+            ),
+        ]
+    )

@@ -1,6 +1,5 @@
 """The report's two plots, the snapshot's consensus distribution and the model's confidence
-distribution, as figures (`drawing` draws them as PNG data URIs, matplotlib imported only
-then, by its helper process when the run started one)."""
+distribution, as figures (`drawing` draws them as SVG data URIs, in this process: cheap)."""
 
 from __future__ import annotations
 
@@ -12,43 +11,44 @@ from shadowgate.dayscan import DayScan
 from shadowgate.report import drawing
 
 
-def consensus_request(snapshot: stream.Window) -> drawing.Request | None:
+def consensus_plot(snapshot: stream.Window) -> str | None:
     """Bar chart of consensus_count over the snapshot (runbook s.5 metric 1)."""
     dist = metrics.consensus_distribution(snapshot.records)
     if not dist:
         return None
     top = max(max(dist), *(max(i.total_models, len(i.breakdown)) for i in snapshot.records))
-    return "consensus", ([dist.get(k, 0) for k in range(top + 1)],)
+    return drawing.consensus([dist.get(k, 0) for k in range(top + 1)])
 
 
-def confidence_request(
+def confidence_plot(
     values: Sequence[float], model: str, spread: metrics.Spread | None = None
-) -> drawing.Request | None:
+) -> str | None:
     """Histogram of the model's confidence with P10 and P90 marked (G2, s.5 metric 4)."""
     spread = spread or metrics.confidence_spread(values)
-    return None if spread is None else ("confidence", (values, spread, model))
+    return None if spread is None else drawing.confidence(values, spread, model)
 
 
-def _figure(png: str | None, caption: str, missing: str) -> str:
-    if png is None:
+def _figure(uri: str | None, caption: str, missing: str) -> str:
+    """The plot as an <img> of its data URI; without one, the caption says what is missing."""
+    if uri is None:
         return f"<figure><figcaption>{escape(caption)}: {escape(missing)}</figcaption></figure>"
     return (
-        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{png}"/>'
+        f'<figure><img alt="{escape(caption)}" src="{uri}"/>'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
 
 
 def _confidences(
     windows: Mapping[str, stream.Window | DayScan], model: str
-) -> tuple[drawing.Request | None, str]:
+) -> tuple[str | None, str]:
     """The model's confidences over the day's scan, else over the snapshot."""
     day, snapshot = windows.get("day"), windows.get("snapshot")
     if isinstance(day, DayScan) and day.model == model.lower():
-        return confidence_request(
+        return confidence_plot(
             day.confidences, model, day.spread()
         ), "the precondition (24 h) window"
     if isinstance(snapshot, stream.Window):
-        return confidence_request(
+        return confidence_plot(
             metrics.model_confidences(snapshot.records, model), model
         ), "the snapshot"
     return None, "the snapshot"
@@ -58,18 +58,15 @@ def plots_html(windows: Mapping[str, stream.Window | DayScan], model: str) -> st
     """Both plots; where the stream could not be read, the plot says so instead."""
     snapshot = windows.get("snapshot")
     confidences, label = _confidences(windows, model)
-    requests = [consensus_request(snapshot) if snapshot else None, confidences]
-    pngs = iter(drawing.draw([r for r in requests if r is not None]))
-    consensus_png, confidence_png = (None if r is None else next(pngs) for r in requests)
     figures = [
         _figure(
-            consensus_png,
+            consensus_plot(snapshot) if snapshot else None,
             "Consensus distribution of the snapshot"
             + (f" ({snapshot.describe()})" if snapshot else ""),
             "no snapshot was read",
         ),
         _figure(
-            confidence_png,
+            confidences,
             f"{model} confidence distribution over {label}",
             "no intents were read",
         ),
