@@ -40,6 +40,11 @@ def _rect(x: float, y: float, w: float, h: float) -> str:
     return f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"/>'
 
 
+def _y(count: float, top: float) -> float:
+    """The y coordinate in px of `count` on an axis from 0 (the x axis) to `top` (the top)."""
+    return BOTTOM - count / top * (BOTTOM - TOP)
+
+
 def _bar(left: float, right: float, count: int, top: int) -> str:
     """A bar standing on the x axis, as tall as the plot when `count` is `top`; its edges are
     rounded before its width is taken, so that adjacent bars leave no gap between them."""
@@ -67,7 +72,7 @@ def _axes(
     title: str, xlabel: str, ylabel: str, ymax: int, xticks: list[tuple[float, str]]
 ) -> list[str]:
     """Title, axis lines, y ticks over 0..ymax (counts), the given x ticks, axis labels."""
-    yticks = [(BOTTOM - t / ymax * (BOTTOM - TOP), label) for t, label in ticks(0, ymax, True)]
+    yticks = [(_y(t, ymax), label) for t, label in ticks(0, ymax, True)]
     return [
         f'<g stroke="{INK}">',
         _line(LEFT, TOP, LEFT, BOTTOM),
@@ -103,8 +108,7 @@ def consensus(counts: Sequence[int]) -> str:
         x = LEFT + band * k
         bars.append(_bar(x + band * 0.1, x + band * 0.9, count, top))
         if count:
-            y = BOTTOM - count / top * (BOTTOM - TOP) - 3
-            labels.append(_text(x + band / 2, y, f"{count / total:.0%}"))
+            labels.append(_text(x + band / 2, _y(count, top) - 3, f"{count / total:.0%}"))
         xticks.append((x + band / 2, str(k)))
     return _uri(
         [
