@@ -62,6 +62,7 @@ RANGES: Mapping[str, Range] = MappingProxyType({
     "window.snapshot_count": COUNT,
     "window.precondition_hours": HOURS,
     "window.read_batch": COUNT,  # XRANGE COUNT 0 would read nothing, forever
+    "window.split_scan_entries": LIMIT,  # 0: never split
     "window.min_snapshot_intents": COUNT,
     "window.max_age_minutes": MINUTES,
     "window.max_unreadable_share": SHARE,

@@ -5,7 +5,12 @@ and one candidate intent per gap between outcomes for G4's join).
 
 The live run scans the stream (`scan_stream`); rule unit tests scan a hand-made Window
 (`scan_window`); both feed the same `DayScan.add`, so there is one path from intents to
-figures, and the per-intent questions are `votes`' and `metrics`' own."""
+figures, and the per-intent questions are `votes`' and `metrics`' own.
+
+A long stream (`window.split_scan_entries`) is scanned in two halves at once, the later half by
+a forked process (`shadowgate.forked`), and the halves' accumulators are joined
+(`DayScan.absorb`): every figure is a sum, a count, a first or a latest, so the join gives what
+one pass gives (tests/test_dayscan_split.py holds them equal)."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shadowgate import metrics, votes
+from shadowgate import forked, metrics, votes
 from shadowgate.intents import Intent, ModelVote, Outcome
 from shadowgate.stream import StreamReader
 from shadowgate.window import Window, WindowSummary
@@ -82,6 +87,28 @@ class DayScan:
         if self._join is not None:
             self._join.offer(intent, metrics.directional(intent, model))
 
+    def absorb(self, later: DayScan) -> None:
+        """Take in `later`'s figures: a scan for the same model, outcomes and join window of
+        the part of the window that follows this scan's, as if one pass had read both."""
+        if (later.model, later.join_ms, later._join is None) != (
+            self.model,
+            self.join_ms,
+            self._join is None,
+        ):
+            raise ValueError("the scans to join measured other models, outcomes or join windows")
+        self.beyond_others = self.beyond_others.then(later.beyond_others)
+        self.failures.update(later.failures)
+        if later.newest_vote is not None:
+            self.newest_vote = later.newest_vote
+        self.actions.update(later.actions)
+        self.confidences.extend(later.confidences)
+        self.spoke += later.spoke
+        self.agree += later.agree
+        self.opposed += later.opposed
+        self.odd.update(later.odd)
+        if self._join is not None and later._join is not None:
+            self._join.absorb(later._join)
+
     def of(self, target: Target) -> DayScan:
         """This scan, when it measured the target's model (a scan of another model's votes
         would pass its figures off as the target's)."""
@@ -124,10 +151,41 @@ def scan_stream(
     model: str,
     outcomes: Window[Outcome] | None = None,
     join_ms: float = 0.0,
+    split_entries: int = 0,
 ) -> DayScan:
-    """The window from `start_ms` to now, read once in batches and not kept."""
+    """The window from `start_ms` to now, read once in batches and not kept; when the stream
+    holds at least `split_entries` entries (0: never), in two halves by two processes."""
     day = DayScan(model, outcomes, join_ms)
-    return day.finish(reader.summary(start_ms, day.add))
+    middle = _middle(reader, start_ms, split_entries)
+    if middle is None:
+        return day.finish(reader.summary(start_ms, day.add))
+    second = forked.Forked(
+        lambda: scan_stream(reader, middle, model, outcomes, join_ms),
+        "the process scanning the second half of the window",
+    )
+    try:
+        first = reader.summary(start_ms, day.add, middle)
+        later = second.result()
+    except forked.ForkedError as exc:
+        hint = "--set window.split_scan_entries=0 scans in one process"
+        raise forked.ForkedError(f"{exc} ({hint})") from None
+    finally:
+        second.close()
+    assert later.window is not None  # finished by scan_stream
+    day.absorb(later)
+    return day.finish(first.then(later.window, reader.oldest_ms(), reader.clock()))
+
+
+def _middle(reader: StreamReader[Intent], start_ms: int, split_entries: int) -> int | None:
+    """Where to split the window's scan: halfway in time between its first and the stream's
+    newest entry; None when the stream is too short to gain, or this process may not fork."""
+    if split_entries < 1 or not forked.can_fork() or reader.length() < split_entries:
+        return None
+    oldest, newest = reader.oldest_ms(), reader.newest_ms()
+    if oldest is None or newest is None:
+        return None
+    first = max(start_ms, oldest)
+    return (first + newest + 1) // 2 if newest > first else None
 
 
 def scan_window(

@@ -64,6 +64,10 @@ class Hits:
         ids = self.ids if len(self.ids) == SAMPLE_IDS else (*self.ids, entry_id)
         return Hits(self.n + 1, ids)
 
+    def then(self, later: Hits) -> Hits:
+        """These findings followed by `later`'s, as if counted in one pass."""
+        return Hits(self.n + later.n, (*self.ids, *later.ids)[:SAMPLE_IDS])
+
 
 def share(items: Iterable[T], predicate: Callable[[T], bool]) -> Ratio:
     """How many of `items` satisfy `predicate`, out of all of them."""
@@ -308,6 +312,16 @@ class OutcomeJoin(Generic[T]):
         held = gaps.get(gap)
         if held is None or _later(intent, held[0]):
             gaps[gap] = (intent, intent.ts_ms, item)
+
+    def absorb(self, other: OutcomeJoin[T]) -> None:
+        """Take in what `other` (same outcomes and window) was offered, as if offered here:
+        per gap the later intent is kept, whichever join saw it."""
+        for key, their_gaps in other._latest.items():
+            gaps = self._latest.setdefault(key, {})
+            for gap, theirs in their_gaps.items():
+                held = gaps.get(gap)
+                if held is None or _later(theirs[0], held[0]):
+                    gaps[gap] = theirs
 
     def pairs(self) -> list[tuple[T, Outcome]]:
         """(item, outcome) for every joined outcome, in outcome stream order."""

@@ -10,7 +10,8 @@ Windows come two ways (shadowgate.window says what one holds):
   publishers share the stream, so it reads back in batches past their entries (and past
   unreadable ones, all counted) until n are found or the stream's oldest entry is reached.
 - `window(start, end)`: a time window, half-open [start_ms, end_ms), read forward in batches of
-  `window.read_batch` entries so memory stays flat whatever the window holds.
+  `window.read_batch` entries so memory stays flat whatever the window holds, pipelined
+  (`ReadOnlyRedis.xrange_batches`: Redis builds the next batch while this one is parsed).
 Batches continue after (before) the last id by incrementing (decrementing) it rather than with
 the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) rejects.
 Coverage is read after the window, so entries trimmed while reading count against it, and so is
@@ -20,18 +21,16 @@ the read time (`read_at_ms`, this machine's clock) that a record's age is measur
 from __future__ import annotations
 
 import gc
-import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
-from shadowgate.redact import password_of, redact_url
+from shadowgate.readonly import ReadOnlyRedis, connect, previous_id
+from shadowgate.redact import redact_url
 from shadowgate.window import HOUR_MS, Coverage, R, Window, WindowSummary, covers
 
 __all__ = [
@@ -45,10 +44,8 @@ __all__ = [
     "connect",
 ]
 
-Entry = tuple[bytes, dict[bytes, bytes]]
 Parsed = Any  # R | ParseError | Foreign: what a parser makes of one entry
-READ_BATCH = 1000  # entries per XRANGE call unless the reader is given another batch
-_MAX_SEQ = 2**64 - 1
+READ_BATCH = 250  # entries per XRANGE call unless the reader is given another (window.read_batch)
 _NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
 
 
@@ -60,143 +57,13 @@ class StreamError(Exception):
         self.url = url
         self.key = key
 
+    def __reduce__(self) -> tuple[type[StreamError], tuple[str, str, str]]:
+        """Pickled whole, so a forked scan's failure reaches the parent as itself."""
+        return type(self), (str(self), self.url, self.key)
+
 
 class StreamMissing(StreamError):
     """The key does not exist: the engine never published there, or the name is wrong."""
-
-
-class ReadOnlyRedis:
-    """A Redis client that can only read: ping, type, xlen, xrange, xrevrange.
-
-    Wraps a `redis.Redis` and delegates nothing else, so no write can be sent through it.
-    """
-
-    __slots__ = ("_client", "connect_timeout", "has_password", "read_timeout", "url")
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        url: str,
-        connect_timeout: float | None = None,
-        read_timeout: float | None = None,
-    ) -> None:
-        self._client = client
-        self.url = redact_url(url)
-        self.has_password = password_of(url) is not None
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-
-    def ping(self) -> bool:
-        return bool(self._client.ping())
-
-    def type(self, key: str) -> str:
-        kind = self._client.type(key)
-        return kind.decode() if isinstance(kind, bytes) else kind
-
-    def xlen(self, key: str) -> int:
-        return self._client.xlen(key)
-
-    def xrange(self, key: str, start: str, end: str, count: int) -> list[Entry]:
-        return self._client.xrange(key, min=start, max=end, count=count)
-
-    def xrevrange(self, key: str, end: str, start: str, count: int) -> list[Entry]:
-        return self._client.xrevrange(key, max=end, min=start, count=count)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> ReadOnlyRedis:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class _ReplyClock:
-    """A connection's socket whose reads share one deadline per reply. redis-py's socket
-    timeout bounds each recv alone, so a Redis sending a byte every few seconds would hold a
-    check until pytest-timeout killed it, with a stack dump that never names Redis."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self.deadline: float | None = None  # time.monotonic() by which the reply must be in
-
-    def recv(self, *args: Any) -> bytes:
-        return self._bounded(self._sock.recv, *args)
-
-    def recv_into(self, *args: Any) -> int:
-        return self._bounded(self._sock.recv_into, *args)
-
-    def _bounded(self, read: Callable[..., Any], *args: Any) -> Any:
-        if self.deadline is None:
-            return read(*args)
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("reply deadline passed")  # socket.timeout: redis-py's TimeoutError
-        before = self._sock.gettimeout()
-        if before is not None and before <= left:
-            return read(*args)
-        self._sock.settimeout(left)
-        try:
-            return read(*args)
-        finally:
-            self._sock.settimeout(before)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
-
-
-class _WholeReplyTimeout:
-    """Mixin for redis-py's connection classes: `socket_timeout` bounds a whole reply."""
-
-    socket_timeout: float | None
-    _sock: Any
-
-    def _connect(self) -> _ReplyClock:
-        return _ReplyClock(super()._connect())  # type: ignore[misc]
-
-    def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        clock = self._sock if isinstance(self._sock, _ReplyClock) else None
-        if clock is not None and self.socket_timeout:
-            clock.deadline = time.monotonic() + self.socket_timeout
-        try:
-            return super().read_response(*args, **kwargs)  # type: ignore[misc]
-        finally:
-            if clock is not None:
-                clock.deadline = None
-
-
-class _TcpConnection(_WholeReplyTimeout, redis.Connection):
-    pass
-
-
-class _SslConnection(_WholeReplyTimeout, redis.SSLConnection):
-    pass
-
-
-class _UnixConnection(_WholeReplyTimeout, redis.UnixDomainSocketConnection):
-    pass
-
-
-_CONNECTIONS = {"redis": _TcpConnection, "rediss": _SslConnection, "unix": _UnixConnection}
-
-
-def connect(url: str, connect_timeout: float = 3.0, read_timeout: float = 5.0) -> ReadOnlyRedis:
-    """A read-only client for `url`; nothing is sent until the first read.
-
-    Retries are off: a slow or absent Redis must fail once, within the stated timeout, which
-    bounds each whole reply, not only each read of the socket.
-    """
-    client = redis.Redis.from_url(
-        url,
-        connection_class=_CONNECTIONS[url.partition("://")[0]],
-        decode_responses=False,  # payload sizes are measured as stored; UTF-8 is checked by us
-        socket_connect_timeout=connect_timeout,
-        socket_timeout=read_timeout,
-        retry=Retry(NoBackoff(), 0),
-        protocol=2,  # RESP2: what every Redis speaks (HELLO 3 needs Redis 6+)
-    )
-    return ReadOnlyRedis(client, url, connect_timeout, read_timeout)
 
 
 def _wall_ms() -> int:
@@ -205,21 +72,6 @@ def _wall_ms() -> int:
 
 def _id_ms(entry_id: str) -> int:
     return int(entry_id.partition("-")[0])
-
-
-def _next_id(entry_id: str) -> str:
-    """The smallest id after `entry_id`: where the next forward batch starts."""
-    ms, _, seq = entry_id.partition("-")
-    if int(seq) == _MAX_SEQ:
-        return f"{int(ms) + 1}-0"
-    return f"{ms}-{int(seq) + 1}"
-
-
-def _previous_id(entry_id: str) -> str:
-    """The largest id before `entry_id`: where the next backward batch ends (0-0 is no valid
-    entry id, so `entry_id` is above it)."""
-    ms, _, seq = entry_id.partition("-")
-    return f"{ms}-{int(seq) - 1}" if int(seq) else f"{int(ms) - 1}-{_MAX_SEQ}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +185,16 @@ class StreamReader(Generic[R]):
         first = self._call(self.client.xrange, "-", "+", 1)
         return _id_ms(first[0][0].decode()) if first else None
 
+    def newest_ms(self) -> int | None:
+        """Millisecond time of the stream's newest entry; None when it holds none."""
+        last = self._call(self.client.xrevrange, "+", "-", 1)
+        return _id_ms(last[0][0].decode()) if last else None
+
+    def length(self) -> int:
+        """Entries the stream holds (XLEN), all publishers' and any age."""
+        self._check_stream()
+        return self._call(self.client.xlen)
+
     # -- windows --
 
     def _pass(
@@ -441,7 +303,7 @@ class StreamReader(Generic[R]):
                     return self._window(reversed(passed), count=count, reached_end=False)
             if len(entries) < size:
                 return self._window(reversed(passed), count=count, reached_end=True)
-            hi, size = _previous_id(entries[-1][0].decode()), self.batch
+            hi, size = previous_id(entries[-1][0].decode()), self.batch
 
     def iter_range(
         self, start_ms: int, end_ms: int | None = None, batch: int | None = None
@@ -459,13 +321,16 @@ class StreamReader(Generic[R]):
         return self._forward(f"{start_ms}-0", "+" if end_ms is None else str(end_ms - 1), batch)
 
     def _forward(self, lo: str, hi: str, batch: int) -> Iterator[Parsed]:
+        batches = self.client.xrange_batches(self.key, lo, hi, batch)
         while True:
-            entries = self._call(self.client.xrange, lo, hi, batch)
+            try:
+                entries = next(batches, None)
+            except redis.RedisError as exc:
+                raise self._error(exc) from exc
+            if entries is None:
+                return
             for entry_id, fields in entries:
                 yield self.parser(entry_id.decode(), fields)
-            if len(entries) < batch:
-                return
-            lo = _next_id(entries[-1][0].decode())
 
     def window(
         self, start_ms: int, end_ms: int | None = None, batch: int | None = None

@@ -232,6 +232,28 @@ class WindowSummary(Described):
     requested_count: int | None = None
     reached_end: bool | None = None
 
+    def then(self, later: WindowSummary, oldest_ms: int | None, read_at_ms: int) -> WindowSummary:
+        """This window read on by `later`, which starts where this one ends, as one pass
+        would have summed it up; coverage is the stream's oldest entry read after both."""
+        return WindowSummary(
+            key=self.key,
+            noun=self.noun,
+            n_records=self.n_records + later.n_records,
+            n_errors=self.n_errors + later.n_errors,
+            first_error=self.first_error or later.first_error,
+            foreign=self.foreign + later.foreign,
+            first_id=self.first_id if self.first_id is not None else later.first_id,
+            last_id=later.last_id if later.last_id is not None else self.last_id,
+            first_ms=self.first_ms if self.first_id is not None else later.first_ms,
+            last_ms=later.last_ms if later.last_id is not None else self.last_ms,
+            newest_ms=later.newest_ms if later.newest_ms is not None else self.newest_ms,
+            start_ms=self.start_ms,
+            end_ms=later.end_ms,
+            covered=None if self.start_ms is None else covers(oldest_ms, self.start_ms),
+            oldest_ms=oldest_ms,
+            read_at_ms=read_at_ms,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Coverage:

@@ -133,24 +133,25 @@ def test_time_window_is_half_open_and_batches_across_ids_sharing_a_millisecond(r
 
 def test_iter_range_reads_batch_by_batch(redis_server):
     class CountingReads(ReadOnlyRedis):
-        __slots__ = ("xranges",)
+        __slots__ = ("batches",)
 
-        def xrange(self, *args, **kwargs):
-            self.xranges += 1
-            return super().xrange(*args, **kwargs)
+        def xrange_batches(self, *args, **kwargs):
+            for batch in super().xrange_batches(*args, **kwargs):
+                self.batches += 1
+                yield batch
 
     fill(redis_server.client(), 100)
     client = CountingReads(redis.Redis.from_url(redis_server.url), redis_server.url)
-    client.xranges = 0
+    client.batches = 0
     entries = StreamReader(client, KEY, batch=10).iter_range(BASE)
-    assert client.xranges == 0  # key checked, nothing read yet
+    assert client.batches == 0  # key checked, nothing read yet
     next(entries)
-    assert client.xranges == 1
+    assert client.batches == 1
     assert sum(1 for _ in entries) == 99
-    assert client.xranges == 11  # ten full batches of the reader's batch, then an empty one
-    client.xranges = 0
+    assert client.batches == 11  # ten full batches of the reader's batch, then an empty one
+    client.batches = 0
     assert sum(1 for _ in StreamReader(client, KEY, batch=10).iter_range(BASE, batch=50)) == 100
-    assert client.xranges == 3  # a call's own batch wins over the reader's
+    assert client.batches == 3  # a call's own batch wins over the reader's
 
 
 def test_window_covered_while_the_stream_reaches_back_far_enough(redis_server):
@@ -293,7 +294,7 @@ def test_slow_redis_times_out_with_the_stated_limit(redis_server):
 def test_read_only_client_exposes_no_write():
     client = connect("redis://:pw@127.0.0.1:1/0")
     public = {name for name in dir(client) if not name.startswith("_")}
-    reads = {"ping", "type", "xlen", "xrange", "xrevrange"}
+    reads = {"ping", "type", "xlen", "xrange", "xrange_batches", "xrevrange"}
     assert public == reads | {"close", "url", "has_password", "connect_timeout", "read_timeout"}
     assert client.url == "redis://:***@127.0.0.1:1/0"
     with pytest.raises(AttributeError):

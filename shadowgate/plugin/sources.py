@@ -126,11 +126,13 @@ def _scan(
     hours: float,
     now: int,
     target: config.Target,
+    thresholds: config.Thresholds,
     outcomes: stream.Window[Outcome] | None = None,
     join_ms: float = 0.0,
 ) -> DayScan:
     start = now - int(hours * stream.HOUR_MS)
-    return read_source(lambda: scan_stream(reader, start, target.breakdown_key, outcomes, join_ms))
+    model, split = target.breakdown_key, int(thresholds["window.split_scan_entries"])
+    return read_source(lambda: scan_stream(reader, start, model, outcomes, join_ms, split))
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +151,7 @@ def intent_day(
         outcomes = None
     hours = thresholds.number("window.precondition_hours")
     join_ms = gates.join_window_ms(thresholds)
-    day = _scan(intent_reader, hours, now_ms, target, outcomes, join_ms)
+    day = _scan(intent_reader, hours, now_ms, target, thresholds, outcomes, join_ms)
     return observe(request.config, "day", day)
 
 
@@ -165,7 +167,7 @@ def shadow_history(
     hours = thresholds.number("shadow.min_observation_hours")
     if hours <= thresholds.number("window.precondition_hours"):
         return intent_day
-    return _scan(intent_reader, hours, now_ms, target)
+    return _scan(intent_reader, hours, now_ms, target, thresholds)
 
 
 @pytest.fixture(scope="session")
