@@ -68,7 +68,8 @@ class Forked(Generic[T]):
             raise ValueError(f"the result of {self.what} was already taken")
         with open(read_end, "rb") as answer:
             data = answer.read()
-        pid, status = self.pid, self._reap()
+        pid, self.pid = self.pid, None
+        status = _ended(pid)
         if not data:
             raise ForkedError(f"{self.what} (pid {pid}) ended without an answer: {status}")
         ok, value = pickle.loads(data)
@@ -78,21 +79,20 @@ class Forked(Generic[T]):
 
     def close(self) -> None:
         """Stop the child if it still runs (the parent gave up: an error, a timeout, Ctrl-C)."""
-        if self.pid is not None:
+        pid, self.pid = self.pid, None
+        if pid is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self._reap()
+                os.kill(pid, signal.SIGKILL)
+            _ended(pid)
         if self._read_end is not None:
             os.close(self._read_end)
             self._read_end = None
 
-    def _reap(self) -> str:
-        """Collect the child's exit status (once), in words."""
-        pid, self.pid = self.pid, None
-        if pid is None:
-            return "already collected"
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
-            return f"killed by signal {number} ({signal.strsignal(number)})"
-        return f"exit status {os.waitstatus_to_exitcode(status)}"
+
+def _ended(pid: int) -> str:
+    """Wait for the child `pid` to end (collecting it: no zombie is left); how, in words."""
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        return f"killed by signal {number} ({signal.strsignal(number)})"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
