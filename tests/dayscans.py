@@ -12,6 +12,17 @@ from shadowgate.window import Window
 
 TARGET = Target()
 TH = Thresholds.load()
+FIGURES = ("beyond_others", "failures", "newest_vote", "actions", "confidences", "spoke", "agree",
+           "opposed", "odd")  # fmt: skip
+
+
+def figures(day: DayScan) -> dict[str, object]:
+    """Every figure a check reads, with the order of the counters' keys (first seen first)."""
+    found = {name: getattr(day, name) for name in FIGURES}
+    for name in ("failures", "actions", "odd"):
+        found[name] = list(found[name].items())
+    found["confidences"] = list(day.confidences)
+    return found
 
 
 def scanned(

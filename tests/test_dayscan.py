@@ -17,6 +17,7 @@ from shadowgate import votes as vt
 from shadowgate.config import Target
 from shadowgate.dayscan import scan_stream, scan_window
 from shadowgate.intents import Intent, Outcome, parse_outcome
+from tests.dayscans import figures
 from tests.engine_data import HOUR_MS, NOW_MS, backfill
 from tests.handmade import timed
 from tests.test_metrics_properties import PT, SYMBOLS, intents, outcome_lists, windows
@@ -134,8 +135,6 @@ def test_the_streamed_scan_equals_the_scan_of_the_window_read_whole(redis_server
     whole = scan_window(reader.window(start), PT, outcomes, join_ms)
     assert streamed.window == whole.window and streamed.window.n_errors > 0
     assert streamed.window.foreign > 0 and streamed.window.first_error is not None
-    for name in ("beyond_others", "failures", "newest_vote", "actions", "confidences", "spoke",
-                 "agree", "opposed", "odd"):  # fmt: skip
-        assert getattr(streamed, name) == getattr(whole, name), name
+    assert figures(streamed) == figures(whole)
     assert streamed.joined(outcomes, join_ms) == whole.joined(outcomes, join_ms)
     assert streamed.joined(outcomes, join_ms)

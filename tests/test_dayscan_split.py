@@ -23,25 +23,15 @@ from shadowgate.dayscan import DayScan, scan_stream, scan_window
 from shadowgate.intents import parse_intent, parse_outcome
 from shadowgate.plugin import sources
 from shadowgate.testbed.suiterun import DRILL, local_runner, run_suite
+from tests.dayscans import figures
 from tests.engine_data import HOUR_MS, NOW_MS, backfill
 from tests.handmade import timed
 from tests.test_forked import single_threaded
 from tests.test_metrics_properties import PT, intents, outcome_lists
 
-FIGURES = ("beyond_others", "failures", "newest_vote", "actions", "confidences", "spoke", "agree",
-           "opposed", "odd")  # fmt: skip
 MIN = 60_000
 START = NOW_MS - 24 * HOUR_MS
 JOIN_MS = 60 * MIN
-
-
-def figures(day: DayScan) -> dict[str, object]:
-    """Every figure a check reads, with the order of the counters' keys (first seen first)."""
-    found = {name: getattr(day, name) for name in FIGURES}
-    for name in ("failures", "actions", "odd"):
-        found[name] = list(found[name].items())
-    found["confidences"] = list(day.confidences)
-    return found
 
 
 @st.composite
