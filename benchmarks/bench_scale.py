@@ -352,24 +352,27 @@ def measure(size: int, repeat: int, baseline: tuple[str, Path] | None = None) ->
     runs: dict[str, tuple[float, float]] = {}
     for name, values in times.items():
         median = medians[name]
-        largest = max((p[0] for p in peaks.get(name, [])), default=None)
-        summed = max((p[1] for p in peaks.get(name, [])), default=None)
-        rss = "" if largest is None else f"{largest:.0f} | {summed:.0f}"
-        against = f"{median / runbook:.2f}" if name in peaks and runbook else ""
-        if summed is not None:
+        cells = [name, f"{median:.3f}", f"{min(values):.3f} .. {max(values):.3f}",
+                 f"{median / floor:.2f}", "", "", ""]  # fmt: skip
+        if name in peaks:
+            largest, summed = (max(column) for column in zip(*peaks[name], strict=True))
+            cells[4] = f"{median / runbook:.2f}" if runbook else ""
+            cells[5:] = f"{largest:.0f}", f"{summed:.0f}"
             runs[name] = (median, summed)
-        lines.append(
-            f"| {name} | {median:.3f} | {min(values):.3f} .. {max(values):.3f} "
-            f"| {median / floor:.2f} | {against} | {rss or ' |'} |"
-        )
+        lines.append(_row(cells))
     if runbook is not None:
-        lines.append(f"| {RUNBOOK_SUM} | {runbook:.3f} | | {runbook / floor:.2f} | 1.00 | | |")
+        lines.append(_row([RUNBOOK_SUM, f"{runbook:.3f}", "", f"{runbook / floor:.2f}", "1.00",
+                           "", ""]))  # fmt: skip
     else:
-        lines.append(
-            f"| runbook s.5 metric 4 | not run: O(n^2), over {M4_MAX:,} entries | | | | | |"
-        )
+        lines.append(_row(["runbook s.5 metric 4", f"not run: O(n^2), over {M4_MAX:,} entries",
+                           "", "", "", "", ""]))  # fmt: skip
     runs["floor: redis-cli XRANGE > /dev/null"] = (floor, 0.0)
     return Measured(entries, [*lines, ""], runs)
+
+
+def _row(cells: list[str]) -> str:
+    """One markdown table row."""
+    return "| " + " | ".join(cells) + " |"
 
 
 def checkout(ref: str, into: Path) -> Path:
