@@ -7,8 +7,8 @@ from shadowgate.checks import preconditions as p
 pytestmark = pytest.mark.preactivation
 
 
-def test_P1_shadow_flag_in_env_file(env_file, target, judge):
-    judge(p.p1_shadow_flag(env_file, target))
+def test_P1_shadow_flag_in_env_file(env_file, target, env_chain, judge):
+    judge(p.p1_shadow_flag(env_file, target, env_chain))
 
 
 def test_P2_shadow_verified_by_behaviour(
@@ -34,12 +34,16 @@ def test_P5_shadow_observation_long_enough(shadow_history, target, thresholds, n
 @pytest.mark.window_2h
 @pytest.mark.window_6h
 def test_P6_rollback_plan_backup_restores_shadow(
-    env_backups, env_file, env_file_facts, target, judge
+    env_backups, env_file, env_file_facts, target, env_chain, judge
 ):
-    judge(p.p6_rollback_plan(env_backups, env_file, env_file_facts, target))
+    judge(p.p6_rollback_plan(env_backups, env_file, env_file_facts, target, env_chain))
 
 
 def test_P7_model_to_activate_is_the_model_observed(
-    env_file, model_file, unit_at_start, journal_since_start, target, judge
+    env_file, model_file, unit_at_start, journal_since_start, target, env_chain, judge
 ):
-    judge(p.p7_model_observed(env_file, model_file, unit_at_start, journal_since_start, target))
+    judge(
+        p.p7_model_observed(
+            env_file, model_file, unit_at_start, journal_since_start, target, env_chain
+        )
+    )

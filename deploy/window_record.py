@@ -7,31 +7,39 @@ T+0, and what did the window run just recorded.
     window_record.py report PHASE MARK [--textfile DIR]
                                           the run's decision and headline on the first line
                                           ("STOP<TAB>shadowgate window_30m: STOP: roll back now
-                                          ..."), read from the first record of PHASE after MARK;
-                                          none exits 3. With DIR, also DIR/shadowgate_PHASE.prom
-                                          for node_exporter's textfile collector
-                                          (prometheus_client's write_to_textfile: atomic), and a
-                                          second line saying whether it was written
+                                          ..."), read from the first record of PHASE after line
+                                          MARK; none exits 3. With DIR, also
+                                          DIR/shadowgate_PHASE.prom for node_exporter's textfile
+                                          collector (prometheus_client's write_to_textfile:
+                                          atomic), and a line saying whether it was written
+
+Both `when` and `report` add a line "broken<TAB>..." when the decision log does not verify,
+saying from which line: the wrapper says it at priority err and exits non-zero.
 
 Settings (reports dir, --activated-at, the unit) come from the SHADOWGATE_* environment, as
-the suite reads them (`shadowgate.settings.resolve`), so the wrapper and the run it starts
-mean the same T+0: the later of the latest activation record and SHADOWGATE_ACTIVATED_AT
-(`evidence.anchors.resolve`). A rollback recorded after T+0 ends every window.
+the suite reads them (`shadowgate.settings.resolve`). T+0 is the later of the latest
+activation record and SHADOWGATE_ACTIVATED_AT (`evidence.anchors.resolve`); a rollback
+recorded after T+0 ends every window. Records are read from the verified chain
+(`evidence.chain`, cross-checked with this host's journal), never from raw lines: a forged
+line changes nothing, and a broken chain is judged against the last verified activation.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shadowgate import settings
+from shadowgate import host, settings
 from shadowgate.config import ConfigError
 from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, latest_action, resolve
-from shadowgate.evidence.log import records
+from shadowgate.evidence.chain import Chain, verified_chain
+from shadowgate.evidence.disk import EvidenceError
+from shadowgate.evidence.log import parse_line, snapshot
 from shadowgate.outcome import headline
 from shadowgate.window import span
 
@@ -47,21 +55,31 @@ DECISIONS = ("OK", "STOP", "NOT OK", "INCONCLUSIVE")
 STATUSES = ("PASS", "WARN", "FAIL", "INCONCLUSIVE", "DEFERRED", "NOT EVALUATED")
 
 
-def when(phase: str, now_s: float | None = None) -> tuple[str, str]:
-    """("run" | "early" | "over", the line that says why); ValueError without a T+0."""
+def chain_of(reports_dir: Path) -> Chain:
+    """The verified chain, cross-checked with this host's journal (the timers run on the
+    engine's host, where the actions anchor their records)."""
+    return verified_chain(reports_dir, host.connect("local://"))
+
+
+def when(phase: str, now_s: float | None = None, chain: Chain | None = None) -> tuple[str, str]:
+    """("run" | "early" | "over", the line that says why), from the verified records of
+    `chain` (default: the reports dir's); ValueError without a T+0."""
     options = settings.resolve()
+    chain = chain or chain_of(options.reports_dir)
     target = options.target.describe()
-    t0 = resolve(options.reports_dir, ACTIVATE, options.activated_at, "--activated-at", target)
+    t0 = resolve(options.reports_dir, ACTIVATE, options.activated_at, "--activated-at", target,
+                 chain.records)  # fmt: skip
     if t0 is None:
         raise ValueError(
-            f"no T+0: no activation record in {options.reports_dir} and no "
+            f"no T+0: no verified activation record in {options.reports_dir} and no "
             "SHADOWGATE_ACTIVATED_AT=ISO8601 in the env file: nothing to measure from"
+            + (f"; {chain.broken()}" if chain.broken() else "")
         )
     now_s = time.time() if now_s is None else now_s
     elapsed = now_s - t0.at.timestamp()
     start, end = WINDOWS[phase]
     at = f"T+{span(int(max(0.0, elapsed) * 1000))} (T+0 {t0.describe()})"
-    rollback = latest_action(options.reports_dir, ROLLBACK, target)
+    rollback = latest_action(options.reports_dir, ROLLBACK, target, chain.records)
     if rollback is not None and rollback.at > t0.at:
         return "over", f"{phase} is over: rolled back at {rollback.describe()}, now {at}"
     if elapsed < start:
@@ -71,20 +89,28 @@ def when(phase: str, now_s: float | None = None) -> tuple[str, str]:
     return "run", f"{phase}: {at}"
 
 
-def run_record(phase: str, mark: int) -> dict[str, Any] | None:
-    """The first `phase` run record after the decision log's first `mark` lines."""
-    found = [
-        r
-        for r in records(settings.reports_dir_of())[mark:]
-        if r.get("phase") == phase and "action" not in r
-    ]
-    return found[0] if found else None
+def _of_phase(record: object, phase: str) -> bool:
+    return isinstance(record, dict) and record.get("phase") == phase and "action" not in record
 
 
-def write_textfile(record: Mapping[str, Any], directory: Path) -> Path:
+def run_record(phase: str, mark: int, chain: Chain) -> dict[str, Any] | None:
+    """The first `phase` run record after line `mark`, of the verified chain; when the chain
+    is broken, of the raw lines after `mark` (the run just made, whose decision must still be
+    said: the wrapper says it with the break, at priority err)."""
+    found = [link.record for link in chain.links if link.number > mark]
+    if not chain.verification.ok:
+        lines, _, _ = snapshot(settings.reports_dir_of())
+        found = []
+        for raw in lines[mark:]:
+            with contextlib.suppress(ValueError):
+                found.append(parse_line(raw))
+    return next((dict(r) for r in found if _of_phase(r, phase)), None)
+
+
+def write_textfile(record: Mapping[str, Any], directory: Path, verified: bool = True) -> Path:
     """The run's decision and every check's verdict and value as Prometheus metrics, in
     DIR/shadowgate_PHASE.prom (one file per window, so the windows never overwrite each
-    other). Needs the `prometheus` extra (prometheus_client)."""
+    other), and whether the decision log verified. Needs the `prometheus` extra."""
     from prometheus_client import CollectorRegistry, Enum, Gauge, write_to_textfile
 
     phase = str(record["phase"])
@@ -104,6 +130,11 @@ def write_textfile(record: Mapping[str, Any], directory: Path) -> Path:
         "shadowgate_window_complete", "1 when every check of the window ran",
         ["phase"], registry=registry,
     ).labels(phase).set(1 if record.get("complete") else 0)  # fmt: skip
+    Gauge(
+        "shadowgate_window_chain_verified",
+        "1 when the decision log verified; 0: it does not, the journal says from which line",
+        ["phase"], registry=registry,
+    ).labels(phase).set(1 if verified else 0)  # fmt: skip
     finished = Gauge(
         "shadowgate_window_last_run_timestamp_seconds", "when the window run finished",
         ["phase"], registry=registry,
@@ -144,23 +175,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     told.add_argument("--textfile", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
     try:
+        if args.command == "mark":
+            print(len(snapshot(settings.reports_dir_of())[0]))
+            return 0
+        chain = chain_of(settings.reports_dir_of())
         if args.command == "when":
-            state, line = when(args.phase)
+            state, line = when(args.phase, chain=chain)
             print(f"{state}\t{line}")
-        elif args.command == "mark":
-            print(len(records(settings.reports_dir_of())))
         else:
-            record = run_record(args.phase, args.mark)
+            record = run_record(args.phase, args.mark, chain)
             if record is None:
-                print(f"no {args.phase} record after line {args.mark} of the decision log")
+                print(f"no {args.phase} record after line {args.mark} of the decision log"
+                      + (f"; {chain.broken()}" if chain.broken() else ""))  # fmt: skip
                 return NO_RECORD
             print(f"{record.get('decision')}\t{headline(record)}")
             if args.textfile is not None:  # never in the way of the decision's line above
                 try:
-                    print(f"textfile: {write_textfile(record, args.textfile)}")
+                    written = write_textfile(record, args.textfile, chain.verification.ok)
+                    print(f"textfile: {written}")
                 except (ImportError, OSError, ValueError) as exc:
                     print(f"textfile not written: {' '.join(str(exc).split())}")
-    except (ValueError, ConfigError, OSError, ImportError) as exc:
+        if chain.broken():
+            print(f"broken\t{' '.join(str(chain.broken()).split())}")
+    except (ValueError, ConfigError, OSError, ImportError, EvidenceError) as exc:
         print(" ".join(str(exc).split()))
         return NO_RECORD
     return 0

@@ -20,6 +20,8 @@ def test_A1_model_loaded_voting_from_observed_file(
     observed_model_file,
     target,
     strategy,
+    env_chain,
+    process_after_restart,
     judge,
 ):
     judge(
@@ -31,6 +33,8 @@ def test_A1_model_loaded_voting_from_observed_file(
             observed_model_file,
             target,
             strategy.weight,
+            env_chain,
+            process_after_restart,
         )
     )
 

@@ -8,8 +8,10 @@ from shadowgate.checks import rollback as r
 pytestmark = pytest.mark.rollback
 
 
-def test_R1_shadow_flag_back_in_env_file(env_file, target, judge):
-    judge(r.r1_shadow_flag_back(env_file, target))
+def test_R1_shadow_flag_back_in_env_file(
+    env_file, target, env_chain, process_after_rollback, judge
+):
+    judge(r.r1_shadow_flag_back(env_file, target, env_chain, process_after_rollback))
 
 
 def test_R2_shadow_journal_lines_returning(
@@ -23,10 +25,10 @@ def test_R3_no_consensus_needing_the_model(intents_since_rollback, target, thres
 
 
 def test_R4_rollback_time(
-    env_file, journal_since_rollback, intents_since_rollback, rollback, target, thresholds, judge
-):
-    judge(
-        r.r4_rollback_time(
-            env_file, journal_since_rollback, intents_since_rollback, rollback, target, thresholds
-        )
-    )
+    env_file, env_chain, process_after_rollback, journal_since_rollback, intents_since_rollback,
+    rollback, target, thresholds, judge,
+):  # fmt: skip
+    judge(r.r4_rollback_time(
+        env_file, env_chain, process_after_rollback, journal_since_rollback,
+        intents_since_rollback, rollback, target, thresholds,
+    ))  # fmt: skip

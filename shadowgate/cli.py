@@ -16,11 +16,12 @@ import sys
 import testinfra.host
 
 from shadowgate import __version__, evidence, host, monitor, settings
-from shadowgate.config import Thresholds
+from shadowgate.config import ConfigError, Thresholds
+from shadowgate.exitcodes import USAGE, UsageParser
 
 
 def _engine_host(args: argparse.Namespace) -> testinfra.host.Host:
-    return host.connect(args.hosts.split(",")[0])
+    return host.first_of(args.hosts)
 
 
 def _yes(value: bool) -> str:
@@ -122,11 +123,11 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
-    return 2
+    return USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog="shadowgate",
         description="The PatchTST activation runbook as a live pytest suite.",
     )
@@ -141,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:  # e.g. a --hosts testinfra cannot use
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return USAGE
 
 
 if __name__ == "__main__":

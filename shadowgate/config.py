@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from shadowgate.operatorfiles import PathRefused, read_bytes, shown_path
 from shadowgate.redact import redact_url
 
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -66,6 +67,7 @@ RANGES: Mapping[str, Range] = MappingProxyType({
     "window.min_snapshot_intents": COUNT,
     "window.max_age_minutes": MINUTES,
     "window.max_unreadable_share": SHARE,
+    "window.max_future_seconds": SECONDS,
     "shadow.min_observation_hours": DRILL_HOURS,
     "shadow.journal_minutes": MINUTES,
     "shadow.min_journal_lines": COUNT,
@@ -131,9 +133,14 @@ RANGES: Mapping[str, Range] = MappingProxyType({
     "rollback.shadow_wait_seconds": SECONDS,
     "rollback.min_intents": COUNT,
     "rollback.intent_wait_seconds": SECONDS,
+    "rollback.break_glass_lock_wait_seconds": Range(0, 600),  # 0: refuse at once
     "evidence.fresh_minutes": MINUTES,
+    "evidence.anchor_uid": Range(0, 2**32 - 2),  # a uid; (uid_t)-1 is no one
 })  # fmt: skip
 
+
+# Keys of trust, not of judgement (DESIGN "Trust boundaries"): only the installed file sets them.
+PINNED = frozenset({"evidence.anchor_uid"})
 
 # Pairs whose first must not exceed the second: an inverted band is a typo that would fail (or
 # pass) a check on every run without saying why. Equal is allowed: a band of one point, or no
@@ -155,13 +162,6 @@ ORDERED: tuple[tuple[str, str], ...] = (
 
 class ConfigError(ValueError):
     """An option, threshold file, key or value the operator must fix before anything runs."""
-
-
-def shown_path(path: str | Path) -> str:
-    """A path as typed, or quoted with escapes when it holds a control character: a newline
-    in a name must not split the one line an operator reads."""
-    text = str(path)
-    return text if text.isprintable() else repr(text)
 
 
 @dataclass(frozen=True)
@@ -218,15 +218,26 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Scalar]:
 
 
 def _load_toml(text: str, origin: str) -> dict[str, Scalar]:
+    """The file as flat keys; a ConfigError for anything tomllib cannot take, including what it
+    raises outside TOMLDecodeError (an integer past Python's 4300-digit limit, nesting deeper
+    than the interpreter's stack)."""
     try:
         return _flatten(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"threshold file {origin} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"threshold file {origin} is nested too deep to be a TOML file") from None
+    except ValueError as exc:  # TOMLDecodeError is one
+        raise ConfigError(f"threshold file {origin} is not valid TOML: {exc}") from None
 
 
 def _default_table() -> dict[str, Scalar]:
     text = resources.files("shadowgate").joinpath("thresholds.toml").read_text("utf-8")
     return _load_toml(text, "shadowgate/thresholds.toml")
+
+
+def _shown(value: Any) -> str:
+    """A value as the operator wrote it, cut to one readable line (a 4000-digit number too)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
 
 
 def _coerce(key: str, value: Any, default: Scalar) -> Scalar:
@@ -238,10 +249,11 @@ def _coerce(key: str, value: Any, default: Scalar) -> Scalar:
         value = float(value)
     if type(value) is not kind:
         raise ConfigError(
-            f"threshold {key!r} must be {kind.__name__}, got {value!r} ({type(value).__name__})"
+            f"threshold {key!r} must be {kind.__name__}, "
+            f"got {_shown(value)} ({type(value).__name__})"
         )
     if kind in (int, float) and not RANGES[key].holds(value):
-        raise ConfigError(f"threshold {key!r} must be {RANGES[key]}, got {value!r}")
+        raise ConfigError(f"threshold {key!r} must be {RANGES[key]}, got {_shown(value)}")
     return value
 
 
@@ -253,11 +265,12 @@ def _parse_text(key: str, text: str, kind: type) -> Scalar:
             return True
         if lowered in ("false", "0", "no", "off"):
             return False
-        raise ConfigError(f"threshold {key!r} must be true or false, got {text!r}")
+        raise ConfigError(f"threshold {key!r} must be true or false, got {_shown(text)}")
     try:
         return kind(raw)
     except ValueError:
-        raise ConfigError(f"threshold {key!r} must be {kind.__name__}, got {text!r}") from None
+        why = f"threshold {key!r} must be {kind.__name__}, got {_shown(text)}"
+        raise ConfigError(why) from None
 
 
 def _check_order(values: Mapping[str, Scalar]) -> None:
@@ -287,11 +300,9 @@ class Thresholds(Mapping[str, Scalar]):
             if "\0" in str(path):  # open() would raise ValueError, not OSError
                 raise ConfigError(f"threshold file {shown_path(path)} holds a NUL byte: no path")
             try:
-                text = path.read_text("utf-8")
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read threshold file {shown_path(path)}: {exc.strerror}"
-                ) from exc
+                text = read_bytes(path).decode("utf-8")
+            except PathRefused as exc:
+                raise ConfigError(f"cannot read threshold file {exc}") from None
             except UnicodeDecodeError as exc:
                 byte = exc.object[exc.start]
                 raise ConfigError(
@@ -304,7 +315,7 @@ class Thresholds(Mapping[str, Scalar]):
             key, sep, text = item.partition("=")
             key = key.strip()
             if not sep or not key:
-                raise ConfigError(f"--set expects key=value, got {item!r}")
+                raise ConfigError(f"--set expects key=value, got {_shown(item)}")
             values[key] = overrides[key] = cls._checked(defaults, key, text)
         _check_order(values)
         return cls(values, overrides)
@@ -313,7 +324,13 @@ class Thresholds(Mapping[str, Scalar]):
     def _checked(defaults: Mapping[str, Scalar], key: str, value: Any) -> Scalar:
         if key not in defaults:
             raise ConfigError(f"unknown threshold key {key!r} (known keys: see thresholds.toml)")
-        return _coerce(key, value, defaults[key])
+        checked = _coerce(key, value, defaults[key])
+        if key in PINNED and checked != defaults[key]:
+            raise ConfigError(
+                f"threshold {key!r} is read from the installed thresholds.toml only: "
+                "a run's --config or --set cannot change who the evidence trusts"
+            )
+        return checked
 
     def __getitem__(self, key: str) -> Scalar:
         try:

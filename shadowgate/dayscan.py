@@ -178,12 +178,14 @@ def scan_stream(
 
 def _middle(reader: StreamReader[Intent], start_ms: int, split_entries: int) -> int | None:
     """Where to split the window's scan: halfway in time between its first and the stream's
-    newest entry; None when the stream is too short to gain, or this process may not fork."""
+    newest entry (or now, Redis's TIME, when that entry is dated in the future); None when the
+    stream is too short to gain, or this process may not fork."""
     if split_entries < 1 or not forked.can_fork() or reader.length() < split_entries:
         return None
     oldest, newest = reader.oldest_ms(), reader.newest_ms()
     if oldest is None or newest is None:
         return None
+    newest = min(newest, reader.clock())
     first = max(start_ms, oldest)
     return (first + newest + 1) // 2 if newest > first else None
 

@@ -3,7 +3,10 @@ but safely: the file on disk is always the old one or the whole new one, never a
 
 - One action at a time: `locked` takes an flock on `ENV.lock` beside the file. The kernel
   drops it when its holder dies, however it dies, so a dead action never blocks the next; a
-  live holder is named by pid and the second action is refused, not queued.
+  live holder is named (pid, command, since when) and the second action is refused, not
+  queued, unless it may wait (a break-glass rollback: a bounded time, said on screen).
+- The lock and every temp file are opened without following a symlink and only onto a
+  regular file (operatorfiles): a planted `ENV.lock -> /etc/shadow` would else be truncated.
 - Every write is a temp file in the same directory, written, fsynced, renamed over the target,
   then the directory fsynced; it gets the original's owner and mode before the rename. A temp
   file a killed action left is removed by the next one, under the lock.
@@ -23,16 +26,20 @@ import glob
 import os
 import signal
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from shadowgate import operatorfiles, redact
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.evidence.disk import fsync_dir, write_all
+from shadowgate.operatorfiles import shown_path
 
 BACKUP_INFIX = ".bak.activation."  # the runbook's `ENV.bak.activation.YYYYmmdd_HHMMSS` (s.4)
 KILL_ENV = "SHADOWGATE_ACTION_KILL_AT"  # tests only: SIGKILL this process at the named point
+LOCK_POLL_SECONDS = 0.1  # how often a waiting action tries the lock again
 
 
 class EnvEditError(RuntimeError):
@@ -47,28 +54,71 @@ def crash_point(name: str) -> None:
 
 
 @contextlib.contextmanager
-def locked(env_path: Path) -> Iterator[Path]:
-    """Hold `ENV.lock` exclusively, or refuse at once naming the live holder."""
+def locked(
+    env_path: Path, wait_seconds: float = 0.0, say: Callable[[str], None] = print
+) -> Iterator[Path]:
+    """Hold `ENV.lock` exclusively; a live holder refuses at once, or after `wait_seconds`
+    (said first), naming it. A full disk is refused here, before anything is written."""
     lock_path = Path(f"{env_path}.lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise EnvEditError(f"cannot open the lock {lock_path}: {exc.strerror}") from None
+        fd = operatorfiles.open_regular(lock_path, os.O_RDWR | os.O_CREAT)
+    except operatorfiles.PathRefused as exc:
+        raise EnvEditError(f"cannot open the lock {exc}") from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+        if (names := os.fstat(fd).st_nlink) != 1:  # a hard link to another file: not ours
             raise EnvEditError(
-                f"another action holds {lock_path} (pid {holder}, alive: a dead process holds "
-                "no lock); wait for it or find out what it is doing"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                f"cannot use the lock {lock_path}: it has {names} names (a hard link to "
+                "another file, which the pid would overwrite); remove it"
+            )
+        _take(fd, lock_path, wait_seconds, say)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # ENOSPC, EDQUOT, EROFS: nothing written yet
+            raise EnvEditError(f"cannot write the lock {lock_path}: {exc.strerror}") from None
         _remove_dead_writes(Path(env_path))
         yield lock_path
     finally:
         os.close(fd)
+
+
+def _take(fd: int, lock_path: Path, wait_seconds: float, say: Callable[[str], None]) -> None:
+    """flock, polled until `wait_seconds` have passed; EnvEditError naming the holder then."""
+    deadline = time.monotonic() + wait_seconds
+    waiting = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if time.monotonic() >= deadline:
+            held = f"holds {lock_path}"
+            if waiting:
+                held = f"still {held} after {wait_seconds:g} s"
+            raise EnvEditError(
+                f"another action {held} ({_holder(fd)}; a dead process holds no lock): find "
+                "out what it is doing"
+            )
+        if not waiting:
+            say(f"waiting up to {wait_seconds:g} s for {lock_path}, held by {_holder(fd)}")
+            waiting = True
+        time.sleep(LOCK_POLL_SECONDS)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, as it wrote itself in: pid, its command (any URL password hidden)
+    and since when (the lock file's mtime, set when the pid was written)."""
+    pid = os.pread(fd, 64, 0).decode(errors="replace").strip()
+    since = datetime.fromtimestamp(os.fstat(fd).st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not pid.isdigit():
+        return f"a process that has not written its pid yet (lock file changed {since})"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return f"pid {pid}, gone: a process it started holds it now, since {since}"
+    command = " ".join(redact.redact_url(arg) if "://" in arg else arg for arg in argv if arg)
+    return f"pid {pid}, alive: `{shown_path(command)[:300]}`, since {since}"
 
 
 @dataclass(frozen=True)
@@ -106,11 +156,9 @@ def read(path: Path) -> Snapshot:
     if not stat.S_ISREG(st.st_mode):
         raise EnvEditError(f"{path} is not a regular file")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        raise EnvEditError(f"{path} cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read()
+        data = operatorfiles.read_bytes(path, follow=False)
+    except operatorfiles.PathRefused as exc:
+        raise EnvEditError(f"cannot read {exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -127,9 +175,9 @@ def _write_new(snapshot: Snapshot, target: Path, data: bytes, *, replace: bool) 
     directory = target.parent
     tmp = directory / f".{target.name}.{os.getpid()}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise EnvEditError(f"cannot write in {directory}: {exc.strerror}") from None
+        fd = operatorfiles.open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except operatorfiles.PathRefused as exc:
+        raise EnvEditError(f"cannot write in {directory}: {exc}") from None
     try:
         try:
             st = os.fstat(fd)
@@ -166,7 +214,11 @@ def backup(snapshot: Snapshot, now: datetime) -> Path:
     try:
         _write_new(snapshot, target, snapshot.data, replace=False)
     except EnvEditError:
-        if not (target.is_file() and target.read_bytes() == snapshot.data):
+        try:
+            same = operatorfiles.read_bytes(target, follow=False) == snapshot.data
+        except operatorfiles.PathRefused:
+            same = False
+        if not same:
             raise
     return target
 

@@ -1,7 +1,8 @@
 """The only Redis client the suite holds: read-only by construction, with a deadline per reply.
 
 The suite runs against production Redis, so `ReadOnlyRedis` can only send read commands (ping,
-TYPE, XLEN, XRANGE, XREVRANGE): it wraps a `redis.Redis` and delegates nothing else. Its
+TIME, TYPE, XLEN, XRANGE, XREVRANGE): it wraps a `redis.Redis` and delegates nothing else.
+TIME is "now" for every stream window: entry ids are the Redis host's clock, not ours. Its
 connections bound each whole reply, not each socket read (`_ReplyClock`). Long ranges are read
 pipelined (`xrange_batches`): the next batch is asked for before this one is handed on, so
 Redis builds the next reply while this one is parsed.
@@ -25,7 +26,8 @@ _MAX_SEQ = 2**64 - 1
 
 
 class ReadOnlyRedis:
-    """A Redis client that can only read: ping, type, xlen, xrange (also in batches), xrevrange.
+    """A Redis client that can only read: ping, time, type, xlen, xrange (also in batches),
+    xrevrange.
 
     Wraps a `redis.Redis` and delegates nothing else, so no write can be sent through it.
     """
@@ -47,6 +49,11 @@ class ReadOnlyRedis:
 
     def ping(self) -> bool:
         return bool(self._client.ping())
+
+    def time_ms(self) -> int:
+        """Redis's TIME in milliseconds: the clock its stream entry ids are made from."""
+        seconds, micros = self._client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
 
     def type(self, key: str) -> str:
         kind = self._client.type(key)

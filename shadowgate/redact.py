@@ -6,6 +6,10 @@ are archived: each is scrubbed of the secret forms of the password before it lea
 redis-py takes a password from the userinfo (`redis://user:PW@host`, `redis://:PW@host`, also
 `rediss://` and `unix://user:PW@/path`) and from the query (`?password=PW`), so both are found
 here, by splitting the text rather than through urllib's accessors, which raise on a bad port.
+Operators also write forms redis-py misreads, whose password would otherwise be shown: a raw
+`#` in it (`redis://:pa#ss@h`, cut there as a fragment), a percent-encoded colon
+(`redis://u%3APW@h`, read as a user `u:PW`) and a fragment (`#password=PW`, never sent, so
+hidden whole).
 """
 
 from __future__ import annotations
@@ -35,18 +39,33 @@ def _split(url: str) -> _Parts:
     scheme, sep, rest = url.partition("://")
     head = scheme + sep if sep else ""
     rest = rest if sep else url
+    authority = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    userinfo, at, _ = rest[:authority].rpartition("@")  # a `#` before the `@` is userinfo's
+    rest = rest[len(userinfo) + len(at) :]
     rest, hash_, fragment = rest.partition("#")
     rest, qmark, query = rest.partition("?")
-    netloc, slash, path = rest.partition("/")
-    userinfo, at, hostport = netloc.rpartition("@")
+    hostport, slash, path = rest.partition("/")
     return _Parts(head, userinfo if at else None, hostport, slash + path,
                   query if qmark else None, hash_ + fragment)  # fmt: skip
 
 
-def _userinfo_password(parts: _Parts) -> str | None:
-    if parts.userinfo is None or ":" not in parts.userinfo:
+def _cut_userinfo(userinfo: str | None) -> tuple[str, str] | None:
+    """(the user with its separator, the password) of a userinfo holding one: cut at the first
+    `:`, else at a percent-encoded one (redis-py decodes `u%3APW` into the user name)."""
+    if userinfo is None:
         return None
-    return parts.userinfo.partition(":")[2]
+    colon = userinfo.find(":")
+    if colon >= 0:
+        return userinfo[: colon + 1], userinfo[colon + 1 :]
+    encoded = userinfo.lower().find("%3a")
+    if encoded >= 0:
+        return userinfo[: encoded + 3], userinfo[encoded + 3 :]
+    return None
+
+
+def _userinfo_password(parts: _Parts) -> str | None:
+    cut = _cut_userinfo(parts.userinfo)
+    return None if cut is None else cut[1]
 
 
 def _is_password(item: str) -> bool:
@@ -56,7 +75,8 @@ def _is_password(item: str) -> bool:
 
 
 def _query_passwords(parts: _Parts) -> list[str]:
-    items = (parts.query or "").split("&")
+    """The query's `password=` values, and the fragment's written the same way."""
+    items = [*(parts.query or "").split("&"), *parts.fragment[1:].split("&")]
     return [item.partition("=")[2] for item in items if _is_password(item)]
 
 
@@ -77,11 +97,12 @@ def host_of(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with every password (userinfo and query) replaced, safe to print and record."""
+    """The URL with every password (userinfo and query) and the fragment replaced, safe to
+    print and record."""
     parts = _split(url)
     userinfo = parts.userinfo
-    if _userinfo_password(parts) is not None:
-        userinfo = f"{userinfo.partition(':')[0]}:{REDACTED}"
+    if (cut := _cut_userinfo(userinfo)) is not None:
+        userinfo = f"{cut[0]}{REDACTED}"
     query = parts.query
     if query is not None:
         items = query.split("&")
@@ -90,7 +111,8 @@ def redact_url(url: str) -> str:
         )
     netloc = parts.hostport if userinfo is None else f"{userinfo}@{parts.hostport}"
     tail = "" if query is None else f"?{query}"
-    return f"{parts.head}{netloc}{parts.path}{tail}{parts.fragment}"
+    fragment = f"#{REDACTED}" if parts.fragment[1:] else parts.fragment
+    return f"{parts.head}{netloc}{parts.path}{tail}{fragment}"
 
 
 def url_secrets(url: str) -> tuple[str, ...]:

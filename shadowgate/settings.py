@@ -17,11 +17,12 @@ import os
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import redis
 import redis.connection
 
 from shadowgate import config, redact
@@ -80,6 +81,7 @@ OPTIONS = (
     ),
 )
 _BY_NAME = {option.name: option for option in OPTIONS}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TARGET = ("redis_url", "stream", "outcomes_stream", "unit", "env_file", "model")
 
 
@@ -231,11 +233,18 @@ def _redis_url(url: str) -> str:
     shown = redact.redact_url(url)
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where} must start with redis://, rediss:// or unix://, got {shown!r}")
+    if "#" in (redact.password_of(url) or ""):  # redis-py would name the part before it
+        raise ConfigError(f"{where} {shown!r}: the password holds a raw '#'; write it as %23")
     try:
         parsed = redis.connection.parse_url(url)
     except ValueError as exc:
         why = redact.scrubbed(str(exc), redact.url_secrets(url))
         raise ConfigError(f"{where} {shown!r} is not a Redis URL: {why}") from None
+    try:  # what redis-py refuses only when it builds the connection (an option in the query)
+        redis.Redis.from_url(url).connection_pool.make_connection()
+    except (TypeError, ValueError, redis.RedisError) as exc:
+        why = redact.scrubbed(str(exc), redact.url_secrets(url))
+        raise ConfigError(f"{where} {shown!r} has an option redis-py cannot use: {why}") from None
     if url.startswith("unix://") and not parsed.get("path"):
         raise ConfigError(f"{where} {shown!r} names no socket path (unix:///run/redis.sock)")
     if urlsplit(url).port == 0 or redact.host_of(url).endswith(":"):  # redis-py reads 0 as 6379
@@ -277,15 +286,25 @@ def _positive(name: str, args: Args, env: Mapping[str, str], top: float) -> floa
 
 
 def _moment(name: str, args: Args, env: Mapping[str, str]) -> datetime | None:
-    """An ISO-8601 time option as UTC; None when not given."""
+    """An ISO-8601 time option as UTC, from 1970 (stream ids count from it) to a day ahead of
+    this machine's clock (a T+0 to come is no T+0; a day is more than any clock is off, and
+    a window reaching past year 9999 is a traceback); None when not given."""
     text = _value(name, args, env)
     if text is None or not str(text).strip():
         return None
+    option = f"{_BY_NAME[name].flag} (env {_BY_NAME[name].env})"
+    where = f"{option}: {text}"
     try:
-        return parse_moment(str(text))
+        moment = parse_moment(str(text))
     except ValueError as exc:
-        option = _BY_NAME[name]
-        raise ConfigError(f"{option.flag} (env {option.env}): {exc}") from None
+        raise ConfigError(f"{option}: {exc}") from None
+    except OverflowError:  # a valid time whose UTC is before year 1 or after 9999
+        raise ConfigError(f"{where} is out of range in UTC (years 1..9999)") from None
+    if moment < EPOCH:
+        raise ConfigError(f"{where} is before 1970: no stream entry is")
+    if moment > datetime.now(UTC) + timedelta(days=1):
+        raise ConfigError(f"{where} is more than a day ahead of this machine's clock")
+    return moment
 
 
 def _operator(given: str | None, env: Mapping[str, str]) -> str | None:

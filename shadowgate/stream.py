@@ -15,23 +15,33 @@ Windows come two ways (shadowgate.window says what one holds):
 Batches continue after (before) the last id by incrementing (decrementing) it rather than with
 the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) rejects.
 Coverage is read after the window, so entries trimmed while reading count against it, and so is
-the read time (`read_at_ms`, this machine's clock) that a record's age is measured against.
+the read time (`read_at_ms`) that a record's age is measured against.
+
+"Now" is Redis's `TIME`, never this machine's clock (DESIGN "The data": stream ids are the Redis
+host's clock in ms, and a clock can step). An entry whose id is more than `max_future_ms`
+(`window.max_future_seconds`) ahead of Redis's TIME when the read began is dated in the future:
+counted and shown by the window, never one of its records, so it can neither be "the newest
+intent" that hides a silent engine nor count in a window's figures. Ids only grow, so once a
+forward clock step (or an explicit id) put one in the future, every later entry is there too,
+and the engine shows as silent: it cannot be dated, so nothing can be proven.
 """
 
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 import redis
 
 from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
 from shadowgate.readonly import ReadOnlyRedis, connect, previous_id
 from shadowgate.redact import redact_url
-from shadowgate.window import HOUR_MS, Coverage, R, Window, WindowSummary, covers
+from shadowgate.window import HOUR_MS, Coverage, R, Window, WindowSummary, covers, id_ms
+
+if TYPE_CHECKING:
+    from shadowgate.config import Thresholds
 
 __all__ = [
     "HOUR_MS",
@@ -46,7 +56,18 @@ __all__ = [
 
 Parsed = Any  # R | ParseError | Foreign: what a parser makes of one entry
 READ_BATCH = 250  # entries per XRANGE call unless the reader is given another (window.read_batch)
+MAX_FUTURE_MS = 120_000  # ahead of Redis TIME: dated in the future, unless the reader is given
+# another (window.max_future_seconds)
 _NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
+
+
+def reader_options(th: Thresholds) -> dict[str, int]:
+    """A StreamReader's batch and how far ahead of Redis TIME an entry is dated in the future,
+    as the thresholds say (`window.read_batch`, `window.max_future_seconds`)."""
+    return {
+        "batch": int(th["window.read_batch"]),
+        "max_future_ms": int(th.number("window.max_future_seconds") * 1000),
+    }
 
 
 class StreamError(Exception):
@@ -66,28 +87,23 @@ class StreamMissing(StreamError):
     """The key does not exist: the engine never published there, or the name is wrong."""
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _id_ms(entry_id: str) -> int:
-    return int(entry_id.partition("-")[0])
-
-
 @dataclass(frozen=True, slots=True)
 class _Passed:
     """What a pass over a range saw besides its records: first and last entry, foreign
-    entries, and (read after the pass) the stream's oldest entry and the read's end time."""
+    entries, entries dated in the future (and the newest of them), and (read after the pass)
+    the stream's oldest entry and the read's end time."""
 
     first_id: str | None
     last_id: str | None
     foreign: int
     oldest_ms: int | None
     read_at_ms: int
+    future: int = 0
+    future_newest_id: str | None = None
 
     @staticmethod
     def ms(entry_id: str | None) -> int | None:
-        return None if entry_id is None else _id_ms(entry_id)
+        return None if entry_id is None else id_ms(entry_id)
 
 
 class _Tally(Generic[R]):
@@ -112,7 +128,9 @@ class _Tally(Generic[R]):
 class StreamReader(Generic[R]):
     """Reads one stream through a ReadOnlyRedis and parses every entry with `parser`; time
     windows (and read-back snapshots beyond their first batch) are read `batch` entries per
-    call unless a call names another batch. `clock` (ms) stamps each window's read time."""
+    call unless a call names another batch. `clock` (ms; default Redis's TIME) is "now": it
+    stamps each window's read time, and an entry more than `max_future_ms` ahead of it when a
+    read begins is dated in the future (module docstring)."""
 
     def __init__(
         self,
@@ -121,10 +139,12 @@ class StreamReader(Generic[R]):
         url: str | None = None,
         parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,
         batch: int = READ_BATCH,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] | None = None,
+        max_future_ms: int = MAX_FUTURE_MS,
     ) -> None:
         self.batch = batch
-        self.clock = clock
+        self.clock = clock or self.redis_now_ms
+        self.max_future_ms = max_future_ms
         self.client = client
         self.key = key
         self.url = redact_url(url) if url is not None else client.url
@@ -180,15 +200,26 @@ class StreamReader(Generic[R]):
                 self.key,
             )
 
+    def redis_now_ms(self) -> int:
+        """Redis's TIME in ms: "now" for every window (DESIGN "The data": time)."""
+        try:
+            return self.client.time_ms()
+        except redis.RedisError as exc:
+            raise self._error(exc) from exc
+
+    def _cutoff(self) -> int:
+        """The latest entry time a read beginning now counts; later ones are in the future."""
+        return self.clock() + self.max_future_ms
+
     def oldest_ms(self) -> int | None:
         """Millisecond time of the stream's oldest entry; None when it holds none."""
         first = self._call(self.client.xrange, "-", "+", 1)
-        return _id_ms(first[0][0].decode()) if first else None
+        return id_ms(first[0][0].decode()) if first else None
 
     def newest_ms(self) -> int | None:
         """Millisecond time of the stream's newest entry; None when it holds none."""
         last = self._call(self.client.xrevrange, "+", "-", 1)
-        return _id_ms(last[0][0].decode()) if last else None
+        return id_ms(last[0][0].decode()) if last else None
 
     def length(self) -> int:
         """Entries the stream holds (XLEN), all publishers' and any age."""
@@ -202,16 +233,22 @@ class StreamReader(Generic[R]):
         results: Iterable[Parsed],
         record: Callable[[R], object],
         error: Callable[[ParseError], object],
+        cutoff_ms: int,
     ) -> _Passed:
-        """One pass over parsed entries: records and parse errors to their callbacks, foreign
-        entries counted; the cyclic GC is off meanwhile (the pass allocates much and frees by
-        reference counting: collections would find nothing to free)."""
-        first_id = last_id = None
-        foreign = 0
+        """One pass over parsed entries (in id order): records and parse errors to their
+        callbacks, foreign entries and those dated after `cutoff_ms` counted; the cyclic GC is
+        off meanwhile (the pass allocates much and frees by reference counting: collections
+        would find nothing to free)."""
+        first_id = last_id = future_id = None
+        foreign = future = 0
         collecting = gc.isenabled()
         gc.disable()
         try:
             for result in results:
+                if id_ms(result.entry_id) > cutoff_ms:
+                    future += 1
+                    future_id = result.entry_id
+                    continue
                 if first_id is None:
                     first_id = result.entry_id
                 last_id = result.entry_id
@@ -225,11 +262,12 @@ class StreamReader(Generic[R]):
             if collecting:
                 gc.enable()
         oldest = self.oldest_ms()  # after reading: trimming during the read counts against it
-        return _Passed(first_id, last_id, foreign, oldest, self.clock())
+        return _Passed(first_id, last_id, foreign, oldest, self.clock(), future, future_id)
 
     def _window(
         self,
         results: Iterable[Parsed],
+        cutoff_ms: int,
         start_ms: int | None = None,
         end_ms: int | None = None,
         count: int | None = None,
@@ -237,7 +275,7 @@ class StreamReader(Generic[R]):
     ) -> Window[R]:
         records: list[R] = []
         errors: list[ParseError] = []
-        passed = self._pass(results, records.append, errors.append)
+        passed = self._pass(results, records.append, errors.append, cutoff_ms)
         return Window(
             key=self.key,
             records=tuple(records),
@@ -255,6 +293,8 @@ class StreamReader(Generic[R]):
             noun=self.noun,
             read_at_ms=passed.read_at_ms,
             reached_end=reached_end,
+            future=passed.future,
+            future_newest_id=passed.future_newest_id,
         )
 
     def summary(
@@ -263,7 +303,8 @@ class StreamReader(Generic[R]):
         """Every entry in [start_ms, end_ms) read once: each record given to `record` and not
         kept, so memory stays flat however long the window (the day's checks, `dayscan`)."""
         tally = _Tally(record)
-        passed = self._pass(self.iter_range(start_ms, end_ms), tally.record, tally.error)
+        cutoff = self._cutoff()
+        passed = self._pass(self.iter_range(start_ms, end_ms), tally.record, tally.error, cutoff)
         return WindowSummary(
             key=self.key,
             noun=self.noun,
@@ -281,28 +322,33 @@ class StreamReader(Generic[R]):
             covered=covers(passed.oldest_ms, start_ms),
             oldest_ms=passed.oldest_ms,
             read_at_ms=passed.read_at_ms,
+            future=passed.future,
+            future_newest_id=passed.future_newest_id,
         )
 
     def latest(self, count: int) -> Window[R]:
         """The `count` newest records in chronological order (the runbook's XREVRANGE), read
-        back past foreign and unreadable entries (counted) until found or the stream's start.
+        back past foreign, unreadable and future-dated entries (counted) until found or the
+        stream's start.
 
         The first call asks for `count` entries (the runbook's own read when the stream is the
         engine's alone); further calls ask for the reader's batch."""
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count}")
         self._check_stream()
+        cutoff = self._cutoff()
         passed: list[Parsed] = []  # newest first
         found, hi, size = 0, "+", count
         while True:
             entries = self._call(self.client.xrevrange, hi, "-", size)
             for entry_id, fields in entries:
                 passed.append(result := self.parser(entry_id.decode(), fields))
-                found += not isinstance(result, ParseError | Foreign)
+                own = not isinstance(result, ParseError | Foreign)
+                found += own and id_ms(result.entry_id) <= cutoff
                 if found == count:
-                    return self._window(reversed(passed), count=count, reached_end=False)
+                    return self._window(reversed(passed), cutoff, count=count, reached_end=False)
             if len(entries) < size:
-                return self._window(reversed(passed), count=count, reached_end=True)
+                return self._window(reversed(passed), cutoff, count=count, reached_end=True)
             hi, size = previous_id(entries[-1][0].decode()), self.batch
 
     def iter_range(
@@ -336,7 +382,8 @@ class StreamReader(Generic[R]):
         self, start_ms: int, end_ms: int | None = None, batch: int | None = None
     ) -> Window[R]:
         """All entries in [start_ms, end_ms), and whether the stream still reaches start_ms."""
-        return self._window(self.iter_range(start_ms, end_ms, batch), start_ms, end_ms)
+        cutoff = self._cutoff()
+        return self._window(self.iter_range(start_ms, end_ms, batch), cutoff, start_ms, end_ms)
 
     def coverage(self, start_ms: int) -> Coverage:
         """Whether the stream's oldest entry is at or before start_ms (window fully held)."""

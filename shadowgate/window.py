@@ -5,8 +5,9 @@ The engine caps its stream at about 10,000 entries, so a time window may reach f
 than the stream does: `Window.covered` says whether it did, and `describe()` says so in words
 instead of letting "zero events found" pass for a clean result. A count window (the runbook's
 `COUNT 100` snapshot) says whether it found all it asked for or reached the stream's start.
-Every window records when it was read (`read_at_ms`, the reader's clock), so a check can state
-how old the newest record was: stale data must never pass for a clean result either.
+Every window records when it was read (`read_at_ms`, Redis's TIME), so a check can state how
+old the newest record was: stale data must never pass for a clean result either. Entries dated
+in the future (shadowgate.stream) are no part of a window: it counts them and says so.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class Described:
     newest_ms: int | None
     first_error: ParseError | None
     odd_votes: dict[str, int] | None  # intent reads: votes with a confidence outside 0..1
+    future: int  # entries dated in the future (any publisher's): none of the above
+    future_newest_id: str | None
 
     @property
     def entries(self) -> int:
@@ -114,6 +117,22 @@ class Described:
         if self.newest_ms is None or self.read_at_ms is None:
             return None
         return max(0, self.read_at_ms - self.newest_ms)
+
+    def in_the_future(self) -> str:
+        """The entries dated in the future, in words ("" when none): how many, and how far the
+        newest is ahead of Redis's TIME at the read."""
+        if not self.future or self.future_newest_id is None:
+            return ""
+        newest = self.future_newest_id
+        ahead = (
+            ""
+            if self.read_at_ms is None
+            else f" is {(id_ms(newest) - self.read_at_ms) / 1000:,.0f} s ahead of Redis TIME"
+        )
+        return (
+            f"{plural(self.future, 'entry', 'entries')} dated in the future, newest ID "
+            f"{newest}{ahead} (not counted: a clock step or a hand-made id)"
+        )
 
     def freshness(self) -> str:
         """The age of the newest record in words, for every stream check's message."""
@@ -134,8 +153,9 @@ class Described:
 
     def describe(self) -> str:
         """One line for assertion messages: what was read, counts, and window coverage."""
+        future = f"; {self.in_the_future()}" if self.future else ""
         if self.first_id is None:
-            return f"{self.key}: empty, no entries read; {self._requested()}"
+            return f"{self.key}: empty, no entries read; {self._requested()}{future}"
         same_day = utc(self.first_ms)[:10] == utc(self.last_ms)[:10]
         counts = ", ".join(
             (
@@ -146,7 +166,7 @@ class Described:
         )
         return (
             f"{self.key} entries {self.first_id} ({utc(self.first_ms)}) .. {self.last_id} "
-            f"({utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}"
+            f"({utc(self.last_ms, date=not same_day)}): {counts}; {self._requested()}{future}"
         )
 
 
@@ -175,8 +195,10 @@ class Window(Described, Generic[R]):
     covered: bool | None  # the stream's oldest entry is at or before start_ms
     oldest_ms: int | None  # the stream's oldest entry, read after the window (None: empty)
     noun: str = "record"  # what a record is, for describe(): intent, outcome
-    read_at_ms: int | None = field(default=None, compare=False)  # reader's clock, read's end
+    read_at_ms: int | None = field(default=None, compare=False)  # Redis TIME, read's end
     reached_end: bool | None = None  # count windows: read back to the stream's oldest entry
+    future: int = 0  # entries dated in the future: not among the records, errors or foreign
+    future_newest_id: str | None = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -231,6 +253,8 @@ class WindowSummary(Described):
     odd_votes: dict[str, int] | None = None
     requested_count: int | None = None
     reached_end: bool | None = None
+    future: int = 0
+    future_newest_id: str | None = None
 
     def then(self, later: WindowSummary, oldest_ms: int | None, read_at_ms: int) -> WindowSummary:
         """This window read on by `later`, which starts where this one ends, as one pass
@@ -252,6 +276,8 @@ class WindowSummary(Described):
             covered=None if self.start_ms is None else covers(oldest_ms, self.start_ms),
             oldest_ms=oldest_ms,
             read_at_ms=read_at_ms,
+            future=self.future + later.future,
+            future_newest_id=later.future_newest_id or self.future_newest_id,
         )
 
 
@@ -269,6 +295,11 @@ class Coverage:
 
     def describe(self) -> str:
         return _coverage_text(self.start_ms, None, self.covered, self.oldest_ms)
+
+
+def id_ms(entry_id: str) -> int:
+    """The millisecond part of a stream entry id: when Redis (its clock) accepted it."""
+    return int(entry_id.partition("-")[0])
 
 
 def covers(oldest_ms: int | None, start_ms: int) -> bool:

@@ -70,8 +70,8 @@ def engine_unit(
     """Factory: install and start the stand-in engine against this test's throwaway Redis.
 
     engine_unit(scenario="healthy_shadow", **options): shadowgate.testbed.installer.install_engine's
-    options (env_text, backup_text, model, rate, backfill_hours, seed, extra_args). Everything
-    is removed after the test.
+    options (env_text, backup_text, model, rate, backfill_hours, seed, extra_args, drop_ins,
+    local_env). Everything is removed after the test.
     """
     installed: list[EngineUnit] = []
 

@@ -14,10 +14,13 @@ import pytest
 from shadowgate import evidence
 from shadowgate.actions import activate, flow, rollback
 from shadowgate.config import Target, Thresholds
+from shadowgate.envchain import EnvChain
 from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, latest_action, parse_moment
-from shadowgate.host import UnitState
+from shadowgate.host import HostError, UnitState
 from shadowgate.verdict import Status
+from tests import envchains
 from tests.evidence_data import P6_PHASES, entry, make_record
+from tests.test_envedit import holding
 
 FLAG, MODEL = "PATCHTST_SHADOW_ONLY", "PATCHTST_MODEL_PATH"
 NOW = datetime.now(UTC)
@@ -29,9 +32,13 @@ class FakeEngine:
 
     unit = "quantum-ai-engine.service"
 
-    def __init__(self, running: bool = True) -> None:
+    def __init__(self, env: Path, running: bool = True) -> None:
+        self.env = env  # the unit's only EnvironmentFile=, as on a unit without drop-ins
         self.restarts: list[datetime] = []
         self.running = running
+
+    def env_chain(self) -> EnvChain:
+        return envchains.sole(self.env.read_text(), str(self.env))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -95,8 +102,8 @@ def bed(tmp_path, monkeypatch, capsys):
     env = tmp_path / "ai-engine.env"
     env.write_text(f"# engine\r\n{FLAG}=true\n{MODEL}={model}\n")
     suites: list[list[str]] = []
-    monkeypatch.setattr(flow, "run_suite", lambda argv: suites.append(list(argv)) or 0)
-    return Bed(env, model, tmp_path / "reports", FakeEngine(), suites, [])
+    monkeypatch.setattr(flow, "run_suite", lambda argv, env: suites.append(list(argv)) or 0)
+    return Bed(env, model, tmp_path / "reports", FakeEngine(env), suites, [])
 
 
 def out(capsys) -> str:
@@ -199,7 +206,7 @@ def test_activate_edits_restarts_records_t0_and_runs_the_activation_suite(bed, c
 
 def test_failed_activation_suite_says_stop_and_the_rollback_command(bed, capsys, monkeypatch):
     bed.record()
-    monkeypatch.setattr(flow, "run_suite", lambda argv: 1)
+    monkeypatch.setattr(flow, "run_suite", lambda argv, env: 1)
     assert activating(bed) == 1
     said = out(capsys)
     assert "STOP: roll back now (runbook s.6)" in said
@@ -270,3 +277,147 @@ def test_on_stop_rolls_back_only_after_a_window_said_stop(bed, capsys):
     record = evidence.records(bed.reports)[-1]
     assert record["trigger"] == "automatic" and "STOP" in record["reason"]
     assert bed.engine.restarts
+
+
+def test_a_deeply_nested_log_line_refuses_activate_naming_the_line(bed, capsys):
+    """'[' * 100000 after a fresh GO: refused (exit 2) with the line named, no traceback."""
+    bed.record()
+    with (bed.reports / evidence.LOG_NAME).open("ab") as log:
+        log.write(b"[" * 100_000 + b"\n")
+    assert activating(bed) == 2
+    said = out(capsys)
+    assert "chain BROKEN at line 2: line 2 of decision-log.jsonl is nested deeper" in said
+    assert "Traceback" not in said and "PATCHTST_SHADOW_ONLY=true" in bed.env.read_text()
+
+
+SECRET_URL = "redis://:s3cr3t-pw@127.0.0.1:1/0"  # issue 19, item 9
+
+
+def test_the_redis_url_reaches_the_suite_in_its_environment_never_argv_or_screen(
+    bed, capsys, monkeypatch
+):
+    children: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(
+        flow, "run_suite", lambda argv, env: children.append((list(argv), dict(env))) or 0
+    )
+    bed.env.write_text(f"{MODEL}=/m\n")
+    options = bed.options(f"--redis-url={SECRET_URL}", "--break-glass", "--reason=S3 live")
+    assert rollback.main(options, engine=bed.engine) == 0
+    ((argv, env),) = children
+    assert not any("s3cr3t" in arg for arg in argv)
+    assert env["SHADOWGATE_REDIS_URL"] == SECRET_URL
+    said = out(capsys)
+    assert "s3cr3t" not in said
+    assert "verifying: SHADOWGATE_REDIS_URL='redis://:***@127.0.0.1:1/0' pytest" in said
+
+
+def test_the_rollback_advice_after_a_failed_activation_names_no_password(bed, capsys, monkeypatch):
+    bed.record(target=Target(env_file=str(bed.env), redis_url=SECRET_URL).describe())
+    monkeypatch.setattr(flow, "run_suite", lambda argv, env: 1)
+    assert activating(bed, f"--redis-url={SECRET_URL}") == 1
+    said = out(capsys)
+    assert "s3cr3t" not in said
+    assert "SHADOWGATE_REDIS_URL='redis://:***@127.0.0.1:1/0' python " in said
+
+
+def test_break_glass_waits_a_bounded_time_for_the_env_lock_then_rolls_back(bed, capsys):
+    """Issue 19, item 7: an activation holding the lock no longer refuses a break-glass."""
+    bed.env.write_text(f"{FLAG}=false\n{MODEL}=/m\n")
+    holder = holding(bed.env, 1.5)
+    try:
+        code = rollback.main(bed.options("--break-glass", "--reason=S3"), engine=bed.engine)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 0 and bed.env.read_text() == f"{MODEL}=/m\n{FLAG}=true\n"
+    said = out(capsys)
+    wait = Thresholds.load().number("rollback.break_glass_lock_wait_seconds")
+    assert f"waiting up to {wait:g} s for {bed.env}.lock, held by pid {holder.pid}" in said
+
+
+def test_break_glass_gives_up_after_its_wait_naming_the_holder(bed, capsys):
+    bed.env.write_text(f"{FLAG}=false\n{MODEL}=/m\n")
+    holder = holding(bed.env, 60)
+    options = ("--break-glass", "--reason=S3", "--set=rollback.break_glass_lock_wait_seconds=1")
+    try:
+        code = rollback.main(bed.options(*options), engine=bed.engine)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 2 and bed.env.read_text() == f"{FLAG}=false\n{MODEL}=/m\n"
+    assert not bed.engine.restarts
+    said = out(capsys)
+    assert f"still holds {bed.env}.lock after 1 s (pid {holder.pid}, alive: `" in said
+    assert "since 20" in said
+
+
+class DropInEngine(FakeEngine):
+    """A unit whose drop-in adds EnvironmentFile=-/etc/quantum/local.env after the env file."""
+
+    def __init__(self, env: Path, local: str) -> None:
+        super().__init__(env)
+        self.local = local
+
+    def env_chain(self) -> EnvChain:
+        more = ("/etc/quantum/local.env", self.local)
+        return envchains.sole(self.env.read_text(), str(self.env), more)
+
+
+def test_break_glass_rollback_refuses_a_file_a_drop_in_overrides(bed, capsys):
+    """Issue 19: the echo would go into a file that no longer decides; say which one does."""
+    bed.env.write_text(f"{MODEL}={bed.model}\n")
+    bed.engine = DropInEngine(bed.env, f"{FLAG}=false\n")
+    before = bed.env.read_bytes()
+    options = bed.options("--break-glass", "--reason=S3 live")
+    assert rollback.main(options, engine=bed.engine) == 2
+    said = out(capsys)
+    assert "rollback: REFUSED, the env file untouched:" in said
+    assert (
+        f"  - {bed.env} does not decide {FLAG}: EnvironmentFile=-/etc/quantum/local.env (line 1) "
+        f"in drop-in {envchains.DROP_IN} overrides {bed.env}: systemd delivers {FLAG}='false'"
+    ) in said
+    assert bed.env.read_bytes() == before and not bed.engine.restarts
+
+
+def test_activate_refuses_when_a_drop_in_would_keep_the_flag_on(bed, capsys):
+    """Removing the flag from the env file changes nothing the engine gets: refused."""
+    bed.record()
+    bed.engine = DropInEngine(bed.env, f"{FLAG}=true\n")
+    before = bed.env.read_bytes()
+    assert activating(bed) == 2
+    said = out(capsys)
+    kept = f"after removing {FLAG} from {bed.env}, systemd would still deliver {FLAG}='true'"
+    assert kept in said
+    assert bed.env.read_bytes() == before and not bed.engine.restarts
+
+
+class BlindEngine(FakeEngine):
+    def env_chain(self) -> EnvChain:
+        raise HostError("systemctl cannot reach systemd on local")
+
+
+def test_an_action_refuses_when_the_chain_cannot_be_read(bed, capsys):
+    bed.engine = BlindEngine(bed.env)
+    assert rollback.main(bed.options("--break-glass", "--reason=x"), engine=bed.engine) == 2
+    said = out(capsys)
+    assert "cannot tell what systemd delivers to quantum-ai-engine.service: systemctl" in said
+    assert not bed.engine.restarts
+
+
+def test_break_glass_is_not_blocked_by_a_chain_that_does_not_verify(bed, capsys):
+    """DESIGN "Trust boundaries": a hand-appended line breaks the chain; break-glass still acts."""
+    bed.record()
+    with (bed.reports / evidence.LOG_NAME).open("ab") as log:
+        log.write(b'{"action":"rollback"}\n')
+    bed.env.write_text(f"{FLAG}=false\n{MODEL}=/m\n")
+    assert rollback.main(bed.options("--break-glass", "--reason=S3"), engine=bed.engine) == 0
+    assert bed.env.read_text() == f"{MODEL}=/m\n{FLAG}=true\n" and bed.engine.restarts
+
+
+@pytest.mark.parametrize("action", [activate, rollback], ids=["activate", "rollback"])
+def test_an_option_argparse_refuses_is_a_usage_error_exit_4(action, capsys):
+    """argparse alone exits 2, which the actions' table keeps for "refused, nothing changed"."""
+    with pytest.raises(SystemExit) as exit_:
+        action.main(["--no-such-option"])
+    assert exit_.value.code == 4
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err

@@ -52,6 +52,8 @@ def test_preactivation_activate_rollback_end_to_end(box, redis_server, engine_un
         assert "PATCHTST_SHADOW_ONLY" not in env and "PATCHTST_MODEL_PATH=" in env
         activated = evidence.records(reports)[-2]  # then the activation suite's own record
         assert activated["action"] == "activate" and activated["invocation_id"]
+        a1 = next(c for c in evidence.run_records(reports)[-1].checks if c.check_id == "A1")
+        assert a1.status == "PASS" and "has no PATCHTST_SHADOW_ONLY (/proc/" in a1.measured
 
         done, took = action(box, "rollback.py", redis_server.url, reports)
         said = done.stdout + done.stderr
@@ -60,6 +62,8 @@ def test_preactivation_activate_rollback_end_to_end(box, redis_server, engine_un
         verified = evidence.run_records(reports)[-1]
         r4 = next(c for c in verified.checks if c.check_id == "R4")
         assert r4.status == "PASS" and r4.value < 60, r4.detail
+        r1 = next(c for c in verified.checks if c.check_id == "R1")  # the process, as it is
+        assert r1.status == "PASS" and "PATCHTST_SHADOW_ONLY='true' (/proc/" in r1.measured
         print(f"rollback: {r4.value:.1f} s to shadow evidence (R4); the action took {took:.1f} s")
         rolled = next(r for r in reversed(evidence.records(reports)) if r.get("action"))
         assert rolled["action"] == "rollback" and rolled["journal"]["file"]

@@ -68,7 +68,7 @@ def test_kill_9_at_each_step_leaves_old_or_new_env_file(bed, tmp_path, point):
     assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
     assert bed.env.read_bytes() == (old if point in STEPS[:3] else new)
     assert not list(bed.env.parent.glob(".*.tmp")) or point == "tmp-written"
-    bed.engine = FakeEngine()  # the next action is never blocked by the dead one's lock
+    bed.engine = FakeEngine(bed.env)  # the next action is never blocked by the dead one's lock
     assert activating(bed) == 0
 
 
@@ -106,6 +106,18 @@ def test_kill_trials_at_every_point_leave_whole_files_a_backup_and_a_verifying_l
     for what in ("partial env", "partial backup", "lost backup"):
         assert figures.counts[what] == 0, f"{figures.line(kind)} (seed {seed}): {figures.problems}"
     assert figures.problems == [], f"{figures.line(kind)} (seed {seed})"
+
+
+@pytest.mark.systemd
+@pytest.mark.parametrize("kind", kill_trials.KINDS)
+def test_kill_trials_in_the_box_roll_forward_a_record_killed_before_its_anchor(kind, box, tmp_path):
+    """The real systemd and journal: killed at every point, exactly there (at "recorded": the
+    line written, its anchor not), the next action finishes the job and the log verifies
+    against the journal, the killed record marked never anchored."""
+    figures = kill_trials.run_trials(kind, 1, box=box, workdir=tmp_path)
+    assert "recorded#1" in figures.points, figures.points
+    assert figures.problems == [], figures.line(kind)
+    assert figures.counts["never anchored"] >= 1, figures.line(kind)
 
 
 # -- a kill inside the record's append ------------------------------------------------------

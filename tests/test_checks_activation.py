@@ -17,10 +17,14 @@ from shadowgate.evidence.anchors import Anchor
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import ModelVote
 from shadowgate.verdict import Status
+from tests import envchains
 from tests.evidence_data import make_record
 from tests.handmade import HOUR, MINUTE, NOW, intent, shadow, timed, vote, voting
 
 TARGET = Target()
+FLAG = TARGET.shadow_flag
+VOTING = envchains.sole("")  # after the activation: nothing delivers the flag
+NO_FLAG = envchains.process({})  # the engine's process after the activation's restart
 TH = Thresholds.load()
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 INV = "0123456789abcdef0123456789abcdef"
@@ -128,8 +132,28 @@ LOADED = journal(CHOSEN, READ, OK10)
 
 def a1(lines=LOADED, state=None, anchor=RECORDED, observed=OBSERVED, facts=FILE, weight=10.0):
     return activation.a1_model_loaded_voting(
-        lines, state or unit(), anchor, observed, facts, TARGET, weight
+        lines, state or unit(), anchor, observed, facts, TARGET, weight, VOTING, NO_FLAG
     )
+
+
+@pytest.mark.parametrize(
+    ("chain", "process", "status", "shown"),
+    [
+        (VOTING, envchains.process({FLAG: "true"}), Status.FAIL,
+         f"MainPID 4242 has {FLAG}='true' (/proc/4242/environ): the engine is still in shadow"),
+        (envchains.sole(f"{FLAG}=1\n"), envchains.process({FLAG: "1"}), Status.INCONCLUSIVE,
+         "cannot tell how the engine"),
+        (envchains.sole(f"{FLAG}=true\n"), envchains.process({}), Status.FAIL,
+         "the files changed since the restart"),
+        (VOTING, envchains.process(None, "not readable"), Status.INCONCLUSIVE,
+         "the engine's real environment is unknown: not readable"),
+    ],
+)  # fmt: skip
+def test_a1_judges_the_flag_the_engines_process_really_has(chain, process, status, shown):
+    v = activation.a1_model_loaded_voting(
+        LOADED, unit(), RECORDED, OBSERVED, FILE, TARGET, 10.0, chain, process
+    )
+    assert v.status is status and shown in v.detail, v.message()
 
 
 @pytest.mark.parametrize(

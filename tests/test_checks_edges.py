@@ -16,6 +16,7 @@ from shadowgate.checks.preconditions import Backup
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import parse_env
 from shadowgate.verdict import Status
+from tests import envchains
 from tests import test_checks_activation as act
 from tests import test_checks_host as hostt
 from tests import test_checks_weight as wt
@@ -519,12 +520,13 @@ def test_load_findings_name_the_last_other_file_and_cut_the_failure_at_160():
 
 def test_key_views_strip_the_carriage_return_and_show_three_lines():
     flag = hostt.FLAG
-    crlf = preconditions.p1_shadow_flag(parse_env(f"{flag}=true\r\n"), act.TARGET)
-    assert f"`{flag}=true` (line 1)" in crlf.measured
-    three = preconditions.p1_shadow_flag(parse_env(f"{flag}=true\n" * 3), act.TARGET)
-    assert three.measured.endswith("(line 3)")
-    four = preconditions.p1_shadow_flag(parse_env(f"{flag}=true\n" * 4), act.TARGET)
-    assert four.measured.endswith("(line 3), ...")
+
+    def p1(text: str):
+        return preconditions.p1_shadow_flag(parse_env(text), act.TARGET, envchains.sole(text))
+
+    assert f"`{flag}=true` (line 1)" in p1(f"{flag}=true\r\n").measured
+    assert "(line 3); " in p1(f"{flag}=true\n" * 3).measured
+    assert "(line 3), ...; " in p1(f"{flag}=true\n" * 4).measured
 
 
 def test_r2_names_the_first_shadow_line_and_the_run():

@@ -12,9 +12,11 @@ import pytest
 from shadowgate.checks import preconditions
 from shadowgate.checks.preconditions import Backup
 from shadowgate.config import Target
+from shadowgate.envchain import EnvFileRead, EnvFileRef
 from shadowgate.envfile import parse_env
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.verdict import Status
+from tests import envchains
 
 TARGET = Target()
 MODEL = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
@@ -49,19 +51,48 @@ FLAG = "PATCHTST_SHADOW_ONLY"
     ],
 )
 def test_p1_needs_systemd_and_grep_to_agree_on_true(text, status, value, shown):
-    v = preconditions.p1_shadow_flag(parse_env(text), TARGET)
+    v = preconditions.p1_shadow_flag(parse_env(text), TARGET, envchains.sole(text))
     assert (v.status, v.value) == (status, value), v.message()
     assert shown in v.message()
-    assert v.threshold == f"systemd delivers {FLAG}=true; one anchored ^{FLAG}= line; the two agree"
+    assert v.threshold == (
+        f"systemd delivers {FLAG}=true; one anchored ^{FLAG}= line; the two agree; "
+        f"{TARGET.env_file} decides it (no drop-in or other file overrides it)"
+    )
 
 
 def test_p1_message_shows_both_views_and_the_notes():
-    v = preconditions.p1_shadow_flag(parse_env(f"{FLAG}=true\n  {FLAG}=false\n"), TARGET)
+    text = f"{FLAG}=true\n  {FLAG}=false\n"
+    v = preconditions.p1_shadow_flag(parse_env(text), TARGET, envchains.sole(text))
     assert f"grep '^{FLAG}=' shows 1 anchored {FLAG}= line(s): `{FLAG}=true` (line 1)" in v.measured
     assert "systemd delivers PATCHTST_SHADOW_ONLY='false' (line 2)" in v.measured
     assert "env file notes: grep '^PATCHTST_SHADOW_ONLY=' shows" in v.detail
-    swallowed = preconditions.p1_shadow_flag(parse_env(f"# note \\\n{FLAG}=true\n"), TARGET)
+    text = f"# note \\\n{FLAG}=true\n"
+    swallowed = preconditions.p1_shadow_flag(parse_env(text), TARGET, envchains.sole(text))
     assert "the comment ends with a backslash" in swallowed.detail
+
+
+LOCAL = "/etc/quantum/local.env"  # issue 19: a drop-in adds EnvironmentFile=-LOCAL
+OVERRIDDEN = envchains.sole(HEALTHY_ENV, TARGET.env_file, (LOCAL, f"{FLAG}=false\n"))
+
+
+def test_p1_fails_naming_the_drop_in_that_overrides_the_env_file():
+    """The env file says true and grep agrees; a drop-in's env file delivers false."""
+    v = preconditions.p1_shadow_flag(parse_env(HEALTHY_ENV), TARGET, OVERRIDDEN)
+    assert v.status is Status.FAIL, v.message()
+    assert v.detail.startswith(
+        f"EnvironmentFile=-{LOCAL} (line 1) in drop-in {envchains.DROP_IN} overrides "
+        f"{TARGET.env_file}: systemd delivers {FLAG}='false'; the runbook edits "
+        f"{TARGET.env_file} (s.1, s.4, s.6)"
+    )
+    assert f"gets {FLAG}='false' from EnvironmentFile=-{LOCAL}" in v.measured
+
+
+def test_p1_is_inconclusive_when_a_file_of_the_chain_cannot_be_read():
+    unreadable = EnvFileRead(EnvFileRef(LOCAL, True, envchains.DROP_IN), None, "not readable")
+    chain = envchains.sole(HEALTHY_ENV)
+    chain = replace(chain, files=(*chain.files, unreadable))
+    v = preconditions.p1_shadow_flag(parse_env(HEALTHY_ENV), TARGET, chain)
+    assert v.status is Status.INCONCLUSIVE and "cannot tell what systemd delivers" in v.detail
 
 
 # -- P6: the two ways back to shadow ----------------------------------------------------------
@@ -73,7 +104,7 @@ def live_facts(writable: bool = True) -> FileFacts:
 
 def p6(backups, live_text=HEALTHY_ENV, writable=True):
     return preconditions.p6_rollback_plan(
-        backups, parse_env(live_text), live_facts(writable), TARGET
+        backups, parse_env(live_text), live_facts(writable), TARGET, envchains.sole(live_text)
     )
 
 
@@ -109,6 +140,16 @@ def test_p6_backup_and_live_file_restore_shadow(backups, live, writable, status,
     v = p6(backups, live, writable)
     assert (v.status, v.value, v.sample) == (status, value, len(backups)), v.message()
     assert shown in v.message()
+
+
+def test_p6_fails_when_a_drop_in_overrides_the_file_the_rollback_echoes_into():
+    v = preconditions.p6_rollback_plan(
+        [GOOD], parse_env(HEALTHY_ENV), live_facts(), TARGET, OVERRIDDEN
+    )
+    assert v.status is Status.FAIL and v.detail.startswith(
+        f"after the rollback's echo: EnvironmentFile=-{LOCAL} (line 1) in drop-in"
+    ), v.message()
+    assert "backup copied back" not in v.detail  # the same drop-in, said once
 
 
 def test_p6_without_backup_names_the_runbooks_cp():
@@ -155,10 +196,11 @@ RANDOM = "[PatchTST] Using uninitialized model with random weights"
 LOADED = journal(CHOSEN, f"[PatchTST] Loading model from {MODEL}", READ, OK)
 
 
-def p7(env_text=HEALTHY_ENV, facts=None, state=None, lines=LOADED):
+def p7(env_text=HEALTHY_ENV, facts=None, state=None, lines=LOADED, chain=None):
     facts = model() if facts is None else facts
+    chain = envchains.sole(env_text) if chain is None else chain
     return preconditions.p7_model_observed(
-        parse_env(env_text), facts, state or unit(), lines, TARGET
+        parse_env(env_text), facts, state or unit(), lines, TARGET, chain
     )
 
 
@@ -237,6 +279,19 @@ def test_p7_what_cannot_be_proven_is_inconclusive(facts, state, shown):
     ],
 )
 def test_p7_path_must_be_set_once_and_seen_alike_by_grep_and_systemd(env_text, facts, value, shown):
-    v = preconditions.p7_model_observed(parse_env(env_text), facts, unit(), LOADED, TARGET)
+    env, chain = parse_env(env_text), envchains.sole(env_text)
+    v = preconditions.p7_model_observed(env, facts, unit(), LOADED, TARGET, chain)
     assert (v.status, v.value) == (Status.FAIL, value), v.message()
     assert shown in v.message()
+
+
+def test_p7_fails_when_a_drop_in_decides_the_model_path():
+    """The engine loads what a later env file names, not the path the activation keeps."""
+    other = (LOCAL, "PATCHTST_MODEL_PATH=/other.pth\n")
+    chain = envchains.sole(HEALTHY_ENV, TARGET.env_file, other)
+    v = p7(chain=chain)
+    overridden = (
+        f"EnvironmentFile=-{LOCAL} (line 1) in drop-in {envchains.DROP_IN} overrides "
+        f"{TARGET.env_file}: systemd delivers PATCHTST_MODEL_PATH='/other.pth'"
+    )
+    assert v.status is Status.FAIL and overridden in v.detail, v.message()

@@ -18,6 +18,7 @@ from shadowgate.evidence.anchors import Anchor
 from shadowgate.host import JournalLine, UnitState
 from shadowgate.intents import ModelVote
 from shadowgate.verdict import Status
+from tests import envchains
 from tests.handmade import MINUTE, NOW, SECOND, intent, shadow, timed, voting
 
 TARGET = Target()
@@ -25,6 +26,7 @@ TH = Thresholds.load()
 MODEL = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
 ROLLED_BACK = f"PATCHTST_MODEL_PATH={MODEL}\nPATCHTST_SHADOW_ONLY=true\n"  # s.6's echo appended
 FLAG = "PATCHTST_SHADOW_ONLY"
+BACK = envchains.process({FLAG: "true"})  # the engine's process after the rollback's restart
 S = timedelta(seconds=1)
 US = timedelta(microseconds=1)
 START = datetime.fromtimestamp((NOW - 2 * MINUTE) / 1000, UTC)  # the rollback began
@@ -52,9 +54,33 @@ MANUAL = Anchor(START, "--rollback-started-at", started_at=START)
     ],
 )
 def test_r1_shadow_flag_back_exactly_once(text, status, value, shown):
-    v = rollback.r1_shadow_flag_back(parse_env(text), TARGET)
+    v = rollback.r1_shadow_flag_back(parse_env(text), TARGET, envchains.sole(text), BACK)
     assert (v.status, v.value) == (status, value), v.message()
     assert shown in v.message()
+
+
+@pytest.mark.parametrize(
+    ("process", "status", "shown"),
+    [
+        (envchains.process({FLAG: "false"}), Status.FAIL,
+         f"has {FLAG}='false' (/proc/4242/environ)"),
+        (envchains.process({}), Status.FAIL, f"MainPID 4242 has no {FLAG}"),
+        (envchains.process(None, "/proc/4242/environ is not readable"), Status.INCONCLUSIVE,
+         "the engine's real environment is unknown: /proc/4242/environ is not readable"),
+    ],
+)  # fmt: skip
+def test_r1_judges_the_flag_the_engines_process_really_has(process, status, shown):
+    """The files say true; the process started before the echo (or cannot be read)."""
+    v = rollback.r1_shadow_flag_back(ENV, TARGET, envchains.sole(ENV), process)
+    assert v.status is status and shown in v.detail, v.message()
+
+
+def test_r1_fails_when_a_drop_in_resets_the_env_files():
+    """Issue 19 form 2: `EnvironmentFile=` then `Environment=FLAG=false` in a drop-in."""
+    chain = replace(envchains.sole(ENV), files=(), environment=((FLAG, "false"),))
+    v = rollback.r1_shadow_flag_back(ENV, TARGET, chain, envchains.process({FLAG: "false"}))
+    assert v.status is Status.FAIL
+    assert v.detail.startswith(f"systemd does not read {TARGET.env_file} for {TARGET.unit}")
 
 
 # -- R2 ---------------------------------------------------------------------------------------
@@ -146,7 +172,9 @@ INTENTS = since(*FAILED)
 
 
 def r4(journal, intents=INTENTS, anchor=RECORDED, env=ENV):
-    return rollback.r4_rollback_time(env, journal, intents, anchor, TARGET, TH)
+    return rollback.r4_rollback_time(
+        env, envchains.sole(env), BACK, journal, intents, anchor, TARGET, TH
+    )
 
 
 FIRST_AT = RESTART + 20 * S  # 24 s after the start

@@ -4,6 +4,8 @@ outside its edge, asserting status and value."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from shadowgate.checks import blockers, preconditions
@@ -93,6 +95,37 @@ def test_guard_names_every_reason_and_the_silence():
     )
     assert verdict.value == pytest.approx(60.0) and verdict.sample == 40
     assert verdict.threshold.startswith("p95 < 1500 bytes; judged only with newest intent")
+
+
+def future(window, n: int, newest_id: str = "99999999999999-0"):
+    """`window` as read with `n` entries dated in the future beside it."""
+    return replace(window, future=n, future_newest_id=newest_id)
+
+
+def test_a_few_entries_dated_in_the_future_are_shown_and_the_rest_judged():
+    """One entry ahead of Redis TIME is no data and no silence: counted, shown, not judged."""
+    ahead = f"{NOW + 10 * MINUTE}-0"
+    verdict = blockers.b3_payload_p95(future(snapshot(series(100)), 1, ahead), TH)
+    assert verdict.status is Status.PASS
+    assert f"1 entry dated in the future, newest ID {ahead} is 600 s ahead of Redis TIME" in (
+        verdict.window
+    )
+
+
+def test_entries_dated_in_the_future_above_the_unreadable_share_are_inconclusive():
+    verdict = blockers.b3_payload_p95(future(snapshot(series(100)), 3), TH)
+    assert verdict.status is Status.INCONCLUSIVE
+    assert verdict.measured.startswith("3/103 (2.9%) of the entries read dated in the future")
+    assert "window.max_future_seconds" in verdict.threshold
+
+
+def test_a_silent_engine_says_what_hides_behind_it_in_the_future():
+    verdict = blockers.b3_payload_p95(future(snapshot(series(100, newest=NOW - HOUR)), 1), TH)
+    assert verdict.status is Status.INCONCLUSIVE
+    assert verdict.measured.startswith(
+        "engine silent since 2025-12-31 23:00:00Z (1 h before the read); behind 1 entry dated "
+        "in the future, newest ID 99999999999999-0"
+    )
 
 
 def test_odd_confidences_are_counted_in_the_window_text():

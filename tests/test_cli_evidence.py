@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shadowgate.cli import main
-from shadowgate.evidence import LOCK_NAME, LOG_NAME
+from shadowgate.evidence import LOCK_NAME, LOG_NAME, records
 from tests.evidence_data import add_run, flip_byte
 
 
@@ -105,13 +105,16 @@ def test_last_without_a_record_of_the_phase(reports, capsys):
 
 
 def test_usage(capsys):
-    assert main([]) == 2
+    """Every usage error exits 4 (DESIGN "Exit codes"), argparse's own included: 2 is "refused"."""
+    assert main([]) == 4
     assert "evidence" in capsys.readouterr().out
-    assert main(["evidence"]) == 2
+    assert main(["evidence"]) == 4
     assert "verify" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as exit_:
-        main(["evidence", "last"])
-    assert exit_.value.code == 2
+    for argv in (["evidence", "last"], ["evidence", "verify", "--bogus"], ["bogus"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 4, argv
+        assert "error:" in capsys.readouterr().err
 
 
 def test_verify_states_reports_no_record_names(reports, capsys):
@@ -137,3 +140,34 @@ def test_a_planted_lock_symlink_is_one_line_for_verify_and_last(reports, capsys)
     assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 1
     assert capsys.readouterr().err == f"cannot read the decision log: {err}"
     assert not (reports / "nowhere").exists()
+
+
+def test_a_deeply_nested_line_is_one_line_never_a_recursion_error(reports, capsys, monkeypatch):
+    """'[' * 100000 as a log line: verify and last exit 1 naming line 2, the arming refuses,
+    readers skip it, and the next append (the suite's recording) still reads the log."""
+    add_run(reports, finished=just_now())
+    with (reports / LOG_NAME).open("ab") as log:
+        log.write(b"[" * 100_000 + b"\n")
+    assert main(["evidence", "verify", "--reports-dir", str(reports)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("chain BROKEN at line 2: line 2 of decision-log.jsonl is nested ")
+    assert main(["evidence", "last", "preactivation", "--reports-dir", str(reports)]) == 1
+    said = capsys.readouterr()
+    assert "Traceback" not in said.out + said.err
+    assert "chain BROKEN at line 2: line 2 of decision-log.jsonl is nested " in said.out
+    assert len(records(reports)) == 1
+    add_run(reports, "window_30m", finished=just_now())  # reads the log's last line first
+    assert len(records(reports)) == 2
+
+
+@pytest.mark.parametrize("command", [["verify"], ["last", "preactivation"]])
+def test_a_hosts_spec_testinfra_cannot_use_is_one_usage_line(reports, capsys, command):
+    """Issue 19, item 10: `--hosts=bogus://x` was a RuntimeError traceback."""
+    add_run(reports, finished=just_now())
+    argv = ["evidence", *command, "--reports-dir", str(reports), "--hosts=bogus://x"]
+    assert main(argv) == 4
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.splitlines() == [
+        "ERROR: --hosts 'bogus://x' is not a host testinfra can use: Unknown connection type "
+        "'bogus'"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -155,3 +156,38 @@ def test_an_inverted_pair_from_a_config_file_is_refused_too(tmp_path):
     inverted.write_text("[gates]\ng3_min_agreement = 0.80\n")
     with pytest.raises(ConfigError, match=re.escape("'gates.g3_min_agreement' (0.8) must be <=")):
         Thresholds.load(inverted)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("[gates]\nmin_events = " + "9" * 5000 + "\n"), "is not valid TOML"),
+        (lambda p: p.write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n"), "nested too deep"),
+        (lambda p: p.write_text("# " + "x" * (1 << 20) + "\n"), "larger than 1048576 bytes"),
+        (lambda p: os.mkfifo(p), "not a regular file"),
+    ],
+    ids=["5000-digit-int", "deep-nesting", "huge", "fifo"],
+)
+def test_a_config_file_that_cannot_be_parsed_in_bounds_is_one_config_error(tmp_path, make, message):
+    path = tmp_path / "thresholds.toml"
+    make(path)
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        Thresholds.load(path)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 300
+
+
+def test_dev_zero_as_config_file_is_refused_at_once():
+    with pytest.raises(ConfigError, match="/dev/zero: not a regular file"):
+        Thresholds.load("/dev/zero")
+
+
+def test_a_huge_value_is_shown_cut_to_one_readable_line(tmp_path):
+    path = tmp_path / "thresholds.toml"
+    path.write_text("[gates]\nquorum = " + "9" * 4000 + "\n")
+    for load in (
+        lambda: Thresholds.load(path),
+        lambda: Thresholds.load(sets=[f"gates.quorum={'9' * 5000}"]),
+    ):
+        with pytest.raises(ConfigError, match=r"got '?9{30,}\.\.\. \(\d+ characters\)") as refused:
+            load()
+        assert len(str(refused.value)) < 200

@@ -25,7 +25,7 @@ def test_demo_without_systemd_names_unevaluated_rows_and_is_not_go(tmp_path, cap
     assert demo.run("healthy_shadow", 26.0, tmp_path) == 1
     out = capsys.readouterr().out
     assert "cannot boot a private systemd here: no namespaces (test)" in out
-    assert "could not evaluate P2, P4, P7, B4 (unit state, journal)" in out
+    assert "could not evaluate P1, P2, P4, P6, P7, B4 (unit state, env chain, journal)" in out
     assert "demo: verdict: NO-GO" in out
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shadowgate.evidence import append_record
 from shadowgate.testbed import sdbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,17 +77,16 @@ def test_no_t0_is_one_line_and_exit_3(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SHADOWGATE_ACTIVATED_AT", raising=False)
     assert window_record.main(["when", "window_30m"]) == 3
     (line,) = capsys.readouterr().out.splitlines()
-    assert line.startswith("no T+0: no activation record in")
+    assert line.startswith("no T+0: no verified activation record in")
 
 
 def test_report_reads_the_runs_record_and_writes_the_textfile(tmp_path, monkeypatch, capsys):
     reports = tmp_path / "reports"
     reports.mkdir()
     monkeypatch.setenv("SHADOWGATE_REPORTS_DIR", str(reports))
-    old = stop_record("window_30m", "OK") | {"checks": []}
-    (reports / "decision-log.jsonl").write_text(
-        json.dumps(old) + "\n" + json.dumps(stop_record()) + "\n"
-    )
+    old = stop_record("window_30m", "OK") | {"checks": [], "run_id": "ok-run"}
+    append_record(reports, old)
+    append_record(reports, stop_record())
     prom = tmp_path / "textfile"
     assert window_record.main(["report", "window_30m", "1", "--textfile", str(prom)]) == 0
     first, second = capsys.readouterr().out.splitlines()
@@ -101,6 +101,7 @@ def test_report_reads_the_runs_record_and_writes_the_textfile(tmp_path, monkeypa
     }
     phase = ("phase", "window_30m")
     assert samples["shadowgate_window_stop", (phase,)] == 1
+    assert samples["shadowgate_window_chain_verified", (phase,)] == 1
     assert (
         samples["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "STOP"))] == 1
     )
@@ -121,8 +122,10 @@ def test_report_reads_the_runs_record_and_writes_the_textfile(tmp_path, monkeypa
 STUB = """#!/bin/sh
 # Stands in for `pytest -m PHASE`: records a run of PHASE as the suite would, exits like it.
 phase=$2
-log="$SHADOWGATE_REPORTS_DIR/decision-log.jsonl"
-printf '%s\\n' '{RECORD}' | sed "s/window_30m/$phase/g" >> "$log"
+printf '%s\\n' '{RECORD}' | sed "s/window_30m/$phase/g" | "$SHADOWGATE_PYTHON" -c '
+import json, os, sys
+from shadowgate.evidence import append_record
+append_record(os.environ["SHADOWGATE_REPORTS_DIR"], json.load(sys.stdin))'
 echo "stub suite ran -m $phase" > "$SHADOWGATE_REPORTS_DIR/ran-$phase"
 exit 1
 """
@@ -222,6 +225,30 @@ def test_windows_before_and_after_their_span_run_nothing_and_stop_when_over(box,
 
 
 @pytest.mark.systemd
+def test_a_broken_chain_is_said_at_err_and_never_silences_the_window(box, tmp_path):
+    """A rollback line appended by hand: the window still runs its suite, says at err that
+    the decision log does not verify from line 1, and fails; its timer stays armed."""
+    reports = install(box, tmp_path, datetime.now(UTC) - timedelta(minutes=10))
+    forged = {"action": "rollback", "run_id": "forged",
+              "restarted_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    (reports / "decision-log.jsonl").write_text(json.dumps(forged) + "\n")
+    service = "shadowgate-window@window_30m.service"
+    box.systemctl("start", "shadowgate-window_30m.timer")
+    wait_for(
+        "the service to finish",
+        lambda: "failed" in box.systemctl("is-active", service, check=False).stdout,
+    )
+    assert (reports / "ran-window_30m").exists()  # the suite ran: monitoring goes on
+    errors = journal(box, "-p", "err", "-u", service)
+    assert "the decision log does not verify: chain BROKEN at forged (line 1)" in errors
+    assert "shadowgate window_30m: STOP: roll back now" in errors  # its decision still said
+    assert (
+        box.systemctl("is-active", "shadowgate-window_30m.timer", check=False).stdout.strip()
+        == "active"
+    )
+
+
+@pytest.mark.systemd
 def test_systemd_analyze_verifies_the_units(box, tmp_path):
     if box.exec(["sh", "-c", "command -v systemd-analyze"]).returncode != 0:
         pytest.skip("no systemd-analyze in the box")
@@ -241,6 +268,6 @@ def test_a_rollback_after_t0_ends_every_window(tmp_path, monkeypatch):
     monkeypatch.setenv("SHADOWGATE_ACTIVATED_AT", t0.isoformat())
     rollback = {"action": "rollback", "run_id": "rb-1", "started_at": "2026-11-27T12:20:00Z",
                 "restarted_at": "2026-11-27T12:20:03Z"}  # fmt: skip
-    (tmp_path / "decision-log.jsonl").write_text(json.dumps(rollback) + "\n")
+    append_record(tmp_path, rollback)
     state, line = window_record.when("window_30m", (t0 + timedelta(minutes=25)).timestamp())
     assert state == "over" and "rolled back at 2026-11-27T12:20:03Z (rollback record rb-1)" in line

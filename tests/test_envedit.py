@@ -5,9 +5,11 @@ one; a kill -9 at any point leaves the old file or the new one."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -232,3 +234,128 @@ def test_the_lock_removes_temp_files_a_killed_edit_left_and_nothing_else(tmp_pat
     with envedit.locked(env):
         assert not any(path.exists() for path in dead)
     assert all(path.exists() for path in other)
+
+
+# -- issue 19, items 7, 8, 10: the lock --------------------------------------------------------
+
+
+def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    Path(f"{path}.lock").symlink_to(victim)
+    with (
+        pytest.raises(envedit.EnvEditError, match=f"{path}.lock: a symlink .* never followed"),
+        envedit.locked(path),
+    ):
+        pass
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_hard_linked_lock_is_refused_and_the_other_name_untouched(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    os.link(victim, f"{path}.lock")
+    with pytest.raises(envedit.EnvEditError, match="has 2 names"), envedit.locked(path):
+        pass
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_lock_that_is_a_fifo_or_a_directory_is_refused_at_once(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    os.mkfifo(f"{path}.lock")
+    with pytest.raises(envedit.EnvEditError, match="not a regular file"), envedit.locked(path):
+        pass
+
+
+HOLD_FOR = (
+    "import sys, time; from shadowgate import envedit\n"
+    "with envedit.locked(sys.argv[1]): print('held', flush=True); time.sleep(float(sys.argv[2]))"
+)
+
+
+def holding(path: Path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_bounded_wait_takes_the_lock_once_its_holder_lets_go_and_says_what_it_waits_for(
+    tmp_path,
+):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    holder = holding(path, 1.5)
+    said: list[str] = []
+    began = time.monotonic()
+    try:
+        with envedit.locked(path, wait_seconds=20, say=said.append):
+            assert 1 <= time.monotonic() - began < 10  # it let go first
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(said) == 1 and said[0].startswith(f"waiting up to 20 s for {path}.lock")
+    assert f"pid {holder.pid}, alive" in said[0]
+
+
+def test_a_bounded_wait_ends_naming_the_holder_pid_command_and_since(tmp_path):
+    path = env_file(tmp_path, f"{FLAG}=true\n{MODEL}=/m\n")
+    holder = holding(path, 60)
+    began = time.monotonic()
+    try:
+        with (
+            pytest.raises(envedit.EnvEditError) as refused,
+            envedit.locked(path, wait_seconds=1, say=lambda _: None),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert 1 <= time.monotonic() - began < 5
+    said = str(refused.value)
+    assert f"still holds {path}.lock after 1 s (pid {holder.pid}, alive" in said
+    assert "HOLD" not in said and "envedit.locked" in said and " since 20" in said
+    assert "\n" not in said
+
+
+FULL = """
+set -e
+copy=$(mktemp -d)
+cp -a "$1/." "$copy/"
+mount -t tmpfs -o size=1m tmpfs "$1"
+cp -a "$copy/." "$1/"
+head -c 2000000 /dev/zero > "$1/.filler" 2>/dev/null || true
+shift
+exec "$@"
+"""
+
+
+def on_a_full_filesystem(directory: str | Path, *argv: str) -> list[str]:
+    """`argv` run with `directory` (its files copied) on a full tmpfs, in a private mount
+    namespace: the rest of the machine never sees the mount. Needs root and unshare(1)."""
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", FULL, "sh",
+            str(directory), *argv]  # fmt: skip
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="root, unshare")
+def test_enospc_at_the_lock_is_one_error_and_the_env_file_untouched(tmp_path):
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "ai-engine.env").write_text(f"{FLAG}=true\n{MODEL}=/m\n")
+    check = (
+        "import sys; from pathlib import Path; from shadowgate import envedit\n"
+        "env = Path(sys.argv[1]) / 'ai-engine.env'; before = env.read_bytes()\n"
+        "try:\n"
+        "    with envedit.locked(env): print('locked')\n"
+        "except envedit.EnvEditError as exc: print(f'refused: {exc}')\n"
+        "print('untouched' if env.read_bytes() == before else 'CHANGED')\n"
+    )
+    argv = on_a_full_filesystem(full, sys.executable, "-c", check, str(full))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"refused: cannot write the lock {full}/ai-engine.env.lock: No space left on device",
+        "untouched",
+    ]

@@ -32,6 +32,7 @@ from shadowgate.evidence import (
     run_records,
     verify,
 )
+from shadowgate.evidence.log import parse_line
 from tests.evidence_data import (
     NOW,
     P6_PHASES,
@@ -388,3 +389,13 @@ def test_lines_that_are_not_run_records_are_kept_but_not_read_as_runs(tmp_path):
     assert [r["run_id"] for r in records(tmp_path)] == ["a-run", "an-action"]
     assert [r.run_id for r in run_records(tmp_path)] == ["a-run"]
     assert isinstance(run_records(tmp_path)[0], RunRecord)
+
+
+def test_a_log_line_is_parsed_within_bounds():
+    """64 levels parse, 65 are one ValueError; brackets inside strings do not count."""
+    assert parse_line(b"[" * 64 + b"]" * 64) is not None
+    with pytest.raises(ValueError, match=r"^nested deeper than 64 levels$"):
+        parse_line(b"[" * 65 + b"]" * 65)
+    assert parse_line(b'{"a": "[\\"' + b"[" * 1000 + b'"}') == {"a": '["' + "[" * 1000}
+    with pytest.raises(ValueError, match=r"^not valid JSON$"):
+        parse_line(b"{not json")

@@ -4,11 +4,25 @@ they ran."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from shadowgate.evidence import LOG_NAME, LastRun, append_record, last, rollback_armed
+import pytest
+
+from shadowgate.checks import catalog
+from shadowgate.config import ConfigError, Thresholds
+from shadowgate.evidence import (
+    LOG_NAME,
+    CheckEntry,
+    EvidenceError,
+    LastRun,
+    append_record,
+    last,
+    rollback_armed,
+)
+from shadowgate.evidence.trust import writers
 from shadowgate.verdict import Status
 from tests.evidence_data import (
     DIGEST,
@@ -29,6 +43,18 @@ def judge(reports: Path, phase: str = "preactivation", **kwargs) -> LastRun:
     run = last(reports, phase, **kwargs)
     assert run is not None
     return run
+
+
+def test_a_record_that_says_complete_but_lacks_verdicts_does_not_arm(tmp_path):
+    """A record written before completeness was judged on what ran (or by anything else that
+    says `complete: true`) arms nothing while a check of its phase has no evaluated verdict."""
+    add_run(tmp_path, finished=NOW - timedelta(minutes=1), checks=[entry()])  # B3 only
+    run = judge(tmp_path)
+    assert not run.armed and not run.complete and run.passed
+    missing = [i for i in catalog.ids_of_phase("preactivation") if i != "B3"]
+    assert run.reasons == [
+        f"the run was incomplete (checks without an evaluated verdict: {', '.join(missing)})"
+    ]
 
 
 def test_a_fresh_complete_passing_run_arms(tmp_path):
@@ -193,7 +219,7 @@ def test_rollback_is_armed_by_a_rollback_ready_run(tmp_path):
 
 
 def test_rollback_not_armed_without_any_rollback_ready_check(tmp_path):
-    add_run(tmp_path, finished=NOW)  # B3 only
+    add_run(tmp_path, finished=NOW, checks=[entry()])  # B3 only
     add_run(tmp_path, old=True, checks=[entry("P6", P6_PHASES)])  # schema 1: phases unknown
     assert rollback_armed(tmp_path, target=TARGET, thresholds_digest=DIGEST, now=NOW) is None
     assert rollback_armed(tmp_path / "absent", target=None, thresholds_digest=None) is None
@@ -203,7 +229,7 @@ def test_rollback_not_armed_when_a_rollback_ready_check_is_missing(tmp_path):
     add_run(tmp_path, checks=[entry("P6", P6_PHASES)])
     run = armed(tmp_path, required=("P6", "R0"))
     assert not run.armed and not run.complete and run.passed
-    assert run.reasons == ["the run was incomplete (rollback_ready checks not in it: R0)"]
+    assert run.reasons == ["the run was incomplete (rollback_ready checks not evaluated in it: R0)"]
 
 
 def test_rollback_not_armed_when_a_rollback_ready_check_failed(tmp_path):
@@ -236,11 +262,24 @@ def test_rollback_not_armed_for_another_target(tmp_path):
     assert run.reasons[0].startswith("it checked another target: unit 'staging-ai-engine")
 
 
-def test_rollback_not_armed_by_an_incomplete_record(tmp_path):
-    add_run(tmp_path, complete=False, checks=[entry("P6", P6_PHASES)])
+def test_rollback_armed_by_an_incomplete_window_whose_rollback_ready_checks_passed(tmp_path):
+    """A window that could not read Redis is incomplete, yet it proved the way back works."""
+    add_run(tmp_path, "window_30m", complete=False, passed=False, checks=[entry("P6", P6_PHASES)])
     run = armed(tmp_path)
-    assert not run.armed and not run.complete
-    assert run.reasons == ["the run was incomplete (-k B3 was given: 30 required checks not run)"]
+    assert run.armed and run.complete and run.reasons == []
+
+
+def test_rollback_not_armed_when_a_rollback_ready_check_was_not_evaluated(tmp_path):
+    unjudged = CheckEntry.not_evaluated(
+        "blockers/test_b.py::test_P6", "P6", "failed", "env file unreadable", P6_PHASES
+    )
+    add_run(tmp_path, complete=False, passed=False, checks=[unjudged])
+    run = armed(tmp_path)
+    assert not run.armed and not run.complete and not run.passed
+    assert run.reasons == [
+        "not every rollback_ready check passed: P6 failed (NOT EVALUATED)",
+        "the run was incomplete (rollback_ready checks not evaluated in it: P6)",
+    ]
 
 
 def test_rollback_not_armed_on_a_broken_chain_or_other_thresholds(tmp_path):
@@ -250,3 +289,34 @@ def test_rollback_not_armed_on_a_broken_chain_or_other_thresholds(tmp_path):
     run = armed(tmp_path)
     assert not run.chain_ok and not run.armed
     assert run.reasons[0].startswith("the decision log does not verify: chain BROKEN")
+
+
+# -- who may have written the evidence (DESIGN "Trust boundaries") -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("spoil", "why"),
+    [
+        (lambda path: path.chmod(0o664), "is writable by group or others (mode 0664)"),
+        (lambda path: os.chown(path, 65534, 65534), "is owned by uid 65534, not by root"),
+    ],
+    ids=["group-writable", "another-owner"],
+)
+def test_root_arms_nothing_from_a_file_another_account_could_have_written(tmp_path, spoil, why):
+    """As sshd's StrictModes: one line naming the path and why, for `last` and rollback."""
+    if os.geteuid() != 0:
+        pytest.skip("the check is root's")
+    record = add_run(tmp_path, finished=NOW, checks=[entry("P6", P6_PHASES)])
+    spoil(tmp_path / f"{record.run_id}.html")
+    rollback = lambda: rollback_armed(tmp_path, target=None, thresholds_digest=None)  # noqa: E731
+    for judged in (lambda: judge(tmp_path), rollback):
+        with pytest.raises(EvidenceError) as refused:
+            judged()
+        assert str(refused.value).startswith(f"{tmp_path / record.run_id}.html {why}: root ")
+
+
+def test_only_the_installed_file_says_whose_anchors_count():
+    assert writers() == {0}
+    with pytest.raises(ConfigError, match=r"read from the installed thresholds\.toml only"):
+        Thresholds.load(sets=["evidence.anchor_uid=65534"])
+    assert Thresholds.load(sets=["evidence.anchor_uid=0"])["evidence.anchor_uid"] == 0

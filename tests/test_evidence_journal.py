@@ -15,7 +15,7 @@ from shadowgate.evidence import LOG_NAME, Journal, append_record, last, rollback
 from shadowgate.evidence.disk import sha256
 from shadowgate.evidence.journal_anchor import LineAnchor
 from shadowgate.evidence.log import canonical
-from tests.evidence_data import P6_PHASES, entry, log_lines, make_record, write_log
+from tests.evidence_data import entry, log_lines, make_record, write_log
 
 pytestmark = pytest.mark.systemd
 
@@ -74,11 +74,12 @@ def journal(box_host):
 
 @pytest.fixture
 def anchored(tmp_path, journal):
-    """A reports dir with three anchored runs, the last one arming rollback."""
+    """A reports dir with three anchored runs, only the last one complete (every check of its
+    phase passed, P6 among them): it alone arms activation and rollback."""
     reports = tmp_path / "reports"
     for _ in range(2):
-        add(reports, journal)
-    add(reports, journal, checks=[entry("P6", P6_PHASES)])
+        add(reports, journal, checks=[entry()])
+    add(reports, journal)
     return reports
 
 
@@ -143,10 +144,14 @@ def test_a_forged_record_appended_is_caught(anchored, box_host, journal, said):
     forge_append(anchored, said)
     result = verify(anchored, box_host)
     assert result.first_bad == "forged (line 4)"
+    killed = (
+        "its run was killed between the line and its anchor (the next record marks it as never "
+        "anchored), or "
+    )
     assert result.problem == (
         f"run forged has no anchor in the journal of {journal.name}, though line 1 before it "
-        "has one: it was added without shadowgate's anchor, or its run could not write it (and "
-        "said so in red)"
+        f"has one: {killed if said['journal'] else ''}it was added without shadowgate's anchor, "
+        "or its run could not write it (and said so in red)"
     )
     run = last(anchored, "preactivation", engine_host=box_host)
     assert run is not None and run.record.run_id == "forged" and not run.armed
@@ -183,8 +188,8 @@ def test_an_anchor_forged_by_another_uid_counts_for_nothing(anchored, box, box_h
     result = verify(anchored, box_host)
     assert result.first_bad == "forged (line 4)" and "has no anchor" in result.problem
     assert result.notes[-1] == (
-        "ignored 1 `shadowgate` journal entries for this reports dir from uid 65534: only root "
-        "and the reports dir's owner anchor records; find out who wrote them"
+        "ignored 1 journal entry tagged `shadowgate` for this reports dir from uid 65534: "
+        "only root (and evidence.anchor_uid) anchor records; find out who wrote them"
     )
 
 
@@ -209,7 +214,7 @@ def test_records_that_could_not_be_anchored_say_why(tmp_path, box, box_host, jou
     result = verify(reports, box.testinfra_host(user="nobody"))
     assert result.ok and result.notes[0].startswith("journal cross-check: not possible (")
     result = verify(reports, box_host)  # the journal is readable, the record was not anchored
-    assert result.ok and result.notes[1].startswith("1 records were not anchored when written")
+    assert result.ok and result.notes[1].startswith("1 record not anchored when written")
     run = last(reports, "preactivation", engine_host=box_host)
     assert run is not None and not run.armed and run.anchored is False
     assert run.reasons[0].startswith("it is not anchored in the engine host's journal (")
@@ -224,7 +229,7 @@ def test_anchors_vacuumed_are_stated_not_failed(anchored, box, box_host, journal
     assert result.ok and result.anchored == frozenset()
     assert result.notes[:2] == (
         f"journal cross-check: 0 of 3 records anchored in the journal of {journal.name}",
-        "3 older records are beyond the journal's reach (vacuumed)",
+        "3 older records beyond the journal's reach (vacuumed)",
     )
     # A forged "not anchored" tail then passes verify (nothing anchored to follow), but it
     # arms nothing while the journal can be read.
@@ -235,7 +240,7 @@ def test_anchors_vacuumed_are_stated_not_failed(anchored, box, box_host, journal
 
 
 def test_cli_verify_cross_checks_the_engine_hosts_journal(anchored, box_host, monkeypatch, capsys):
-    monkeypatch.setattr(cli.host, "connect", lambda spec: box_host)
+    monkeypatch.setattr(cli.host, "first_of", lambda spec: box_host)
     assert cli.main(["evidence", "verify", "--reports-dir", str(anchored), "--hosts=x"]) == 0
     assert "3 of 3 records anchored" in capsys.readouterr().out
     write_log(anchored, log_lines(anchored)[:-1])

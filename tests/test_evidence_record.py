@@ -39,7 +39,7 @@ def test_run_ids_are_in_utc_and_refuse_naive_times():
 def test_a_record_round_trips_through_its_json():
     record = make_record("r1", checks=[entry("P6", P6_PHASES), entry("B3")])
     data = record.to_dict()
-    assert data["schema"] == SCHEMA == 3
+    assert data["schema"] == SCHEMA == 4
     assert data["facts"] == {}
     assert RunRecord.from_dict(data) == record
     assert "files" not in data and "previous_sha256" not in data  # the log adds them
@@ -94,11 +94,29 @@ def test_a_record_keeps_the_facts_later_phases_compare_against():
 def test_a_schema_2_record_reads_without_facts_and_keeps_its_shape():
     """Added, not re-meant: a record written before `facts` existed reads back as it was."""
     data = make_record("v2").to_dict()
-    del data["facts"]
+    del data["facts"], data["unevaluated"]
     data["schema"] = 2
     old = RunRecord.from_dict(data)
     assert (old.schema, old.facts) == (2, {})
     assert old.to_dict() == data
+
+
+def test_a_schema_3_record_reads_without_unevaluated_and_keeps_its_shape():
+    data = make_record("v3").to_dict()
+    del data["unevaluated"]
+    data["schema"] = 3
+    old = RunRecord.from_dict(data)
+    assert (old.schema, old.unevaluated) == (3, {})
+    assert old.to_dict() == data
+
+
+def test_not_evaluated_names_the_checks_without_a_judged_verdict_whatever_complete_says():
+    """A record claiming complete is re-checked from its entries (DESIGN "The lifecycle")."""
+    unjudged = CheckEntry.not_evaluated("t::test_P1", "P1", "passed", "body never ran", ())
+    record = make_record("r", checks=[entry("B3"), unjudged, entry("P1")])
+    assert record.complete and not unjudged.evaluated and entry("B3").evaluated
+    assert record.not_evaluated(["B3", "P1", "G4"]) == ("P1", "G4")
+    assert make_record("r", checks=[entry("B3")]).not_evaluated(["B3"]) == ()
 
 
 def test_a_record_without_a_schema_is_version_1():

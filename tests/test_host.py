@@ -7,6 +7,7 @@ Box tests run the host functions through a testinfra Host whose commands execute
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import pytest
 import testinfra.host
 from testinfra.backend.base import CommandResult
 
-from shadowgate import host
+from shadowgate import host, operatorfiles
 from shadowgate.testbed import sdbox
 from shadowgate.testbed.installer import (
     DEFAULT_ENV_TEXT,
@@ -542,3 +543,25 @@ def test_a_transport_failure_is_a_host_error() -> None:
     unreachable = testinfra.host.Host(backend)
     with pytest.raises(host.HostError, match="cannot run a command on canned://canned"):
         host.file_facts(unreachable, ENV_FILE)
+
+
+def test_read_text_refuses_a_device_a_fifo_and_a_file_too_large_at_once(tmp_path) -> None:
+    """--env-file=/dev/zero read for ever (issue 19, item 10): only a regular file of at most
+    operatorfiles.MAX_BYTES is read, on a local host as over ssh (the same script)."""
+    local = host.connect("local://")
+    fifo = tmp_path / "fifo.env"
+    os.mkfifo(fifo)
+    large = tmp_path / "large.env"
+    large.write_bytes(b"#" * (operatorfiles.MAX_BYTES + 1))
+    for path, why in [
+        ("/dev/zero", "is not a regular file"),
+        (str(fifo), "is not a regular file"),
+        (str(large), f"is larger than {operatorfiles.MAX_BYTES} bytes"),
+    ]:
+        began = time.monotonic()
+        with pytest.raises(host.HostError, match=why):
+            host.read_text(local, path)
+        assert time.monotonic() - began < 10
+    exact = tmp_path / "exact.env"
+    exact.write_bytes(b"#" * operatorfiles.MAX_BYTES)
+    assert len(host.read_text(local, str(exact))) == operatorfiles.MAX_BYTES

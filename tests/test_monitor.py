@@ -97,7 +97,7 @@ def test_without_t0_one_line_and_what_can_be_shown(redis_server, tmp_path):
     assert len(lines) == 1
     assert "(not judged: no T+0)" in text and "consensus_count" in text
     assert "6. Latest Event" in text and "patchtst:" in text
-    assert snap.verdicts == {} and snap.exit_code == 2
+    assert snap.verdicts == {} and snap.exit_code == 1
     assert "INCONCLUSIVE: cannot prove healthy: no T+0, S1, S2, S3, S4" in text
 
 
@@ -110,7 +110,7 @@ def test_sources_down_are_one_line_each_no_traceback(tmp_path, capsys):
     )  # fmt: skip
     out = capsys.readouterr()
     text = out.out + out.err
-    assert code == 2 and "Traceback" not in text
+    assert code == 1 and "Traceback" not in text
     redis_lines = [x for x in text.splitlines() if x.startswith("Redis: ")]
     assert len(redis_lines) == 1 and "connection refused" in redis_lines[0]
     unit_lines = [x for x in text.splitlines() if x.startswith("unit: ")]

@@ -36,7 +36,7 @@ RECORD_KEYS = {
     "schema", "run_id", "phase", "markexpr", "keyword", "started_at", "finished_at", "operator",
     "target", "thresholds_digest", "overrides", "suite_version", "strategy", "checks",
     "complete", "incomplete_reasons", "passed", "decision", "causes", "files", "previous_sha256",
-    "facts", "anchor",
+    "facts", "anchor", "unevaluated",
 }  # fmt: skip
 CHECK_KEYS = {
     "nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold", "sample",
@@ -178,7 +178,13 @@ def test_record_checks_and_no_go_causes(full_run):
             assert check["detail"] in record["causes"]
     assert record["causes"] and len(record["causes"]) == len(set(record["causes"]))
     assert not any(c.startswith(("Failed:", "NO-GO cause:")) for c in record["causes"])
-    assert record["complete"] is True and record["incomplete_reasons"] == []
+    # a check whose source failed was not evaluated: the run counts toward no state
+    unjudged = {c["id"] for c in checks.values() if c["status"] == "NOT EVALUATED"}
+    assert record["complete"] is False and record["unevaluated"] == {
+        i: checks[i]["detail"] for i in unjudged
+    }
+    (reason,) = record["incomplete_reasons"]
+    assert reason.startswith(f"{len(unjudged)} of {len(checks)} checks not evaluated")
     assert (record["passed"], record["decision"]) == (False, "NO-GO")
     assert full_run.exit_code == 1
 
@@ -195,7 +201,9 @@ def test_deferred_gate_is_an_allowed_skip(engine_redis, tmp_path):
     run = run_phase(engine_redis.url, tmp_path, "--outcomes-stream=absent:trade.closed")
     g4 = next(c for c in run.record["checks"] if c["id"] == "G4")
     assert (g4["outcome"], g4["status"]) == ("skipped", "DEFERRED")
-    assert run.record["complete"] is True, run.record["incomplete_reasons"]
+    # incomplete only for the host checks, which have no host here
+    assert set(run.record["unevaluated"]) <= HOST_IDS, run.record["unevaluated"]
+    assert not any("G4" in reason for reason in run.record["incomplete_reasons"])
 
 
 def test_keyword_selection_is_recorded_incomplete(engine_redis, tmp_path):
@@ -219,11 +227,49 @@ def test_check_file_left_out_by_ignore_is_incomplete_and_not_go(engine_redis, tm
     preconditions = catalog.ids_of_kind("P")
     assert {c["id"] for c in record["checks"]} == ALL_IDS - set(preconditions)
     assert record["complete"] is False
-    assert record["incomplete_reasons"] == [
+    assert record["incomplete_reasons"][0] == (
         f"catalog checks not collected: {', '.join(preconditions)}"
-    ]
+    )
+    assert {i: record["unevaluated"][i] for i in preconditions} == dict.fromkeys(
+        preconditions, "not collected"
+    )
     assert record["decision"] == "NO-GO"
     assert "shadowgate preactivation: NO-GO (incomplete run)" in run.output
+
+
+def test_a_plugin_replacing_check_bodies_leaves_every_check_unevaluated(
+    engine_redis, tmp_path, monkeypatch
+):
+    """`pytest_pyfunc_call` returning True "passes" a check whose body never ran: no verdict,
+    so the run is incomplete, not passed and NO-GO, and the record says which and why."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "no_bodies.py").write_text(
+        "import pytest\n\n\n@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_pyfunc_call(pyfuncitem):\n    return True\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(plugins))
+    run = run_phase(engine_redis.url, tmp_path / "reports", DRILL, "-p", "no_bodies")
+    record = run.record
+    assert set(record["unevaluated"]) == ALL_IDS
+    for check_id in STREAM_IDS:
+        assert record["unevaluated"][check_id] == (
+            "its test body ran but judged no verdict (a plugin replaced it?)"
+        )
+    assert (record["complete"], record["passed"], record["decision"]) == (False, False, "NO-GO")
+    said = f"{len(ALL_IDS)} of {len(ALL_IDS)} checks not evaluated"
+    assert any(r.startswith(said) for r in record["incomplete_reasons"])
+
+
+def test_a_run_stopped_early_names_the_checks_that_did_not_run(engine_redis, tmp_path):
+    """`-x` stops at the first failure: every check after it is unevaluated, "did not run"."""
+    run = run_phase(engine_redis.url, tmp_path, DRILL, "-x")
+    record = run.record
+    ran = {c["id"] for c in record["checks"]}
+    assert ran < ALL_IDS and record["complete"] is False and record["decision"] == "NO-GO"
+    assert {i: record["unevaluated"][i] for i in ALL_IDS - ran} == dict.fromkeys(
+        ALL_IDS - ran, "did not run"
+    )
 
 
 def test_two_phase_expression_is_recorded_without_a_decision(engine_redis, tmp_path):

@@ -66,3 +66,23 @@ def test_query_password_is_found_in_every_form_redis_py_decodes():
     secrets = set(url_secrets("redis://h/0?password=a+b%21&db=0"))
     assert secrets == {"a+b%21", "a+b!", "a b!"}  # as written, unquoted, unquoted_plus
     assert url_secrets("redis://h/0?password=") == ()
+
+
+# Issue 19, item 9: forms whose password was shown in the clear.
+HIDDEN_FORMS = [
+    ("redis://:pa#PW@h:6379/0", "redis://:***@h:6379/0"),  # a raw `#` inside the password
+    ("redis://user:pa#PW@h:6379/0", "redis://user:***@h:6379/0"),
+    ("redis://h:6379/0#password=PW", "redis://h:6379/0#***"),  # a fragment: never sent, hidden
+    ("redis://h/0?password=PW#x", "redis://h/0?password=***#***"),
+    ("redis://u%3APW@h:1/0", "redis://u%3A***@h:1/0"),  # redis-py decodes `u:PW` as the user
+    ("redis://u%3aPW@h:1/0", "redis://u%3a***@h:1/0"),
+    ("rediss://%3APW@h:1/0", "rediss://%3A***@h:1/0"),
+]
+
+
+@pytest.mark.parametrize(("url", "shown"), HIDDEN_FORMS)
+def test_fragment_and_percent_encoded_userinfo_are_redacted_and_their_password_found(url, shown):
+    assert redact_url(url) == shown
+    assert "PW" not in redact_url(url)
+    assert any(secret.endswith("PW") for secret in url_secrets(url))
+    assert "PW" not in scrubbed(f"redis-py said: {url}", url_secrets(url))

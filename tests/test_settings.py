@@ -218,3 +218,34 @@ def test_a_reports_dir_with_a_nul_or_a_newline_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as refused:
         settings.ensure_reports_dir(a_file)
     assert str(refused.value) == f"--reports-dir {str(a_file)!r} is a file, not a directory"
+
+
+# -- issue 19, item 10: each was a traceback (INTERNALERROR) or a hang ------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["--activated-at=0001-01-01T00:00:00+14:00"],
+            "--activated-at (env SHADOWGATE_ACTIVATED_AT): 0001-01-01T00:00:00+14:00 is out of",
+        ),
+        (
+            ["--rollback-started-at=9999-12-31T23:59:59-14:00"],
+            "--rollback-started-at (env SHADOWGATE_ROLLBACK_STARTED_AT): 9999-12-31T23:59:59-14:00",
+        ),
+        (["--activated-at=1969-12-31T23:59:59Z"], "is before 1970: no stream entry is"),
+        (["--activated-at=9999-12-31T23:00:00Z"], "is more than a day ahead of this machine's"),
+        (["--redis-url=redis://h:1/0?ssl_cert_reqs=bogus"], "unexpected keyword argument"),
+        (["--redis-url=rediss://h:1/0?ssl_cert_reqs=bogus"], "Invalid SSL Certificate"),
+        (["--redis-url=redis://:pw@h:1/0?socket_timeout=x"], "Invalid value for 'socket_timeout'"),
+        (["--redis-url=redis://h:1/0?protocol=9"], "protocol must be either 2 or 3"),
+        (["--config=/dev/zero"], "cannot read threshold file /dev/zero: not a regular file"),
+        (["--redis-url=redis://:pw#pw@h:1/0"], "the password holds a raw '#'; write it as %23"),
+    ],
+)
+def test_an_option_redis_py_or_datetime_cannot_take_is_one_config_error(argv, said):
+    with pytest.raises(ConfigError) as refused:
+        resolve(*argv)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
+    assert "pw" not in str(refused.value).replace("pwd", "")

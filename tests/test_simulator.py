@@ -325,6 +325,20 @@ def test_model_path_is_read_from_env_then_file(tmp_path):
     assert resolve_mode({}, None, healthy).model_path is None
 
 
+def test_under_systemd_only_the_delivered_environment_decides(tmp_path):
+    """A drop-in may take the flag from the engine while the env file still says true: the
+    stand-in then votes, as the real engine does (and an absent flag is voting, not shadow)."""
+    env_file = tmp_path / "ai-engine.env"
+    env_file.write_text("PATCHTST_SHADOW_ONLY=true\n")
+    shadow, voting = scenarios.get("healthy_shadow"), scenarios.get("healthy_voting")
+    systemd = "environment (systemd)"
+    assert resolve_mode({}, env_file, shadow, from_systemd=True) == Mode(False, systemd, None)
+    delivered = {"PATCHTST_SHADOW_ONLY": "false", "PATCHTST_MODEL_PATH": MODEL_PATH}
+    assert resolve_mode(delivered, env_file, shadow, True) == Mode(False, systemd, MODEL_PATH)
+    on = resolve_mode({"PATCHTST_SHADOW_ONLY": "TRUE"}, None, voting, True)
+    assert on == Mode(True, systemd, None)
+
+
 # --- never the production Redis -----------------------------------------------------------------
 
 PRODUCTION_URLS = [

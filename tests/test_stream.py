@@ -18,7 +18,7 @@ KEY = "quantum:stream:trade.intent"
 BASE = 1764138000000  # 2025-11-26 06:20:00Z
 MINUTE = 60_000
 HOUR = 60 * MINUTE
-READS = {"TYPE", "XRANGE", "XREVRANGE", "XLEN", "PING"}
+READS = {"TYPE", "XRANGE", "XREVRANGE", "XLEN", "PING", "TIME"}  # TIME: "now" is Redis's
 HANDSHAKE = {"AUTH", "HELLO", "SELECT", "CLIENT"}  # connection setup, no data touched
 
 
@@ -42,6 +42,56 @@ def ids(window) -> list[str]:
 def needs_real_redis(server: throwaway_redis.ThrowawayRedis) -> None:
     if server.kind != "redis-server":
         pytest.skip("needs the redis-server binary (MONITOR / CLIENT PAUSE)")
+
+
+# -- "now" is Redis's TIME; entries dated in the future --
+
+
+def redis_now(client: redis.Redis) -> int:
+    seconds, micros = client.time()
+    return seconds * 1000 + micros // 1000
+
+
+class StepAhead(ReadOnlyRedis):
+    """The Redis host's clock an hour ahead of this machine's: its TIME is what counts."""
+
+    def time_ms(self) -> int:
+        return super().time_ms() + HOUR
+
+
+def test_now_is_redis_time_not_this_machines_clock(redis_server):
+    client = redis_server.client()
+    ahead = add(client, f"{redis_now(client) + 50 * MINUTE}-0")  # made on the stepped clock
+    read = StreamReader(StepAhead(client, redis_server.url), KEY)
+    window = read.window(BASE)
+    assert ids(window) == [ahead] and window.future == 0
+    assert window.read_at_ms >= time.time() * 1000 + HOUR - 5_000
+    assert window.age_ms <= 10 * MINUTE + 5_000  # measured against Redis, not this machine
+
+
+def test_entries_dated_in_the_future_are_counted_shown_and_never_the_newest(redis_server):
+    """An id ahead of Redis TIME by more than `max_future_ms` (a clock step, a hand-made id):
+    no record of any window, never its newest; counted and said. Within the margin, a record."""
+    client = redis_server.client()
+    now = redis_now(client)
+    live = [add(client, f"{now - (30 - i) * 1000}-0") for i in range(30)]
+    live.append(add(client, f"{now + 60_000}-0"))  # 60 s ahead: inside the 120 s margin
+    add(client, f"{now + 10 * MINUTE}-0")
+    add(client, "99999999999999-0")
+    read = reader(redis_server)
+    seen = []
+    summary = read.summary(now - HOUR, seen.append)
+    for window in (read.latest(10), read.window(now - HOUR), summary):
+        assert (window.future, window.future_newest_id) == (2, "99999999999999-0")
+        assert (window.last_id, window.newest_ms) == (live[-1], now + 60_000)
+        assert window.entries == window.n_records
+        assert "; 2 entries dated in the future, newest ID 99999999999999-0 is " in (
+            window.describe()
+        )
+    assert ids(read.latest(10)) == live[-10:]
+    assert [r.entry_id for r in seen] == live
+    strict = StreamReader(connect(redis_server.url), KEY, max_future_ms=1_000)
+    assert strict.latest(100).future == 3  # the margin is the reader's own
 
 
 # -- windows by count --
@@ -83,12 +133,13 @@ def test_latest_reads_back_past_other_publishers_until_enough_intents(redis_serv
         for seq in range(1, 7):  # same millisecond: batches must step back across sequences
             add(client, f"{BASE + i * MINUTE}-{seq}", {"source": "trading-bot", "data": "{}"})
     add(client, f"{BASE + 200 * MINUTE}-0", engine_fields(engine_payload(side="buy")))
-    read = StreamReader(connect(redis_server.url), KEY, batch=batch, clock=lambda: 42)
+    read_at = BASE + 300 * MINUTE
+    read = StreamReader(connect(redis_server.url), KEY, batch=batch, clock=lambda: read_at)
     window = read.latest(100)
     assert ids(window) == engine[-100:]
     assert (window.foreign, len(window.errors), window.reached_end) == (600, 1, False)
     assert (window.first_id, window.last_id) == (engine[20], f"{BASE + 200 * MINUTE}-0")
-    assert window.read_at_ms == 42 and window.newest_ms == BASE + 119 * MINUTE
+    assert window.read_at_ms == read_at and window.newest_ms == BASE + 119 * MINUTE
 
 
 def test_latest_says_when_the_stream_ends_before_enough_intents(redis_server):
@@ -294,7 +345,7 @@ def test_slow_redis_times_out_with_the_stated_limit(redis_server):
 def test_read_only_client_exposes_no_write():
     client = connect("redis://:pw@127.0.0.1:1/0")
     public = {name for name in dir(client) if not name.startswith("_")}
-    reads = {"ping", "type", "xlen", "xrange", "xrange_batches", "xrevrange"}
+    reads = {"ping", "time_ms", "type", "xlen", "xrange", "xrange_batches", "xrevrange"}
     assert public == reads | {"close", "url", "has_password", "connect_timeout", "read_timeout"}
     assert client.url == "redis://:***@127.0.0.1:1/0"
     with pytest.raises(AttributeError):

@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 
 from shadowgate.actions import cli, gates
 from shadowgate.actions.engine import Engine, HostEngine
-from shadowgate.actions.flow import DONE, REPO, Action, Run, execute, plan_lines, refuse
+from shadowgate.actions.flow import (
+    DONE,
+    REDIS_URL_ENV,
+    REPO,
+    Action,
+    Run,
+    execute,
+    plan_lines,
+    refuse,
+)
 from shadowgate.actions.steps import iso_us
 from shadowgate.config import ConfigError
 from shadowgate.envedit import Snapshot
@@ -37,7 +46,8 @@ ACTIVATE = Action(
     anchor_option=lambda started, restarted: f"--activated-at={iso_us(restarted)}",
     advice=lambda run: [
         "STOP: roll back now (runbook s.6)",
-        "  " + shlex.join(["python", str(REPO / "actions" / "rollback.py"), *run.forward]),
+        f"  {REDIS_URL_ENV}={shlex.quote(run.settings.target.safe_redis_url)} "
+        + shlex.join(["python", str(REPO / "actions" / "rollback.py"), *run.forward]),
     ],
     backup=True,
 )
@@ -53,7 +63,7 @@ def main(
         return cli.usage_error(exc)
     started = now or datetime.now(UTC)
     run = Run(settings, engine or HostEngine(settings.target.unit), cli.forwarded(args))
-    gate = gates.for_activation(settings, max_age, now)
+    gate = gates.for_activation(settings, max_age, now, run.engine)
     if gate.refusals:
         return refuse(run, "activate", gate.refusals)
     strategy = settings.strategy

@@ -7,13 +7,14 @@ import argparse
 
 from shadowgate import settings
 from shadowgate.config import ConfigError
+from shadowgate.exitcodes import USAGE, UsageParser
 
-USAGE_ERROR = 4  # as the suite and `shadowgate monitor` say it
 _NOT_FORWARDED = {"activated_at", "rollback_started_at"}  # the action gives its own anchor
+_IN_ENVIRONMENT = {"redis_url"}  # may hold a password: flow.suite_env passes it, never argv
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    made = argparse.ArgumentParser(prog=prog, description=description)
+    made = UsageParser(prog=prog, description=description)
     settings.add_arguments(made, [o.name for o in settings.OPTIONS if o.name not in _NOT_FORWARDED])
     made.add_argument(
         "--max-age",
@@ -31,11 +32,12 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 def forwarded(args: argparse.Namespace) -> list[str]:
     """The suite options given on the command line as `--opt=value` (README: pytest chooses
-    its rootdir before it knows them); the reports dir made absolute, the suite runs elsewhere."""
+    its rootdir before it knows them), but the Redis URL (flow.suite_env); the reports dir
+    made absolute, the suite runs elsewhere."""
     out = []
     for option in settings.OPTIONS:
         given = getattr(args, option.dest, None)
-        if given is None:
+        if given is None or option.name in _IN_ENVIRONMENT:
             continue
         values = given if isinstance(given, list) else [given]
         out += [f"{option.flag}={value}" for value in values]
@@ -59,4 +61,4 @@ def resolve(args: argparse.Namespace) -> tuple[settings.Settings, float]:
 
 def usage_error(exc: ConfigError) -> int:
     print(f"ERROR: {exc}")
-    return USAGE_ERROR
+    return USAGE

@@ -10,6 +10,7 @@ from typing import Protocol
 import testinfra.host
 
 from shadowgate import host, waiting
+from shadowgate.envchain import EnvChain
 from shadowgate.host._base import run, stderr
 
 
@@ -21,6 +22,8 @@ class Engine(Protocol):
     def running_within(self, seconds: float) -> host.UnitState: ...
 
     def journal_since(self, since: datetime) -> str: ...
+
+    def env_chain(self) -> EnvChain: ...
 
 
 class HostEngine:
@@ -58,6 +61,10 @@ class HostEngine:
         if result.rc != 0:
             raise host.HostError(f"journalctl -u {self.unit} failed: {stderr(result)}")
         return result.stdout_bytes.decode("utf-8", "replace")
+
+    def env_chain(self) -> EnvChain:
+        """What systemd delivers to the unit: unit file, drop-ins, every env file."""
+        return host.env_chain(self.host, self.unit)
 
 
 def hour_before(moment: datetime) -> datetime:

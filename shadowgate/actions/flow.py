@@ -8,9 +8,11 @@ an activation's verification.
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +23,11 @@ from shadowgate.actions.engine import Engine
 from shadowgate.actions.gates import Gate
 from shadowgate.actions.steps import StepFailed, StepLog, action_record, iso_us
 from shadowgate.outcome import headline
-from shadowgate.settings import Settings
+from shadowgate.settings import OPTIONS, Settings
 
 REPO = Path(__file__).resolve().parents[2]  # where pyproject.toml and the suite live
 REFUSED, FAILED, DONE = 2, 1, 0
+REDIS_URL_ENV = next(o.env for o in OPTIONS if o.name == "redis_url")  # SHADOWGATE_REDIS_URL
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,19 @@ class Run:
     engine: Engine
     forward: Sequence[str]  # the suite options given on the command line, `--opt=value`
     say: Callable[[str], None] = print
+    lock_wait_seconds: float = 0.0  # how long it waits for another action's env lock
+
+
+def suite_env(settings: Settings) -> dict[str, str]:
+    """The suite's environment: this one, plus the Redis URL (a password on a command line is
+    readable by every user in `ps`; the environment only by the same user and root)."""
+    return {**os.environ, REDIS_URL_ENV: settings.target.redis_url}
+
+
+def suite_shown(settings: Settings, phase: str, options: Sequence[str]) -> str:
+    """The suite's command as the operator may read it: the URL without its password."""
+    shown = shlex.join(["pytest", "-m", phase, *options])
+    return f"{REDIS_URL_ENV}={shlex.quote(settings.target.safe_redis_url)} {shown}"
 
 
 def suite_argv(phase: str, options: Sequence[str]) -> list[str]:
@@ -99,7 +115,7 @@ def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: A
     extra: dict[str, Any] = {}
     env_path = Path(settings.target.env_file)
     try:
-        with envedit.locked(env_path):
+        with envedit.locked(env_path, run.lock_wait_seconds, run.say):
             try:
                 fields |= _edit(action, log, gate, settings)
                 restarted = log.run("restart", engine.restart, iso_us)
@@ -176,14 +192,14 @@ def _verify(action: Action, run: Run, started: datetime, restarted: datetime | N
     settings = run.settings
     before = len(evidence.run_records(settings.reports_dir))
     options = [*run.forward, action.anchor_option(started, restarted)]
-    run.say(f"{action.kind}: verifying: pytest -m {action.phase} {' '.join(options)}")
-    code = run_suite(suite_argv(action.phase, options))
+    run.say(f"{action.kind}: verifying: {suite_shown(settings, action.phase, options)}")
+    code = run_suite(suite_argv(action.phase, options), suite_env(settings))
     recorded = evidence.run_records(settings.reports_dir)[before:]
     said = headline(recorded[-1].to_dict()) if recorded else f"no record (exit {code})"
     run.say(f"{action.kind}: verdict: {said}")
     return code == 0
 
 
-def run_suite(argv: Sequence[str]) -> int:
+def run_suite(argv: Sequence[str], env: Mapping[str, str]) -> int:
     """The suite as a child process, its output live on the operator's terminal."""
-    return subprocess.run(argv, cwd=REPO, check=False).returncode
+    return subprocess.run(argv, cwd=REPO, env=env, check=False).returncode

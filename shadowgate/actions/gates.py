@@ -16,8 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 from shadowgate import envedit, evidence
+from shadowgate.actions.engine import Engine
 from shadowgate.checks.hostfacts import MODEL_FACT
+from shadowgate.envchain import edit_refusals
+from shadowgate.envfile import parse_env
 from shadowgate.evidence.disk import sha256_file
+from shadowgate.evidence.trust import check_reports_dir
+from shadowgate.host import HostError
 from shadowgate.settings import Settings
 
 BREAK_GLASS_HINT = "in a real emergency: --break-glass --reason TEXT (recorded as such)"
@@ -33,14 +38,29 @@ class Gate:
     edit: envedit.Edit | None
 
 
-def _edit(settings: Settings, remove: bool) -> tuple[envedit.Edit | None, list[str]]:
+def _edit(
+    settings: Settings, remove: bool, engine: Engine
+) -> tuple[envedit.Edit | None, list[str]]:
     target = settings.target
     try:
         snapshot = envedit.read(Path(target.env_file))
         make = envedit.without_flag if remove else envedit.with_flag
-        return make(snapshot, target.shadow_flag, target.model_path_key), []
+        edit = make(snapshot, target.shadow_flag, target.model_path_key)
     except envedit.EnvEditError as exc:
         return None, [f"env file: {exc}"]
+    return edit, _decides(engine, edit, settings, remove)
+
+
+def _decides(engine: Engine, edit: envedit.Edit, settings: Settings, remove: bool) -> list[str]:
+    """The edit reaches the engine: the env file decides in the whole chain (envchain)."""
+    target = settings.target
+    try:
+        chain = engine.env_chain()
+    except HostError as exc:
+        return [f"cannot tell what systemd delivers to {target.unit}: {exc}"]
+    after = parse_env(edit.text)
+    flag, key = target.shadow_flag, target.model_path_key
+    return edit_refusals(chain, target.env_file, after, flag, key, remove)
 
 
 def _model(record: evidence.RunRecord, edit: envedit.Edit | None, key: str) -> list[str]:
@@ -69,21 +89,28 @@ def _model(record: evidence.RunRecord, edit: envedit.Edit | None, key: str) -> l
 
 
 def _judged(
-    judge: Callable[[], evidence.LastRun | None],
+    settings: Settings, judge: Callable[[], evidence.LastRun | None]
 ) -> tuple[evidence.LastRun | None, str | None]:
-    """The arming record, or the one line saying why the decision log cannot be read (a
-    symlinked lock, a log that is not a regular file): a refusal, never a traceback."""
+    """The arming record, once what a killed append left is rolled forward (evidence.settle),
+    or the one line saying why the decision log cannot be read or trusted (a symlinked lock, a
+    log that is not a regular file, a reports dir another account may write): a refusal,
+    never a traceback."""
     try:
+        check_reports_dir(settings.reports_dir)
+        evidence.settle(settings.reports_dir)
         return judge(), None
     except evidence.EvidenceError as exc:
         return None, f"decision log: {exc}"
 
 
-def for_activation(settings: Settings, max_age_minutes: float, now: datetime | None) -> Gate:
-    edit, refusals = _edit(settings, remove=True)
+def for_activation(
+    settings: Settings, max_age_minutes: float, now: datetime | None, engine: Engine
+) -> Gate:
+    edit, refusals = _edit(settings, remove=True, engine=engine)
     if not settings.strategy.approved_by:
         refusals.append("no --approved-by NAME: who approved the activation (runbook s.7)")
     found, unreadable = _judged(
+        settings,
         lambda: evidence.last(
             settings.reports_dir,
             "preactivation",
@@ -91,7 +118,7 @@ def for_activation(settings: Settings, max_age_minutes: float, now: datetime | N
             fresh_minutes=max_age_minutes,
             target=settings.target.describe(),
             thresholds_digest=settings.thresholds.digest(),
-        )
+        ),
     )
     if unreadable:
         return Gate([*refusals, unreadable], None, edit)
@@ -107,19 +134,24 @@ def for_activation(settings: Settings, max_age_minutes: float, now: datetime | N
 
 
 def for_rollback(
-    settings: Settings, max_age_minutes: float, now: datetime | None, break_glass: bool
+    settings: Settings,
+    max_age_minutes: float,
+    now: datetime | None,
+    break_glass: bool,
+    engine: Engine,
 ) -> Gate:
-    edit, refusals = _edit(settings, remove=False)
+    edit, refusals = _edit(settings, remove=False, engine=engine)
     if break_glass:
         return Gate(refusals, None, edit)
     found, unreadable = _judged(
+        settings,
         lambda: evidence.rollback_armed(
             settings.reports_dir,
             target=settings.target.describe(),
             thresholds_digest=settings.thresholds.digest(),
             fresh_minutes=max_age_minutes,
             now=now,
-        )
+        ),
     )
     if unreadable:
         return Gate([*refusals, unreadable, BREAK_GLASS_HINT], None, edit)

@@ -99,7 +99,13 @@ def main(
         return cli.usage_error(exc)
     if args.break_glass and not (args.reason or "").strip():
         return cli.usage_error(ConfigError("--break-glass needs --reason TEXT"))
-    run = Run(settings, engine or HostEngine(settings.target.unit), cli.forwarded(args))
+    wait = settings.thresholds.number("rollback.break_glass_lock_wait_seconds")
+    run = Run(
+        settings,
+        engine or HostEngine(settings.target.unit),
+        cli.forwarded(args),
+        lock_wait_seconds=wait if args.break_glass else 0.0,  # never blocked by another action
+    )
     trigger = {"trigger": "break-glass" if args.break_glass else "operator", "reason": args.reason}
     if args.on_stop:
         window = _latest_window(settings)
@@ -112,7 +118,7 @@ def main(
             "reason": headline(window.to_dict()),
             "window": window.run_id,
         }
-    gate = gates.for_rollback(settings, max_age, now, args.break_glass)
+    gate = gates.for_rollback(settings, max_age, now, args.break_glass, run.engine)
     if gate.refusals:
         return refuse(run, "rollback", gate.refusals)
     run.say(f"rollback: {trigger['trigger']}, armed by {gate.armed_by or 'break-glass'}")

@@ -26,10 +26,12 @@ from shadowgate.checks.hostfacts import (
     fold,
     load_findings,
     precise,
+    process_findings,
 )
 from shadowgate.config import Target, Thresholds
+from shadowgate.envchain import EnvChain
 from shadowgate.evidence.record import latest_before
-from shadowgate.host import FileFacts, JournalLine, UnitState
+from shadowgate.host import FileFacts, JournalLine, ProcessEnv, UnitState
 from shadowgate.intents import Intent
 from shadowgate.verdict import Status, Verdict
 from shadowgate.window import Window
@@ -215,13 +217,18 @@ def a1_model_loaded_voting(
     model_file: FileFacts | None,
     target: Target,
     weight: float | None,
+    chain: EnvChain,
+    process: ProcessEnv,
 ) -> Verdict:
     """Since the restart (the unit's current run, begun at or after T+0) the agent chose and
     read the file observed in shadow (same sha256, unchanged since the start), with no load
-    failure and no shadow line; the `[OK] ... (weight: X%)` line alone proves nothing, and a
-    weight other than `--weight` is a WARN."""
+    failure and no shadow line, and the engine's process really has no shadow flag (its
+    `/proc/<MainPID>/environ`, the same as the chain delivers); the `[OK] ... (weight: X%)`
+    line alone proves nothing, and a weight other than `--weight` is a WARN."""
     findings = [f for f in (run_since(state, activation),) if f]
     findings += _observed_findings(observed, model_file, state)
+    flag_findings, flag_seen = process_findings(process, chain, target.shadow_flag, shadow=False)
+    findings += flag_findings
     seen = "preactivation record: none"
     if observed is not None:
         seen = f"preactivation record {observed.run_id}: {observed.path} sha256 {observed.sha256}"
@@ -245,10 +252,12 @@ def a1_model_loaded_voting(
     return A1.verdict(
         status,
         measured=f"{seen}; {len(shadow)} shadow line(s); weight {shown} vs --weight "
-        + (f"{weight:g}%" if weight is not None else "not given"),
+        + (f"{weight:g}%" if weight is not None else "not given")
+        + f"; {flag_seen}",
         threshold="since the restart: the agent chose and read the file observed in shadow "
-        "(same sha256, unchanged since the start), no load failure, no shadow line; the "
-        "weight line equals --weight (else WARN)",
+        "(same sha256, unchanged since the start), no load failure, no shadow line, no "
+        f"{target.shadow_flag}=true in the engine's process; the weight line equals --weight "
+        "(else WARN)",
         window=f"journal of {state.unit} since its start at {precise(state.started)} "
         f"(InvocationID {state.invocation_id or '-'}), T+0 {activation.describe()}",
         sample=len(journal),

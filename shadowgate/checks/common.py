@@ -64,13 +64,18 @@ def _reasons(
     if fresh:
         max_age = th.number("window.max_age_minutes")
         age = window.age_ms
+        # the newest entry not dated in the future is what is judged: say what hides behind
+        behind = f"; behind {window.in_the_future()}" if window.future else ""
         if window.newest_ms is None:
-            reasons.append((f"no {noun} of the engine in the window", f"at least one {noun}", 0))
+            reasons.append(
+                (f"no {noun} of the engine in the window{behind}", f"at least one {noun}", 0)
+            )
         elif age is None or age > max_age * MINUTE_MS:
             since = f"engine silent since {utc(window.newest_ms)}"
+            since += "" if age is None else f" ({span(age)} before the read)"
             reasons.append(
                 (
-                    since + ("" if age is None else f" ({span(age)} before the read)"),
+                    since + behind,
                     f"newest {noun} at most {max_age:g} min old",
                     None if age is None else age / MINUTE_MS,
                 )
@@ -83,6 +88,16 @@ def _reasons(
                 f"{unreadable} of the engine's entries unreadable",
                 f"at most {max_share:.0%} unreadable: what cannot be read cannot be proven safe",
                 unreadable.value,
+            )
+        )
+    future = Ratio(window.future, window.owned + window.future)
+    if future.hits > max_share * future.total:
+        reasons.append(
+            (
+                f"{future} of the entries read dated in the future ({window.in_the_future()})",
+                f"at most {max_share:.0%} dated more than window.max_future_seconds ahead of "
+                "Redis TIME: entries the clock cannot date cannot be proven safe",
+                future.value,
             )
         )
     needed = int(th["window.min_snapshot_intents"])
@@ -116,9 +131,10 @@ def guard(
     fresh: bool = True,
 ) -> Verdict | None:
     """INCONCLUSIVE when `window` cannot prove anything safe, else None. Called first by every
-    stream rule (DESIGN "Windows"): no engine record at all, the newest older than
-    `window.max_age_minutes` (unless `fresh` is False: outcomes come when trades close), more
-    unreadable own entries than `window.max_unreadable_share`, a count snapshot with fewer than
+    stream rule (DESIGN "Windows"): no engine record at all, the newest (not dated in the
+    future) older than `window.max_age_minutes` (unless `fresh` is False: outcomes come when
+    trades close), more unreadable own entries than `window.max_unreadable_share` or more
+    entries dated in the future than that share, a count snapshot with fewer than
     `window.min_snapshot_intents` records, or (`whole`: counting checks) a time window the
     capped stream no longer covers. Every reason that applies is named; the value is the
     first's (minutes of age, unreadable share, records found)."""

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from shadowgate.checks.catalog import Check
 from shadowgate.config import Target
+from shadowgate.envchain import EnvChain
 from shadowgate.envfile import EnvFile, FlagState
 from shadowgate.host import (
     FileFacts,
     JournalLine,
+    ProcessEnv,
     UnitState,
     load_failure,
     loaded_weight,
@@ -29,9 +31,11 @@ from shadowgate.verdict import Status, Verdict
 if TYPE_CHECKING:
     from shadowgate.evidence import RunRecord
 
-# The record's `facts` names (RunRecord.facts): A1 compares the model, S1 the unit.
+# The record's `facts` names (RunRecord.facts): A1 compares the model, S1 the unit; the chain
+# says who decided the flag and the model path.
 MODEL_FACT = "model"
 UNIT_FACT = "unit"
+CHAIN_FACT = "env_chain"
 _SHOWN_LINES = 3  # anchored lines quoted in a message
 
 
@@ -118,20 +122,83 @@ def read_key(env: EnvFile, key: str, want: str | None, where: str = "") -> KeyRe
     return KeyReading(state, tuple(Finding.fail(where + p) for p in problems))
 
 
-def shadow_flag_verdict(check: Check, env: EnvFile, target: Target) -> Verdict:
+def chain_findings(chain: EnvChain, path: str, key: str, where: str = "") -> list[Finding]:
+    """`path` (the env file the runbook and the actions edit) decides `key` in the whole chain
+    systemd delivers; else a FAIL naming the drop-in or file that does, and its value. `where`
+    prefixes each finding ("after the rollback's echo: ")."""
+    found = chain.delivered(key)
+    if found.unknown:
+        return [Finding.unproven(where + found.unknown)]
+    if overridden := chain.overrider(path, key):
+        return [Finding.fail(f"{where}{overridden}; the runbook edits {path} (s.1, s.4, s.6)")]
+    return []
+
+
+def chain_view(chain: EnvChain, key: str) -> str:
+    """`key` as the whole chain delivers it, for a verdict's `measured`."""
+    found = chain.delivered(key)
+    return f"{chain.unit} gets {found.describe()}" + (" (unproven)" if found.unknown else "")
+
+
+def process_findings(
+    process: ProcessEnv, chain: EnvChain, key: str, shadow: bool
+) -> tuple[list[Finding], str]:
+    """The flag as the engine's process really has it after the restart (`/proc/PID/environ`):
+    that is what counts (R1: `true`; A1: absent or `false`), and it must be what the chain
+    delivers now. Unreadable (not root) is INCONCLUSIVE, never a PASS."""
+    if process.env is None:
+        text = f"the engine's real environment is unknown: {process.error}"
+        return [Finding.unproven(text)], text
+    value = process.env.get(key)
+    seen = f"MainPID {process.pid} has " + (f"no {key}" if value is None else f"{key}={value!r}")
+    seen += f" (/proc/{process.pid}/environ)"
+    findings = []
+    if shadow and value != "true":
+        findings.append(Finding.fail(f"{seen}: the engine is not in shadow"))
+    elif not shadow and value is not None and value.strip().lower() == "true":
+        findings.append(Finding.fail(f"{seen}: the engine is still in shadow"))
+    elif not shadow and value not in (None, "false"):
+        findings.append(Finding.unproven(f"{seen}: cannot tell how the engine reads it"))
+    said = chain.delivered(key)
+    if not said.unknown and said.value != value:
+        findings.append(
+            Finding.fail(
+                f"{seen}, but {chain_view(chain, key)}: the files changed since the restart"
+            )
+        )
+    return findings, seen
+
+
+def shadow_flag_verdict(
+    check: Check,
+    env: EnvFile,
+    target: Target,
+    chain: EnvChain,
+    process: ProcessEnv | None = None,
+) -> Verdict:
     """The shadow flag on, as systemd delivers it and as the runbook's anchored grep shows it
     (P1 before activation, R1 after a rollback): the operator checks with grep, the engine reads
-    through systemd, so both must say `true`, from exactly one line."""
+    through systemd, so both must say `true`, from exactly one line, in the env file that decides
+    it in the whole chain (no drop-in or other file overriding it). After a restart (R1,
+    `process`), the engine's real environment must have it too."""
     flag = target.shadow_flag
     reading = read_key(env, flag, "true")
+    findings = [*reading.findings, *chain_findings(chain, target.env_file, flag)]
+    measured = f"{reading.views()}; {chain_view(chain, flag)}"
+    if process is not None:
+        found, seen = process_findings(process, chain, flag, shadow=True)
+        findings += found
+        measured += f"; {seen}"
     return check.verdict(
-        fold(reading.findings),
-        measured=reading.views(),
-        threshold=f"systemd delivers {flag}=true; one anchored ^{flag}= line; the two agree",
+        fold(findings),
+        measured=measured,
+        threshold=f"systemd delivers {flag}=true; one anchored ^{flag}= line; the two agree; "
+        f"{target.env_file} decides it (no drop-in or other file overrides it)"
+        + ("; the engine's process has it" if process is not None else ""),
         window=target.env_file,
         sample=reading.anchored,
         value=reading.anchored,
-        detail=detail(reading.findings, reading.state.notes),
+        detail=detail(findings, reading.state.notes),
     )
 
 
@@ -230,6 +297,16 @@ def model_fact(model: FileFacts) -> dict[str, Any]:
         "sha256": model.sha256,
         "size": model.size,
         "changed": model.changed.isoformat() if model.changed else None,
+    }
+
+
+def chain_fact(chain: EnvChain, target: Target) -> dict[str, Any]:
+    """What the whole chain delivers of the flag and the model path, and who decides each."""
+    keys = (target.shadow_flag, target.model_path_key)
+    found = [chain.delivered(key) for key in keys]
+    return {
+        "drop_ins": list(chain.drop_ins),
+        **{d.key: {"value": d.value, "source": d.source, "unknown": d.unknown} for d in found},
     }
 
 

@@ -21,6 +21,8 @@ from shadowgate.checks.common import (
 )
 from shadowgate.checks.hostfacts import (
     Finding,
+    chain_findings,
+    chain_view,
     detail,
     file_findings,
     fold,
@@ -32,6 +34,7 @@ from shadowgate.checks.hostfacts import (
 )
 from shadowgate.config import Target, Thresholds
 from shadowgate.dayscan import DayScan
+from shadowgate.envchain import EnvChain
 from shadowgate.envfile import EnvFile
 from shadowgate.host import FileFacts, JournalLine, UnitState
 from shadowgate.intents import Intent
@@ -42,10 +45,11 @@ from shadowgate.verdict import Status, Verdict
 P1, P2, P3, P4, P5, P6, P7 = (catalog.get(f"P{n}") for n in range(1, 8))
 
 
-def p1_shadow_flag(env: EnvFile, target: Target) -> Verdict:
-    """What the engine gets counts (systemd's EnvironmentFile=), and the runbook's anchored grep
-    must show the same, so the operator's check and the engine's view cannot drift apart."""
-    return shadow_flag_verdict(P1, env, target)
+def p1_shadow_flag(env: EnvFile, target: Target, chain: EnvChain) -> Verdict:
+    """What the engine gets counts (the whole chain systemd delivers: unit, drop-ins, every
+    EnvironmentFile=), and the runbook's anchored grep must show the same in the env file that
+    decides, so the operator's check and the engine's view cannot drift apart."""
+    return shadow_flag_verdict(P1, env, target, chain)
 
 
 def _shadow_lines(lines: Sequence[JournalLine], target: Target) -> list[JournalLine]:
@@ -193,13 +197,21 @@ class Backup:
 
 
 def p6_rollback_plan(
-    backups: Sequence[Backup], live: EnvFile, live_file: FileFacts, target: Target
+    backups: Sequence[Backup],
+    live: EnvFile,
+    live_file: FileFacts,
+    target: Target,
+    chain: EnvChain,
 ) -> Verdict:
     """Both ways back to shadow work: copying the newest backup back (systemd reads the flag on
     and a model path from it), and the runbook's `echo FLAG=true >> ENV_FILE` (s.6) on the live
-    file, which needs a final newline, a file that keeps the appended flag, and write access."""
+    file, which needs a final newline, a file that keeps the appended flag, and write access;
+    and the env file decides the flag in the whole chain, or neither reaches the engine."""
     flag, key, env_path = target.shadow_flag, target.model_path_key, target.env_file
     findings, notes = rollback_findings(live, live_file, flag), ()
+    echoed = chain.replaced(env_path, live.appended(f"{flag}=true"))
+    overridden = chain_findings(echoed, env_path, flag, "after the rollback's echo: ")
+    findings += overridden
     if not backups:
         seen = "no backup found"
         cp = f"cp {env_path} {env_path}.bak.activation.$(date +%Y%m%d_%H%M%S)"
@@ -214,6 +226,9 @@ def p6_rollback_plan(
             f"{key} set" if has_path else f"no {key}"
         )
         missing = [] if has_path else [Finding.fail(f"backup: systemd sets no {key}")]
+        if not overridden:  # the same drop-in would override the backup: said once
+            restored = chain.replaced(env_path, newest.env)
+            missing += chain_findings(restored, env_path, flag, "backup copied back: ")
         findings[:0] = [*shadow.findings, *missing]
         notes = shadow.state.notes
     live_seen = (
@@ -226,7 +241,7 @@ def p6_rollback_plan(
         threshold=f"newest {env_path}.bak* (by mtime) readable, systemd delivers {flag}=true "
         f"from one anchored line grep agrees with, and a {key}; {env_path} ends with a newline, "
         f"delivers {flag}=true after `echo {flag}=true >>`, is writable by the user running the "
-        "checks",
+        f"checks, and decides {flag} (no drop-in or other file overrides it)",
         window=f"{len(backups)} backup(s) of {env_path}",
         sample=len(backups),
         value=len(findings),
@@ -240,14 +255,17 @@ def p7_model_observed(
     state: UnitState,
     journal: Sequence[JournalLine],
     target: Target,
+    chain: EnvChain,
 ) -> Verdict:
-    """The model to activate is the model observed in shadow: the file systemd names, unchanged
-    since the unit's last start and loaded at that start as its journal shows (the engine loads
-    a bad file with random weights and still prints `[OK] ... loaded`). Its sha256 is recorded
-    (the `model_file` fixture) for A1."""
+    """The model to activate is the model observed in shadow: the file systemd names (from the
+    env file the activation keeps it in, no drop-in overriding it), unchanged since the unit's
+    last start and loaded at that start as its journal shows (the engine loads a bad file with
+    random weights and still prints `[OK] ... loaded`). Its sha256 is recorded (the
+    `model_file` fixture) for A1."""
     key = target.model_path_key
     reading = read_key(env, key, None)
-    findings, seen = list(reading.findings), [reading.views()]
+    findings = [*reading.findings, *chain_findings(chain, target.env_file, key)]
+    seen = [reading.views(), chain_view(chain, key)]
     if model_file is None:
         findings.append(Finding.unproven(f"{key} names no file to inspect"))
     else:

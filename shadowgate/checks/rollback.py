@@ -18,8 +18,9 @@ from shadowgate.checks.activation import run_since
 from shadowgate.checks.common import counted_in, guard, too_few
 from shadowgate.checks.hostfacts import Finding, detail, fold, precise, shadow_flag_verdict
 from shadowgate.config import Target, Thresholds
+from shadowgate.envchain import EnvChain
 from shadowgate.envfile import EnvFile
-from shadowgate.host import JournalLine, UnitState
+from shadowgate.host import JournalLine, ProcessEnv, UnitState
 from shadowgate.intents import Intent
 from shadowgate.verdict import Status, Verdict
 from shadowgate.window import Window
@@ -43,11 +44,14 @@ class JournalSince:
         return [line for line in self.lines if host.is_shadow_line(line.text, target.model)]
 
 
-def r1_shadow_flag_back(env: EnvFile, target: Target) -> Verdict:
+def r1_shadow_flag_back(
+    env: EnvFile, target: Target, chain: EnvChain, process: ProcessEnv
+) -> Verdict:
     """The rollback's `echo FLAG=true >>` left exactly one anchored line, and systemd delivers
     it true (P1's rule: a flag left behind by the activation makes two lines, and the last
-    one wins for systemd)."""
-    return shadow_flag_verdict(R1, env, target)
+    one wins for systemd) from the env file that decides it in the whole chain; and the
+    engine's process since the restart really has it (`/proc/<MainPID>/environ`)."""
+    return shadow_flag_verdict(R1, env, target, chain, process)
 
 
 def r2_shadow_lines_returning(
@@ -120,6 +124,8 @@ def first_shadow_evidence(
 
 def r4_rollback_time(
     env: EnvFile,
+    chain: EnvChain,
+    process: ProcessEnv,
     journal: JournalSince,
     intents: Window[Intent],
     rollback: Anchor,
@@ -145,7 +151,7 @@ def r4_rollback_time(
     else:
         findings.append(Finding.unproven(f"no shadow evidence yet, {so_far:.1f} s after the start"))
     for prior in (
-        r1_shadow_flag_back(env, target),
+        r1_shadow_flag_back(env, target, chain, process),
         r2_shadow_lines_returning(journal, rollback, target, th),
         r3_no_consensus_needing_the_model(intents, target, th),
     ):

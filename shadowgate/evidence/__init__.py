@@ -21,6 +21,7 @@ from shadowgate.evidence.log import (
     append_record,
     records,
     run_records,
+    settle,
 )
 from shadowgate.evidence.record import SCHEMA, CheckEntry, RunRecord, iso_utc, new_run_id
 from shadowgate.evidence.verification import Verification, verify
@@ -47,5 +48,6 @@ __all__ = [
     "records",
     "rollback_armed",
     "run_records",
+    "settle",
     "verify",
 ]

@@ -12,7 +12,7 @@ used, so the run can record it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,10 +75,14 @@ def _from_record(record: Mapping[str, Any], kind: str) -> Anchor | None:
 
 
 def latest_action(
-    reports_dir: Path, kind: str, target: Mapping[str, Any] | None = None
+    reports_dir: Path,
+    kind: str,
+    target: Mapping[str, Any] | None = None,
+    among: Sequence[Mapping[str, Any]] | None = None,
 ) -> Anchor | None:
-    """The restart of the latest `kind` action record (for `target`'s unit, when given)."""
-    for record in reversed(records(Path(reports_dir))):
+    """The restart of the latest `kind` action record (for `target`'s unit, when given), of
+    `among` (the verified chain's records) or else of every readable line of the log."""
+    for record in reversed(records(Path(reports_dir)) if among is None else among):
         if record.get("action") != kind:
             continue
         recorded = record.get("target")
@@ -100,10 +104,11 @@ def resolve(
     given: datetime | None,
     option: str,
     target: Mapping[str, Any] | None = None,
+    among: Sequence[Mapping[str, Any]] | None = None,
 ) -> Anchor | None:
-    """The later of the latest `kind` record's restart and the operator's `given` time (named
-    by `option`); None when neither exists."""
-    recorded = latest_action(reports_dir, kind, target)
+    """The later of the latest `kind` record's restart (of `among`, as `latest_action`) and the
+    operator's `given` time (named by `option`); None when neither exists."""
+    recorded = latest_action(reports_dir, kind, target, among)
     manual = None if given is None else Anchor(given, option, started_at=given)
     candidates = [a for a in (recorded, manual) if a is not None]
     return max(candidates, key=lambda a: a.at) if candidates else None

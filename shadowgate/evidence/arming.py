@@ -7,8 +7,9 @@ complete, for the same target and thresholds, and the whole chain must verify, c
 with the anchors in the journal of the engine host (this machine unless given: the actions run
 there). The record must name its HTML report (every complete run writes one, so a record
 without is not the plugin's) and, when that journal can be read, be anchored in it: a tail
-forged as "not anchored" arms nothing. Every reason it does not arm is given, so the operator
-fixes them all at once.
+forged as "not anchored" arms nothing. Run as root, a reports dir another account could have
+written arms nothing (trust.check_reports_dir: EvidenceError). Every reason it does not arm is
+given, so the operator fixes them all at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from shadowgate import host
 from shadowgate.checks import catalog
 from shadowgate.evidence.log import run_records
 from shadowgate.evidence.record import RunRecord, utc
+from shadowgate.evidence.trust import check_reports_dir
 from shadowgate.evidence.verification import Verification, verify
 from shadowgate.timefmt import duration
 
@@ -112,6 +114,8 @@ def _provenance(record: RunRecord, chain: Verification) -> tuple[bool, bool | No
     anchored = record.run_id in chain.anchored if chain.journal_read else None
     if anchored is False and chain.ok:
         why = (record.anchor or {}).get("why") or "it says nothing of an anchor"
+        if record.run_id in chain.missed:
+            why = "its run was killed between its line and its anchor: never anchored"
         reasons.append(
             f"it is not anchored in the engine host's journal ({why}): run the phase again "
             "where the journal can be written"
@@ -125,7 +129,7 @@ def _judge(
     record: RunRecord,
     *,
     failed: list[str],
-    gaps: list[str],
+    incomplete: list[str],
     rerun: str,
     now: datetime | None,
     fresh_minutes: float,
@@ -133,14 +137,13 @@ def _judge(
     thresholds_digest: str | None,
     engine_host: testinfra.host.Host | None,
 ) -> LastRun:
-    """`record` judged as an action must; `failed` says why it did not pass, `gaps` what the
-    action needs that the record lacks (empty when it passed, when nothing is lacking)."""
+    """`record` judged as an action must; `failed` says why it did not pass, `incomplete` why
+    it does not hold all the action needs (empty when it holds all)."""
     now = utc(now) if now is not None else datetime.now(UTC)
     reasons = list(failed)
-    complete = record.complete is True and not gaps
+    complete = not incomplete
     if not complete:
-        why = "; ".join([*record.incomplete_reasons, *gaps]) or "no reason recorded"
-        reasons.append(f"the run was incomplete ({why})")
+        reasons.append(f"the run was incomplete ({'; '.join(incomplete)})")
 
     finished = record.finished()
     age_s = math.inf if finished is None else (now - finished).total_seconds()
@@ -213,6 +216,7 @@ def last(
     verified against the journal of `engine_host` (default this machine), anchored there, and
     the same target / thresholds where given. None if the phase was never recorded."""
     reports_dir = Path(reports_dir)
+    check_reports_dir(reports_dir)
     record = _latest(reports_dir, lambda r: r.phase == phase)
     if record is None:
         return None
@@ -220,8 +224,15 @@ def last(
     if record.passed is not True:
         why = f": {'; '.join(record.causes)}" if record.causes else ""
         failed.append(f"the run did not pass (decision {record.decision}){why}")
+    incomplete = []
+    if record.complete is not True:
+        incomplete += record.incomplete_reasons or ["no reason recorded"]
+    unjudged = record.not_evaluated(catalog.ids_of_phase(phase))
+    if unjudged:  # a record of any schema: what its `complete` says is not taken on trust
+        incomplete.append(f"checks without an evaluated verdict: {', '.join(unjudged)}")
     return _judge(
-        reports_dir, f"{phase} record", record, failed=failed, gaps=[], rerun=phase, now=now,
+        reports_dir, f"{phase} record", record, failed=failed, incomplete=incomplete,
+        rerun=phase, now=now,
         fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
         engine_host=engine_host,
     )  # fmt: skip
@@ -239,22 +250,26 @@ def rollback_armed(
 ) -> LastRun | None:
     """Is rollback armed? The latest record that ran any `rollback_ready` check (a monitoring
     window's as well as a `-m rollback_ready` run's), judged as `last` judges, except that it
-    is every `rollback_ready` check that must have passed, not the run: a window that says
-    STOP keeps rollback armed. `required`: the IDs that must be in it (default: those the
-    catalog marks `rollback_ready`); one missing leaves it incomplete. None if no record ran
+    is every `rollback_ready` check that must have been evaluated and passed, not the run: a
+    window that says STOP, or that could not read Redis, keeps rollback armed (DESIGN
+    "Evidence"). `required`: the IDs that must be evaluated in it (default: those the catalog
+    marks `rollback_ready`); one missing leaves it incomplete. None if no record ran
     a `rollback_ready` check."""
     reports_dir = Path(reports_dir)
+    check_reports_dir(reports_dir)
     record = _latest(reports_dir, lambda r: bool(r.carrying(ROLLBACK_READY)))
     if record is None:
         return None
     checks = record.carrying(ROLLBACK_READY)
     failed = [f"{c.check_id} {c.outcome} ({c.status})" for c in checks if c.outcome != "passed"]
     reasons = [f"not every {ROLLBACK_READY} check passed: {', '.join(failed)}"] if failed else []
-    missing = sorted(set(required) - {c.check_id for c in checks})
-    gaps = [f"{ROLLBACK_READY} checks not in it: {', '.join(missing)}"] if missing else []
+    unjudged = record.not_evaluated(sorted(required))
+    why = f"{ROLLBACK_READY} checks not evaluated in it: {', '.join(unjudged)}"
+    incomplete = [why] if unjudged else []
     what = f"record that ran the {ROLLBACK_READY} checks ({record.phase or record.markexpr})"
     return _judge(
-        reports_dir, what, record, failed=reasons, gaps=gaps, rerun=ROLLBACK_READY, now=now,
+        reports_dir, what, record, failed=reasons, incomplete=incomplete, rerun=ROLLBACK_READY,
+        now=now,
         fresh_minutes=fresh_minutes, target=target, thresholds_digest=thresholds_digest,
         engine_host=engine_host,
     )  # fmt: skip

@@ -7,9 +7,14 @@ there as one line an auditor can grep (`journalctl -t shadowgate -o cat`):
 
     anchor v1 run_id=RUN sha256=LINE_SHA previous_sha256=PREV_SHA reports_dir=/abs/reports
 
+A run killed between its line and its anchor leaves a line the journal never heard of; the
+next append (under the same lock, so that run is dead) logs the same line as `missed v1 ...`:
+the line was never anchored. The chain goes on from it, and it arms nothing, even should the
+killed run's own anchor land after all.
+
 `reports_dir` (resolved) comes last and runs to the end of the line, so a path may hold blanks
-and several reports dirs on one host never mix. Only anchors written by root or by the owner
-of the reports dir count (`writers`); anyone may log as `shadowgate`.
+and several reports dirs on one host never mix. Only anchors written by root (or the uid of
+`evidence.anchor_uid`) count (`trust.writers`); anyone may log as `shadowgate`.
 """
 
 from __future__ import annotations
@@ -23,13 +28,15 @@ import orjson
 import testinfra.host
 
 from shadowgate import host, waiting
+from shadowgate.evidence.trust import writers
 from shadowgate.host._base import HostError, name, run, stderr
 from shadowgate.host.journal import message_text, query_json
 
 IDENTIFIER = "shadowgate"
 CONFIRM_S = 5.0  # journald takes a stream's line in milliseconds; an ssh hop takes longer
+ANCHOR, MISSED = "anchor", "missed"
 _LINE = re.compile(
-    r"anchor v1 run_id=(\S+) sha256=([0-9a-f]{64}) previous_sha256=([0-9a-f]{64}) "
+    r"(anchor|missed) v1 run_id=(\S+) sha256=([0-9a-f]{64}) previous_sha256=([0-9a-f]{64}) "
     r"reports_dir=(/.*)"
 )
 # Can this host take an anchor? journald's stream socket and systemd-cat; then its name.
@@ -44,17 +51,21 @@ class LineAnchor:
     sha256: str  # of the log line, "\n" included: `sed -n Np decision-log.jsonl | sha256sum`
     previous_sha256: str
     reports_dir: str
+    kind: str = ANCHOR  # MISSED: logged by the next append, the line was never anchored
 
     def message(self) -> str:
         return (
-            f"anchor v1 run_id={self.run_id} sha256={self.sha256} "
+            f"{self.kind} v1 run_id={self.run_id} sha256={self.sha256} "
             f"previous_sha256={self.previous_sha256} reports_dir={self.reports_dir}"
         )
 
     @classmethod
     def parse(cls, message: str) -> LineAnchor | None:
         found = _LINE.fullmatch(message.strip("\n"))
-        return cls(*found.groups()) if found else None
+        if not found:
+            return None
+        kind, *fields = found.groups()
+        return cls(*fields, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -73,18 +84,18 @@ class Logged:
 
 @dataclass(frozen=True)
 class Anchors:
-    """What the journal holds for one reports dir: anchors of trusted writers by line sha256,
-    and entries of anyone else, which count for nothing."""
+    """What the journal holds for one reports dir, by line sha256: anchors and `missed` marks
+    of trusted writers, and entries of anyone else, which count for nothing."""
 
     journal: str
     trusted: dict[str, Logged]
+    missed: dict[str, Logged]
     untrusted: tuple[Logged, ...]
 
-
-def writers(reports_dir: Path) -> frozenset[int]:
-    """The uids whose anchors count: root, and the owner of the reports dir (the account that
-    runs the suite). On a remote engine host that uid is the local one's number."""
-    return frozenset({0, reports_dir.stat().st_uid})
+    def logged(self, anchor: LineAnchor) -> Logged | None:
+        """`anchor` as the journal holds it from a trusted writer, if it does."""
+        held = self.missed if anchor.kind == MISSED else self.trusted
+        return held.get(anchor.sha256)
 
 
 def _logged(raw: bytes) -> Logged | None:
@@ -141,18 +152,20 @@ class Journal:
             "journalctl -t %s -o json --output-fields=MESSAGE,_UID,_COMM --no-pager",
             IDENTIFIER,
         )
-        where, trusted_uids = str(reports_dir.resolve()), writers(reports_dir)
+        where, trusted_uids = str(reports_dir.resolve()), writers()
         trusted: dict[str, Logged] = {}
+        missed: dict[str, Logged] = {}
         untrusted = []
         for raw in out.splitlines():
             logged = _logged(raw)
             if logged is None or logged.anchor.reports_dir != where:
                 continue
-            if logged.uid in trusted_uids:
-                trusted.setdefault(logged.anchor.sha256, logged)
-            else:
+            if logged.uid not in trusted_uids:
                 untrusted.append(logged)
-        return Anchors(self.name, trusted, tuple(untrusted))
+            else:
+                held = missed if logged.anchor.kind == MISSED else trusted
+                held.setdefault(logged.anchor.sha256, logged)
+        return Anchors(self.name, trusted, missed, tuple(untrusted))
 
     def write(self, anchor: LineAnchor, reports_dir: Path) -> Logged:
         """Log `anchor` and read it back as a trusted writer's; HostError says why not."""
@@ -160,7 +173,7 @@ class Journal:
         if result.rc != 0:
             raise HostError(f"systemd-cat on {self.name} exited {result.rc}: {stderr(result)}")
         seen = waiting.poll(
-            lambda: self.read(reports_dir).trusted.get(anchor.sha256),
+            lambda: self.read(reports_dir).logged(anchor),
             lambda logged: logged is not None,
             CONFIRM_S,
             interval_s=0.1,
@@ -168,8 +181,8 @@ class Journal:
         if seen is None:
             raise HostError(
                 f"the anchor is not in the journal of {self.name} {CONFIRM_S:g} s after "
-                f"systemd-cat, or not as root or the reports dir's owner (uids "
-                f"{sorted(writers(reports_dir))})"
+                f"systemd-cat, or not as a uid whose anchors count ({sorted(writers())}: root "
+                "and evidence.anchor_uid)"
             )
         return seen
 

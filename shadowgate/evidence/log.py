@@ -36,14 +36,18 @@ Decisions an operator or auditor should know:
   the log back. A process killed in between leaves at worst a hidden file: before the line,
   the next append removes it (the run was never recorded); after the line, `verify` reads the
   record from it (its bytes must be the line's) and the next append finishes the rename. So a
-  kill -9 anywhere in an append never leaves a log that fails `verify`. A log line cut short
+  kill -9 anywhere in an append leaves a log that verifies, or (killed between the line and
+  its anchor) one the next append rolls forward (below). A log line cut short
   by such a kill is not a record: the next append cuts it off.
 - An empty or missing decision log does not verify: there is nothing to trust.
 - The chain alone proves order and integrity, not existence: the anchors do. A record names
   in `anchor` the journal it went to (`{"journal": HOSTNAME}`), or why it could not
   (`{"journal": null, "why": ...}`); the anchor is written after the line, under the lock, and
-  read back. Removing, changing or adding a line after the first anchored one fails `verify`
-  (crosscheck.py). Records older than the journal's reach are stated, not failed.
+  read back. A run killed between its line and its anchor leaves a line the journal lacks:
+  the next append (or `settle`, run by the actions before their gate) logs it as `missed`, so
+  the chain verifies again and that record arms nothing. Removing, changing or adding a line
+  after the first anchored one fails `verify` (crosscheck.py). Records older than the
+  journal's reach are stated, not failed.
 - Every file is opened without following symlinks (disk.open_regular): a symlink or a FIFO as
   the lock, the log, a record or a report is refused with one line. Readers never create a
   file. `.html` / `.junit.xml` that no record names (a run killed before its record) are
@@ -60,6 +64,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from shadowgate import envedit
 from shadowgate.evidence.disk import (
     LOCK_NAME,
     EvidenceError,
@@ -72,13 +77,19 @@ from shadowgate.evidence.disk import (
     sha256_file,
     write_synced,
 )
-from shadowgate.evidence.journal_anchor import Journal, LineAnchor
+from shadowgate.evidence.journal_anchor import MISSED, Journal, LineAnchor
 from shadowgate.evidence.record import RunRecord
 from shadowgate.host import HostError
 
 LOG_NAME = "decision-log.jsonl"
 GENESIS = "0" * 64
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Bounds on one line as read back (a record is a few hundred KiB at most, nested a few levels):
+# json's decoder recurses once per level and raises RecursionError on '[' * 100000.
+MAX_LINE_BYTES = 32 << 20
+MAX_DEPTH = 64
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 FILE_KINDS = (("html", "HTML report"), ("junit", "JUnit report"))
 
 
@@ -97,6 +108,22 @@ def canonical(record: Mapping[str, Any]) -> bytes:
 def rendered(record: Mapping[str, Any]) -> bytes:
     """The record as `<run_id>.json`: the same content, indented for people."""
     return json.dumps(record, sort_keys=True, indent=2, allow_nan=False).encode() + b"\n"
+
+
+def parse_line(raw: bytes) -> Any:
+    """A log line (or record file) as JSON, every read of one goes through here; ValueError
+    says what it is instead ("nested deeper than 64 levels"), never a RecursionError."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise ValueError(f"longer than {MAX_LINE_BYTES >> 20} MiB")
+    depth = 0
+    for bracket in _STRING.sub(b'""', raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValueError("not valid JSON") from None
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -132,7 +159,7 @@ def _finish_interrupted(reports_dir: Path, last_line: bytes) -> None:
     """What a killed append left: the record file of the log's last line is renamed into
     place (its bytes are the line's); any other pending file is a run never recorded."""
     try:
-        last = json.loads(last_line) if last_line else None
+        last = parse_line(last_line) if last_line else None
     except ValueError:
         last = None
     last_id = last.get("run_id") if isinstance(last, dict) else None
@@ -149,10 +176,31 @@ def _finish_interrupted(reports_dir: Path, last_line: bytes) -> None:
             pending.unlink()
 
 
-def _chain_head(reports_dir: Path, log_path: Path) -> str:
+def _mark_missed(journal: Journal, reports_dir: Path, line: bytes) -> None:
+    """The last line says it went to a journal that holds no anchor of it: its run was killed
+    between the line and the anchor (we hold the lock it held), so log it as `missed`, never
+    anchored. Whatever fails here is left for `verify` to name."""
+    try:
+        record = parse_line(line)
+        said = record["anchor"]["journal"]
+        anchor = LineAnchor(record["run_id"], sha256(line), record["previous_sha256"],
+                            str(reports_dir.resolve()), MISSED)  # fmt: skip
+    except (ValueError, KeyError, TypeError):
+        return
+    if not said or journal.probe(reports_dir)[0] != said:
+        return  # it went to another journal, or none: nothing this one can say of it
+    try:
+        found = journal.read(reports_dir)
+        if anchor.sha256 not in found.trusted | found.missed:
+            journal.write(anchor, reports_dir)
+    except HostError:
+        return
+
+
+def _chain_head(reports_dir: Path, log_path: Path, journal: Journal) -> str:
     """sha256 of the last complete line; a fragment after it (an append killed mid-write,
     never a record) is cut off so the next line starts clean, and what a killed append left
-    is settled (`_finish_interrupted`)."""
+    is settled (`_finish_interrupted`, `_mark_missed`)."""
     try:
         data = read_file(log_path)
     except FileNotFoundError:
@@ -162,7 +210,17 @@ def _chain_head(reports_dir: Path, log_path: Path) -> str:
         cut_to(log_path, end)
     last = data[data.rfind(b"\n", 0, end - 1) + 1 : end] if end else b""
     _finish_interrupted(reports_dir, last)
+    if last:
+        _mark_missed(journal, reports_dir, last)
     return sha256(last) if last else GENESIS
+
+
+def settle(reports_dir: Path, journal: Journal | None = None) -> None:
+    """Roll forward what a killed append left (as the next append does first), so that the
+    chain verifies again before an action judges it: run by the actions before their gate."""
+    reports_dir = Path(reports_dir)
+    with locked(reports_dir, exclusive=True):
+        _chain_head(reports_dir, reports_dir / LOG_NAME, journal or Journal.local())
 
 
 def _anchor_said(journal: Journal, reports_dir: Path) -> dict[str, str | None]:
@@ -213,7 +271,7 @@ def append_record(
     json_path = reports_dir / f"{run_id}.json"
     log_path = reports_dir / LOG_NAME
     with locked(reports_dir, exclusive=True):
-        entry["previous_sha256"] = _chain_head(reports_dir, log_path)
+        entry["previous_sha256"] = _chain_head(reports_dir, log_path, journal)
         if os.path.lexists(json_path):
             raise EvidenceError(f"run {run_id} is already recorded in {json_path}")
         line = canonical(entry) + b"\n"
@@ -229,6 +287,7 @@ def append_record(
             if os.path.lexists(log_path):
                 cut_to(log_path, size)
             raise
+        envedit.crash_point("recorded")  # the line is in, its anchor not yet
         if entry["anchor"]["journal"]:
             _anchor(journal, reports_dir, entry, line)
     return json_path
@@ -269,7 +328,7 @@ def records(reports_dir: Path) -> list[dict[str, Any]]:
     found = []
     for raw in lines:
         with contextlib.suppress(ValueError):
-            record = json.loads(raw)
+            record = parse_line(raw)
             if isinstance(record, dict):
                 found.append(record)
     return found

@@ -2,10 +2,11 @@
 
 The JSON is an audit format that people and tools outside this code read, so fields are only
 ever added, never renamed or re-meant; `schema` counts the additions (records without it are
-version 1, written before each check carried its phases; version 2 has no `facts`).
+version 1, written before each check carried its phases; version 2 has no `facts`, version 3
+no `unevaluated`).
 `from_dict` reads them all.
 
-    schema              3 (absent: 1)
+    schema              4 (absent: 1)
     run_id              sortable, unique (`new_run_id`); also the stem of the run's files
     phase               the single phase marker the run selected (`-m preactivation`), or null
     markexpr, keyword   the run's `-m` and `-k` expressions as given
@@ -22,8 +23,9 @@ version 1, written before each check carried its phases; version 2 has no `facts
                           sample, window, section, detail, evidence, phases}]
                         (Verdict.as_record() + pytest's nodeid and outcome + the test's phase
                         markers; status NOT EVALUATED when no verdict was reached)
-    complete            true only if every required check of the phase ran (no -k, nothing
-                        deselected or skipped that is required)
+    complete            true only if every catalog check of the phase was evaluated: its test
+                        body judged a verdict (no -k, nothing deselected, skipped that is
+                        required, or left without a verdict: `unevaluated`)
     incomplete_reasons  [str], why it is not complete
     passed              true only if the run passed
     decision            "GO" / "NO-GO" (preactivation); "OK" / "STOP" / "NOT OK" /
@@ -34,6 +36,10 @@ version 1, written before each check carried its phases; version 2 has no `facts
                         run: "model" {path, sha256, size, changed}, "unit" {unit,
                         invocation_id, n_restarts, started} (see checks/hostfacts.py); {} when
                         nothing was observed (schema < 3: absent, read as {})
+    unevaluated         {check ID: why}: each catalog check of the phase without a verdict
+                        its test body judged (not collected, deselected, body never ran under
+                        --setup-only, skipped by a plugin, source failed); {} when every one
+                        was evaluated (schema < 4: absent, read as {})
     files               {html, html_sha256, junit, junit_sha256}: names relative to the
                         reports dir, null where the run had no such report  (set by the log)
     anchor              {journal: HOSTNAME} when the line's sha256 goes to the engine host's
@@ -55,7 +61,7 @@ from typing import Any
 from shadowgate.outcome import NOT_EVALUATED, decision
 from shadowgate.verdict import Status, Verdict
 
-SCHEMA = 3
+SCHEMA = 4
 
 _CHECK_KEYS = ("nodeid", "id", "outcome", "title", "status", "measured", "value", "threshold",
                "sample", "window", "section", "detail", "evidence")  # fmt: skip
@@ -138,6 +144,11 @@ class CheckEntry:
             phases=tuple(phases),
         )  # fmt: skip
 
+    @property
+    def evaluated(self) -> bool:
+        """Its test body judged a verdict (PASS/WARN/FAIL/INCONCLUSIVE/DEFERRED)."""
+        return self.status != NOT_EVALUATED
+
     def verdict(self) -> Verdict | None:
         """The verdict behind this entry; None when none was reached."""
         if self.status == NOT_EVALUATED:
@@ -204,6 +215,7 @@ class RunRecord:
     schema: int = SCHEMA
     facts: Mapping[str, Any] = field(default_factory=dict)
     anchor: Mapping[str, Any] | None = None  # None until the log appends it, or before anchors
+    unevaluated: Mapping[str, str] = field(default_factory=dict)  # schema >= 4
 
     def finished(self) -> datetime | None:
         """`finished_at` as a UTC time; None if it is not an ISO-8601 time with a zone."""
@@ -212,6 +224,14 @@ class RunRecord:
         except (TypeError, ValueError):
             return None
         return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+    def not_evaluated(self, required: Iterable[str]) -> tuple[str, ...]:
+        """The IDs of `required` (the catalog checks of a phase) this record holds no
+        evaluated verdict of, or an entry without one: a run that cannot count toward any
+        state (DESIGN "The lifecycle"), whatever its `complete` says; any schema."""
+        judged = {c.check_id for c in self.checks if c.evaluated}
+        unjudged = {c.check_id for c in self.checks if not c.evaluated}
+        return tuple(i for i in required if i not in judged or i in unjudged)
 
     def carrying(self, phase: str) -> tuple[CheckEntry, ...]:
         """The checks whose test carried the `phase` marker."""
@@ -251,6 +271,8 @@ class RunRecord:
         }
         if self.schema >= 3:  # an older record read back keeps its exact shape
             data["facts"] = dict(self.facts)
+        if self.schema >= 4:
+            data["unevaluated"] = dict(self.unevaluated)
         if self.files is not None:
             data["files"] = dict(self.files)
         if self.anchor is not None:
@@ -272,6 +294,9 @@ class RunRecord:
         files, facts, anchor = d.get("files"), d.get("facts", {}), d.get("anchor")
         if not isinstance(facts, Mapping):
             raise ValueError(f"facts must be a JSON object, got {type(facts).__name__}")
+        unevaluated = d.get("unevaluated", {})
+        if not isinstance(unevaluated, Mapping):
+            raise ValueError(f"unevaluated must be a JSON object, got {type(unevaluated).__name__}")
         return cls(
             d["run_id"], d["phase"], d["markexpr"], d["keyword"], d["started_at"],
             d["finished_at"], d["operator"], dict(d["target"]), d["thresholds_digest"],
@@ -282,6 +307,7 @@ class RunRecord:
             dict(files) if isinstance(files, Mapping) else None, d.get("previous_sha256"),
             d.get("schema", 1), dict(facts),
             anchor=dict(anchor) if isinstance(anchor, Mapping) else None,
+            unevaluated={str(k): str(v) for k, v in unevaluated.items()},
         )  # fmt: skip
 
 

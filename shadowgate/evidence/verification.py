@@ -4,7 +4,6 @@ docstring; this module only reads."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from shadowgate.evidence.log import (
     LOG_NAME,
     SAFE_NAME,
     canonical,
+    parse_line,
     pending_file,
     rendered,
     snapshot,
@@ -41,6 +41,7 @@ class Verification:
     notes: tuple[str, ...] = ()  # the journal cross-check, reports no record names
     anchored: frozenset[str] = frozenset()  # run ids whose anchor is in the journal
     journal_read: bool = False  # a journal was read: a run not in `anchored` is not anchored
+    missed: frozenset[str] = frozenset()  # run ids the journal marks never anchored (killed)
 
     def describe(self) -> str:
         if self.ok:
@@ -93,9 +94,9 @@ def _check_line(
     if not raw:
         return f"line {number} of {LOG_NAME} is empty: the log was edited", None
     try:
-        record = json.loads(raw)
-    except ValueError:
-        return f"line {number} of {LOG_NAME} is not valid JSON: the log was edited or damaged", None
+        record = parse_line(raw)
+    except ValueError as exc:
+        return f"line {number} of {LOG_NAME} is {exc}: the log was edited or damaged", None
     run_id = record.get("run_id") if isinstance(record, dict) else None
     if not isinstance(run_id, str) or not SAFE_NAME.fullmatch(run_id):
         return f"line {number} of {LOG_NAME} is not a run record (no usable run_id)", None
@@ -144,7 +145,7 @@ def _stray_record(reports_dir: Path, names: list[str], seen: set[str]) -> Path |
         if path.suffix != ".json" or path.stem in seen:
             continue
         try:
-            record = json.loads(read_file(path))
+            record = parse_line(read_file(path))
         except (OSError, ValueError, EvidenceError):
             continue
         if isinstance(record, dict) and record.get("run_id") == path.stem:
@@ -184,7 +185,8 @@ def _verify(
     tail: bytes,
     names: list[str],
     journal: Journal | None,
-) -> Verification:
+) -> tuple[Verification, list[Link]]:
+    """The verification, and the leading lines that hold up (all of them when it is ok)."""
     count = len(lines) + (1 if tail else 0)
     links: list[Link] = []
     previous = GENESIS
@@ -193,7 +195,7 @@ def _verify(
         problem, run_id = _check_line(reports_dir, number, raw, previous, links, last)
         if problem is not None:
             where = f"{run_id} (line {number})" if run_id else f"line {number}"
-            return Verification(False, count, where, problem)
+            return Verification(False, count, where, problem), links
         previous = sha256(raw + b"\n")
     if tail:
         return Verification(
@@ -202,7 +204,7 @@ def _verify(
             f"line {count}",
             f"the last line of {LOG_NAME} is cut short: an append was interrupted; "
             "the next run's record cuts it off",
-        )
+        ), links
     stray = _stray_record(reports_dir, names, {link.run_id for link in links})
     if stray is not None:
         return Verification(
@@ -211,37 +213,51 @@ def _verify(
             stray.stem,
             f"the record file {stray.name} is not in {LOG_NAME}: its line was removed, or "
             "the run was killed while recording it (then move the file out of the reports dir)",
-        )
+        ), links
     if not lines:
         return Verification(
             False, 0, None, f"no records in {reports_dir}: {LOG_NAME} is missing or empty"
-        )
+        ), links
     orphans = [*_pending_rename(reports_dir, links[-1]), *_orphans(names, links)]
     if journal is None:
         notes = ("journal cross-check: not done (no engine host given)", *orphans)
-        return Verification(True, count, None, "", notes)
+        return Verification(True, count, None, "", notes), links
     checked = cross_check(links, journal, reports_dir)
     notes = (*checked.notes, *orphans)
     ok = not checked.problem
     return Verification(
-        ok, count, checked.first_bad, checked.problem, notes, checked.anchored, checked.read
-    )
+        ok,
+        count,
+        checked.first_bad,
+        checked.problem,
+        notes,
+        checked.anchored,
+        checked.read,
+        checked.missed,
+    ), links[: checked.holds]
 
 
 def verify(reports_dir: Path, journal_host: testinfra.host.Host | None = None) -> Verification:
+    """`walk`'s verdict alone."""
+    return walk(reports_dir, journal_host)[0]
+
+
+def walk(
+    reports_dir: Path, journal_host: testinfra.host.Host | None = None
+) -> tuple[Verification, list[Link]]:
     """Walk the whole log: every line parses and is canonical, chains to the line before,
     matches its `<run_id>.json`, and its reports still have their recorded sha256; no record
     file lies outside the log; then cross-check it with the anchors in the journal of
     `journal_host`, the engine host (None: the chain alone, and the notes say so). Stops at
-    the first problem."""
+    the first problem. With the verdict, the lines before that problem, which hold up."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
-        return Verification(False, 0, None, f"no records: {reports_dir} does not exist")
+        return Verification(False, 0, None, f"no records: {reports_dir} does not exist"), []
     try:
         # A consistent snapshot (no append half done) under the lock; the slow part, hashing
         # the reports, after it, so appends never wait for a verify. Appends only add files.
         lines, tail, names = snapshot(reports_dir)
     except (OSError, EvidenceError) as exc:
-        return Verification(False, 0, None, str(exc))
+        return Verification(False, 0, None, str(exc)), []
     journal = None if journal_host is None else Journal(journal_host)
     return _verify(reports_dir, lines, tail, names, journal)

@@ -5,11 +5,14 @@ Every command runs through a pytest-testinfra Host: `connect("local://")` on the
 systemd-journal group). Whatever goes wrong on the host is a HostError whose message tells the
 operator what to fix; output is parsed from bytes, so odd encodings never crash a run.
 
-unit (systemctl show, automatic restarts), journal (lines by time or invocation), files
-(facts, text, backups) read the host; forms says what a journal line means, without a host.
+unit (systemctl show, automatic restarts, the main process's environment), chain (what
+systemd delivers: unit file, drop-ins, every env file), journal (lines by time or
+invocation), files (facts, text, backups) read the host; forms says what a journal line
+means, without a host.
 """
 
-from shadowgate.host._base import HostError, connect, host_now
+from shadowgate.host._base import HostError, connect, first_of, host_now
+from shadowgate.host.chain import env_chain
 from shadowgate.host.files import FileFacts, backups, file_facts, read_text
 from shadowgate.host.forms import (
     LOAD_ERROR,
@@ -29,9 +32,11 @@ from shadowgate.host.journal import (
 )
 from shadowgate.host.unit import (
     AutoRestart,
+    ProcessEnv,
     UnitState,
     auto_restart_since,
     journal_since_start,
+    process_environment,
     unit_state,
 )
 
@@ -43,11 +48,14 @@ __all__ = [
     "FileFacts",
     "HostError",
     "JournalLine",
+    "ProcessEnv",
     "UnitState",
     "auto_restart_since",
     "backups",
     "connect",
+    "env_chain",
     "file_facts",
+    "first_of",
     "host_now",
     "is_shadow_line",
     "journal_lines",
@@ -56,6 +64,7 @@ __all__ = [
     "load_failure",
     "loaded_weight",
     "model_path_used",
+    "process_environment",
     "read_text",
     "restarts_scheduled",
     "unit_state",

@@ -8,6 +8,9 @@ import testinfra
 import testinfra.host
 from testinfra.backend.base import CommandResult
 
+from shadowgate import redact
+from shadowgate.config import ConfigError
+
 SUDO_HINT = (
     "run the checks as root, with ?sudo=true over SSH, or as a member of the systemd-journal group"
 )
@@ -18,8 +21,20 @@ class HostError(Exception):
 
 
 def connect(hostspec: str = "local://") -> testinfra.host.Host:
-    """A testinfra Host: "local://" (default) or e.g. "ssh://user@vps?sudo=true"."""
-    return testinfra.get_host(hostspec)
+    """A testinfra Host: "local://" (default) or e.g. "ssh://user@vps?sudo=true"; a spec
+    testinfra cannot use (an unknown scheme, a backend not installed) is a ConfigError, a
+    usage error before anything runs, not a traceback in every check."""
+    try:
+        return testinfra.get_host(hostspec)
+    except Exception as exc:  # testinfra raises RuntimeError, its backends their own
+        why = redact.scrubbed(str(exc), redact.url_secrets(hostspec))
+        shown = redact.redact_url(hostspec)
+        raise ConfigError(f"--hosts {shown!r} is not a host testinfra can use: {why}") from None
+
+
+def first_of(hosts: str | None) -> testinfra.host.Host:
+    """The engine's host: the first of a `--hosts` list (pytest-testinfra's), default local."""
+    return connect((hosts or "local://").split(",")[0])
 
 
 def name(host: testinfra.host.Host) -> str:

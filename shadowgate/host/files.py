@@ -11,6 +11,7 @@ import testinfra.backend.base
 import testinfra.host
 
 from shadowgate.host._base import HostError, name, run, stderr
+from shadowgate.operatorfiles import MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -117,12 +118,15 @@ _ABSENT = """if [ ! -e "$P" ]; then
     exit 3
 fi
 """
+# Only a regular file, and at most one byte past the limit: /dev/zero or a FIFO named as the
+# env file must not read for ever (operatorfiles says why the limit).
 _READ_SCRIPT = (
     "P=%s\n"
     + _ABSENT
-    + """[ -d "$P" ] && exit 4
+    + f"""[ -d "$P" ] && exit 4
+[ -f "$P" ] || exit 11
 [ -r "$P" ] || exit 5
-exec cat -- "$P"
+exec head -c {MAX_BYTES + 1} -- "$P"
 """
 )
 _NOT_READABLE = "not readable by the user running the checks (run as root, or ?sudo=true over SSH)"
@@ -134,6 +138,7 @@ _READ_ERRORS = {
     9: "is a symlink loop (it leads back to itself)",
     10: "does not exist: {dir} is a file, not a directory",
     4: "is a directory, not a file",
+    11: "is not a regular file (a device, FIFO or socket)",
     5: f"is {_NOT_READABLE}",
 }
 
@@ -145,7 +150,8 @@ def _why(code: int, path: str, result: testinfra.backend.base.CommandResult) -> 
 
 
 def read_text(host: testinfra.host.Host, path: str) -> str:
-    """The file's text exactly as stored (BOM and CR kept), or a HostError saying why not."""
+    """The file's text exactly as stored (BOM and CR kept), or a HostError saying why not
+    (also for anything but a regular file of at most operatorfiles.MAX_BYTES)."""
     result = run(host, _READ_SCRIPT, path)
     where = name(host)
     if result.rc in _READ_ERRORS:
@@ -153,6 +159,8 @@ def read_text(host: testinfra.host.Host, path: str) -> str:
     if result.rc != 0:
         raise HostError(f"cannot read {path} on {where} (exit {result.rc}): {stderr(result)}")
     data = result.stdout_bytes
+    if len(data) > MAX_BYTES:
+        raise HostError(f"{path} on {where} is larger than {MAX_BYTES} bytes: not the file meant")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@ restarted it automatically within a window (B4, S1), told only as far as it can 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -142,11 +143,15 @@ def _parse_timestamp(value: str, prop: str, unit: str) -> datetime | None:
     raise HostError(f"unit {unit}: cannot read {prop}={value!r}")
 
 
-def _show(host: testinfra.host.Host, unit: str) -> dict[str, str]:
-    props = ",".join(_SHOW_PROPS)
-    result = run(host, _SHOW, props, unit)
+def show_lines(
+    host: testinfra.host.Host, unit: str, props: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """`systemctl show -p PROPS UNIT` as (property, value) pairs in systemctl's order (a
+    property may repeat: EnvironmentFiles; `optional` ones are not shown when empty), or a
+    HostError saying why systemd cannot answer."""
+    result = run(host, _SHOW, ",".join(props), unit)
     if result.rc != 0 and "--timestamp" in stderr(result):
-        result = run(host, _SHOW_OLD, props, unit)
+        result = run(host, _SHOW_OLD, ",".join(props), unit)
     where = name(host)
     if result.rc != 0:
         err = stderr(result)
@@ -163,17 +168,18 @@ def _show(host: testinfra.host.Host, unit: str) -> dict[str, str]:
                 f"checked ({err})"
             )
         raise HostError(f"systemctl show {unit} failed on {where} (exit {result.rc}): {err}")
-    shown = dict(
-        line.partition("=")[::2]
-        for line in result.stdout_bytes.decode("utf-8", "replace").splitlines()
-        if "=" in line
-    )
-    missing = [p for p in _SHOW_PROPS if p not in shown]
+    lines = result.stdout_bytes.decode("utf-8", "replace").splitlines()
+    shown = [(prop, value) for prop, eq, value in (x.partition("=") for x in lines) if eq]
+    missing = [p for p in props if p not in dict(shown) and p not in optional]
     if missing:
         raise HostError(f"systemctl show {unit} on {where} did not report {', '.join(missing)}")
-    if shown["LoadState"] == "not-found":
+    if ("LoadState", "not-found") in shown:
         raise HostError(f"unit {unit} not found (LoadState=not-found) on {where}")
     return shown
+
+
+def _show(host: testinfra.host.Host, unit: str) -> dict[str, str]:
+    return dict(show_lines(host, unit, _SHOW_PROPS))
 
 
 def unit_state(host: testinfra.host.Host, unit: str) -> UnitState:
@@ -239,3 +245,42 @@ def journal_since_start(
     if state.invocation_id is None:
         raise HostError(f"unit {state.unit} has not been started: it has no lines since a start")
     return journal_lines(host, state.unit, until=until, invocation=state.invocation_id)
+
+
+@dataclass(frozen=True)
+class ProcessEnv:
+    """The environment the unit's main process really started with (`/proc/PID/environ`): what
+    the engine reads its flag from, whatever the files say now. `env` is None when it cannot
+    be read, and `error` says why."""
+
+    pid: int | None
+    env: Mapping[str, str] | None
+    error: str = ""
+
+
+# %% is a literal % for testinfra's quoting; exit 3: no such process, 5: not readable.
+_ENVIRON_SCRIPT = """P=/proc/%s/environ
+[ -e "$P" ] || exit 3
+[ -r "$P" ] || exit 5
+exec cat -- "$P"
+"""
+
+
+def process_environment(host: testinfra.host.Host, state: UnitState) -> ProcessEnv:
+    """The environment of `state`'s MainPID as the kernel keeps it (root, or the unit's user,
+    can read it); an unreadable one is said, never guessed."""
+    pid = state.main_pid
+    if pid is None:
+        return ProcessEnv(None, None, f"{state.unit} has no main process (MainPID=0)")
+    result = run(host, _ENVIRON_SCRIPT, str(pid))
+    where = f"/proc/{pid}/environ of {state.unit} on {name(host)}"
+    if result.rc == 3:
+        return ProcessEnv(pid, None, f"{where}: the process is gone")
+    if result.rc == 5:
+        why = "is not readable by the user running the checks (run as root, or ?sudo=true over SSH)"
+        return ProcessEnv(pid, None, f"{where} {why}")
+    if result.rc != 0:
+        return ProcessEnv(pid, None, f"{where} cannot be read: {stderr(result)}")
+    pairs = (item.partition(b"=") for item in result.stdout_bytes.split(b"\0") if item)
+    env = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, _, v in pairs}
+    return ProcessEnv(pid, env)

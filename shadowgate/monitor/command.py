@@ -12,8 +12,9 @@ Without T+0 nothing since the activation can be judged: the screen says so in on
 shows the latest `window.snapshot_count` intents' figures, unjudged. A source that cannot be
 read (Redis down, the unit unreadable, the decision log unreadable) is one line, never a
 traceback. Exit code: 0 when every stop condition S1-S4 passed, 1 on a STOP (one of them
-FAILed), 2 when it cannot be proven (INCONCLUSIVE, not judged, a source unread), 4 on a usage
-error. `--watch [SECONDS]` redraws the screen until Ctrl-C and exits with the last screen's code.
+FAILed) and when it cannot be proven (INCONCLUSIVE, not judged, a source unread): the screen
+says which; 4 on a usage error. `--watch [SECONDS]` redraws the screen until Ctrl-C and exits
+with the last screen's code.
 """
 
 from __future__ import annotations
@@ -28,19 +29,14 @@ from rich.live import Live
 
 from shadowgate import host, settings, stream
 from shadowgate.config import ConfigError
+from shadowgate.exitcodes import NO, USAGE, UsageParser
 from shadowgate.monitor.screen import render
 from shadowgate.monitor.snapshot import DEFAULT_WATCH_SECONDS, OPTIONS, Snapshot, take
 
-OK, STOP, INCONCLUSIVE, USAGE = 0, 1, 2, 4  # exit codes
 
-
-class _Parser(argparse.ArgumentParser):
-    """The monitor's parser: a usage error exits 4 (pytest's usage exit code, as the suite's),
-    and arguments it does not know are its own error, not the top-level parser's."""
-
-    def error(self, message: str):  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+class _Parser(UsageParser):
+    """The monitor's parser: arguments it does not know are its own error (its usage shown),
+    not the top-level parser's."""
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
         parsed, extra = super().parse_known_args(args, namespace)
@@ -66,7 +62,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the runbook's monitoring snapshot (s.5) as one screen; --watch refreshes it",
         description=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None,
     )
-    parser.__class__ = _Parser  # usage errors exit 4 (argparse builds subparsers itself)
+    parser.__class__ = _Parser  # its own usage errors (argparse builds subparsers itself)
     settings.add_arguments(parser, OPTIONS)
     parser.add_argument(
         "--hosts",
@@ -91,10 +87,10 @@ def main(args: argparse.Namespace, console: Console | None = None) -> int:
     try:
         options = settings.resolve(args)
         settings.readable_reports_dir(options.reports_dir)  # T+0 is read from its records
+        engine_host = host.first_of(args.hosts)
     except ConfigError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return USAGE
-    engine_host = host.connect(args.hosts.split(",")[0])
     with stream.connect(options.target.redis_url) as client:
         if args.watch is None:
             snap = take(options, engine_host, client)
@@ -134,7 +130,7 @@ def watch(
         if live is not None:
             live.stop()
     if last is None:
-        return INCONCLUSIVE
+        return NO
     if live is not None:
         console.print(render(last), crop=False)
     return last.exit_code

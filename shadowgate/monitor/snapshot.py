@@ -14,11 +14,11 @@ from shadowgate import evidence, host, settings, stream
 from shadowgate.checks import monitoring, stops
 from shadowgate.config import Target
 from shadowgate.evidence.anchors import ACTIVATE, Anchor, resolve
+from shadowgate.exitcodes import NO, OK
 from shadowgate.intents import Intent
 from shadowgate.outcome import SAID
 from shadowgate.verdict import Status, Verdict
 
-OK, STOP, INCONCLUSIVE, USAGE = 0, 1, 2, 4  # exit codes
 DEFAULT_WATCH_SECONDS = 10.0
 STOP_IDS = ("S1", "S2", "S3", "S4")
 NOT_JUDGED = "NOT JUDGED"
@@ -62,7 +62,8 @@ class Snapshot:
 
     @property
     def exit_code(self) -> int:
-        return {"OK": OK, "STOP": STOP}.get(self.decision, INCONCLUSIVE)
+        """0 only for OK; STOP and INCONCLUSIVE alike are a "no" (DESIGN "Exit codes")."""
+        return OK if self.decision == "OK" else NO
 
     def headline(self) -> str:
         """The decision in the window runs' words (`outcome.SAID`), with the IDs behind it."""
@@ -83,9 +84,10 @@ def take(
     client: stream.ReadOnlyRedis,
     clock: Callable[[], int] | None = None,
 ) -> Snapshot:
-    """Read T+0, the unit and the intents once, and judge them with the rules by name."""
+    """Read T+0, the unit and the intents once, and judge them with the rules by name. "Now"
+    is Redis's TIME unless `clock` is given (this machine's clock only when Redis cannot be
+    read, for the screen's title: nothing is judged then)."""
     target, th = options.target, options.thresholds
-    clock = clock or (lambda: int(time.time() * 1000))
     problems: list[str] = []
 
     def read(what: str, action: Callable[[], object]) -> object | None:
@@ -110,7 +112,7 @@ def take(
         )
     unit = read("unit", lambda: host.unit_state(engine_host, target.unit))
     reader = stream.StreamReader(
-        client, target.stream, target.redis_url, batch=int(th["window.read_batch"]), clock=clock
+        client, target.stream, target.redis_url, clock=clock, **stream.reader_options(th)
     )
     if t0 is not None:
         intents = read("Redis", lambda: reader.window(t0.ms))
@@ -130,7 +132,9 @@ def take(
             verdicts[verdict.check_id] = verdict
         if unit is not None:
             verdicts["S1"] = stops.s1_service_crashed(unit, intents, t0, th)
-    return Snapshot(clock(), target, t0, unit, intents, verdicts, tuple(problems), no_t0)
+    taken = intents.read_at_ms if intents is not None else None
+    taken = taken or int(time.time() * 1000)
+    return Snapshot(taken, target, t0, unit, intents, verdicts, tuple(problems), no_t0)
 
 
 # --- the screen ---------------------------------------------------------------------------------

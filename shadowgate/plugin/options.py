@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shadowgate import config, redact, settings
+from shadowgate import config, host, redact, settings
 from shadowgate.config import ConfigError
 from shadowgate.settings import Settings
 
@@ -70,8 +70,13 @@ def secrets_of(config_: pytest.Config) -> tuple[str, ...]:
 
 def validate(config_: pytest.Config) -> None:
     """Before anything runs: every configure hook that reads options calls this first, so a bad
-    one stops the run whichever hook pytest calls first."""
+    one stops the run whichever hook pytest calls first; so does a `--hosts` testinfra cannot
+    use (else a traceback in every check)."""
     settings_of(config_)
+    try:
+        host.first_of(config_.getoption("hosts", None))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ its record through `evidence.append_record`. Hook order:
     pytest_configure (tryfirst)      run id; point pytest-html and junitxml at the reports dir
     pytest_collection_modifyitems    the phase's checks as collected (tryfirst: before -m/-k)
     pytest_deselected, pytest_make_collect_report   what was left out, what failed to collect
-    pytest_runtest_makereport        outcomes
+    pytest_runtest_makereport        outcomes, and which check bodies were called
     pytest_sessionfinish (outermost wrapper)
         before: the record is built (pytest-html's summary and the terminal summary show it)
         after:  pytest-html and junitxml have written their files: hash them, append the record
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -128,6 +129,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = run_state(item.config)
     if state is not None and item.nodeid in state.collected:
         _note_outcome(state, report)
+        if report.when == "call":
+            state.called.add(item.nodeid)
     return report
 
 
@@ -179,6 +182,50 @@ def _may_skip(check: CheckEntry) -> bool:
     return check.status == Status.INCONCLUSIVE.value and own_key
 
 
+def _bodiless(config_: pytest.Config) -> str | None:
+    """The option that runs no test body (`--setup-only`, `--setup-plan`), and where it came
+    from when the operator may not have typed it; None without one."""
+    plan, only = (getattr(config_.option, name, False) for name in ("setupplan", "setuponly"))
+    given = "--setup-plan" if plan else "--setup-only" if only else None
+    if given is None:
+        return None
+    addopts = os.environ.get("PYTEST_ADDOPTS", "")
+    return f"{given} (set in PYTEST_ADDOPTS={addopts!r})" if given in addopts else given
+
+
+def _unevaluated(
+    config_: pytest.Config, state: RunState, checks: list[CheckEntry]
+) -> dict[str, str]:
+    """Each check of the phase (the catalog's, and any other collected) without a verdict its
+    test body judged, and why: completeness is judged on what ran, not on what was collected
+    (DESIGN "The lifecycle"); any pytest option or plugin that keeps a body from running
+    ends here."""
+    why: dict[str, str] = {}
+    bodiless = _bodiless(config_)
+    for check in checks:
+        if check.evaluated:
+            continue
+        if check.nodeid not in state.called and check.outcome != "failed":
+            said = f"{bodiless} runs no test body" if bodiless else "its test body never ran"
+            reason = check.detail if check.outcome == "skipped" else said
+        elif check.nodeid in state.called and check.outcome == "passed":
+            reason = "its test body ran but judged no verdict (a plugin replaced it?)"
+        else:
+            reason = check.detail or "no verdict judged"
+        why.setdefault(check.check_id, reason)
+    ran = {c.check_id for c in checks}
+    collected = set(state.collected.values())
+    deselected = {state.collected.get(n, n) for n in state.deselected}
+    for check_id in catalog.ids_of_phase(state.phase) if state.phase else ():
+        if check_id in ran:
+            continue
+        if check_id not in collected:
+            why[check_id] = "not collected"
+        else:
+            why[check_id] = "deselected" if check_id in deselected else "did not run"
+    return why
+
+
 def _incomplete_reasons(
     config_: pytest.Config, state: RunState, checks: list[CheckEntry], exitstatus: int
 ) -> list[str]:
@@ -210,6 +257,14 @@ def _incomplete_reasons(
         if check.outcome == "skipped" and not _may_skip(check):
             why = (check.measured or check.detail or "").splitlines()[:1]
             reasons.append(f"{check.check_id} skipped ({check.status}): {''.join(why)}")
+    bodiless = _bodiless(config_)
+    if bodiless:
+        reasons.append(f"{bodiless}: no check's test body ran, nothing was judged")
+    unjudged = [c for c in checks if not c.evaluated and c.outcome != "skipped"]
+    if unjudged:
+        ids = _ids(state, (c.nodeid for c in unjudged))
+        count = f"{len(unjudged)} of {len(checks)}"
+        reasons.append(f"{count} checks not evaluated (no verdict from their test body): {ids}")
     if state.html_path is None:
         reasons.append("no HTML report: pytest-html is not active (-p no:html?)")
     if exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -235,10 +290,14 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
     by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
     checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
     reasons = _incomplete_reasons(config_, state, checks, exitstatus)
+    unevaluated = _unevaluated(config_, state, checks)
+    if unevaluated and not reasons:  # whatever left them so, such a run is never complete
+        reasons.append(f"checks without an evaluated verdict: {', '.join(unevaluated)}")
     th = thresholds_of(config_)
     causes = dict.fromkeys(cause_of(f) for _, v, f in results if v is None and f)
     passed = exitstatus == pytest.ExitCode.OK and bool(checks)
     passed = passed and all(c.outcome != "failed" for c in checks)
+    passed = passed and all(c.evaluated for c in checks)
     record = RunRecord(
         run_id=state.run_id,
         phase=state.phase,
@@ -259,6 +318,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
         decision=decision(state.phase, passed and not reasons, checks) if state.phase else None,
         causes=tuple(causes),
         facts=state.facts,
+        unevaluated=unevaluated,
     )
     return RunRecord.from_dict(redact.scrubbed(_plain(record.to_dict()), secrets_of(config_)))
 

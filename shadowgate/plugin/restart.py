@@ -4,7 +4,7 @@ a shadow line, the stream until the first intents, each bounded by its threshold
 
 "Since the restart" of the activation is the `activation` fixture's T+0 (plugin.since); the
 rollback's is the `rollback` anchor here. Deadlines on the host's side (unit, journal) are
-counted on the host's clock, the stream's on this machine's, as the stream windows are.
+counted on the host's clock, the stream's on Redis's (TIME), as the stream windows are.
 """
 
 from __future__ import annotations
@@ -62,11 +62,12 @@ def _intents_by(
 ) -> IntentWindow:
     """The engine's intents since `since`, once `needed` are in or as they are at `deadline`."""
     since_ms = int(since.timestamp() * 1000)
+    now = datetime.fromtimestamp(read_source(reader.clock) / 1000, UTC)
     polled = read_source(
         lambda: waiting.poll(
             lambda: reader.window(since_ms),
             lambda window: len(window.records) >= needed,
-            seconds_until(deadline, datetime.now(UTC)),
+            seconds_until(deadline, now),
         )
     )
     return polled.value
@@ -103,6 +104,12 @@ def journal_after_restart(
 ) -> list[host.JournalLine]:
     """What the unit's current run wrote since its start (its InvocationID): A1's load."""
     return read_source(lambda: host.journal_since_start(engine_host, unit_after_restart.second))
+
+
+@pytest.fixture(scope="session")
+def process_after_restart(engine_host: Host, unit_after_restart: UnitSamples) -> host.ProcessEnv:
+    """The environment the engine's process since the restart really has (A1's flag)."""
+    return read_source(lambda: host.process_environment(engine_host, unit_after_restart.second))
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +164,14 @@ def unit_after_rollback(
     `service.active_within_seconds`."""
     within = timedelta(seconds=thresholds.number("service.active_within_seconds"))
     return _unit_running_by(engine_host, target.unit, rollback.at + within)
+
+
+@pytest.fixture(scope="session")
+def process_after_rollback(
+    engine_host: Host, unit_after_rollback: host.UnitState
+) -> host.ProcessEnv:
+    """The environment the engine's process since the rollback's restart really has (R1)."""
+    return read_source(lambda: host.process_environment(engine_host, unit_after_rollback))
 
 
 @pytest.fixture(scope="session")

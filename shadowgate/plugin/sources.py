@@ -11,7 +11,6 @@ InvocationID) is noted for the run's record as it is read.
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -19,9 +18,17 @@ from typing import TypeVar
 import pytest
 from testinfra.host import Host
 
-from shadowgate import config, evidence, host, stream
+from shadowgate import config, envchain, evidence, host, stream
 from shadowgate.checks import catalog, gates
-from shadowgate.checks.hostfacts import MODEL_FACT, UNIT_FACT, PreviousUnit, model_fact, unit_fact
+from shadowgate.checks.hostfacts import (
+    CHAIN_FACT,
+    MODEL_FACT,
+    UNIT_FACT,
+    PreviousUnit,
+    chain_fact,
+    model_fact,
+    unit_fact,
+)
 from shadowgate.checks.preconditions import Backup
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.dayscan import DayScan, scan_stream
@@ -75,9 +82,10 @@ def observe(config_: pytest.Config, name: str, window: W) -> W:
 
 
 @pytest.fixture(scope="session")
-def now_ms() -> int:
-    """The run's reference time: every time window ends here."""
-    return int(time.time() * 1000)
+def now_ms(intent_reader: IntentReader) -> int:
+    """The run's reference time, Redis's TIME (stream ids are its clock, not this machine's):
+    every time window ends here."""
+    return read_source(intent_reader.clock)
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +97,7 @@ def engine_host(pytestconfig: pytest.Config) -> Host:
 def engine_host_of(config_: pytest.Config) -> Host:
     """The first of `--hosts` (default this machine): the checks read it, the record's anchor
     goes to its journal."""
-    hosts = config_.getoption("hosts", None) or "local://"
-    return host.connect(hosts.split(",")[0])
+    return host.first_of(config_.getoption("hosts", None))
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +114,9 @@ def intent_reader(
     thresholds: config.Thresholds,
 ) -> IntentReader:
     """The intents' reader."""
-    batch = int(thresholds["window.read_batch"])
-    return stream.StreamReader(redis_client, target.stream, target.redis_url, batch=batch)
+    return stream.StreamReader(
+        redis_client, target.stream, target.redis_url, **stream.reader_options(thresholds)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +187,7 @@ def outcome_reader(
         target.outcomes_stream,
         target.redis_url,
         parser=parse_outcome,
-        batch=int(thresholds["window.read_batch"]),
+        **stream.reader_options(thresholds),
     )
 
 
@@ -293,6 +301,16 @@ def journal_since_start(engine_host: Host, unit_at_start: host.UnitState) -> lis
 def env_file(engine_host: Host, target: config.Target) -> EnvFile:
     """The engine's env file as stored (read only)."""
     return parse_env(read_source(lambda: host.read_text(engine_host, target.env_file)))
+
+
+@pytest.fixture(scope="session")
+def env_chain(
+    pytestconfig: pytest.Config, engine_host: Host, target: config.Target
+) -> envchain.EnvChain:
+    """What systemd delivers to the unit: unit file, drop-ins, every env file (read only)."""
+    chain = read_source(lambda: host.env_chain(engine_host, target.unit))
+    note_fact(pytestconfig, CHAIN_FACT, chain_fact(chain, target))
+    return chain
 
 
 @pytest.fixture(scope="session")

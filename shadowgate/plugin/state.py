@@ -33,6 +33,7 @@ class RunState:
     collect_errors: list[str] = field(default_factory=list)
     outcomes: dict[str, str] = field(default_factory=dict)  # nodeid -> outcome, in run order
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)  # nodeids whose body was called (a call report)
     facts: dict[str, Any] = field(default_factory=dict)  # the record's `facts`, by name
     run_record: RunRecord | None = None
 

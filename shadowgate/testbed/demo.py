@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shadowgate import evidence
+from shadowgate.exitcodes import UsageParser
 from shadowgate.testbed import installer, scenarios, sdbox, throwaway_redis
 from shadowgate.testbed.suiterun import DRILL, SuiteRun, box_runner, local_runner, run_suite
 
 SETTLE_S = 3.0  # live events and a [SHADOW] journal line after the engine starts
-NO_SYSTEMD_ROWS = ("P2", "P4", "P7", "B4")  # need the unit's state or its journal
+NO_SYSTEMD_ROWS = ("P1", "P2", "P4", "P6", "P7", "B4")  # need the unit, its env chain or journal
 
 
 def _say(text: str) -> None:
@@ -77,7 +78,8 @@ def _report(run: SuiteRun, reports_dir: Path, systemd: bool) -> int:
     failing = sorted(run.failing())
     if not systemd:
         missing = [cid for cid in NO_SYSTEMD_ROWS if cid in failing]
-        _say(f"no systemd here: could not evaluate {', '.join(missing)} (unit state, journal)")
+        rows = ", ".join(missing)
+        _say(f"no systemd here: could not evaluate {rows} (unit state, env chain, journal)")
     verdict = run.record.decision or "NO-GO"
     _say(f"verdict: {verdict}" + (f" (failing: {', '.join(failing)})" if failing else ""))
     _say(f"report: {reports_dir / run.record.files['html']}")
@@ -175,7 +177,7 @@ def drill(hours: float, reports_dir: Path) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog="shadowgate demo",
         description="Run the preactivation suite against a stand-in engine on this machine.",
     )

@@ -10,15 +10,22 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from shadowgate import config
-from shadowgate.testbed.sdbox import SystemdBox
+from shadowgate.testbed.sdbox import UNIT_DIR, SystemdBox
 
 ENGINE_UNIT = config.DEFAULT_UNIT
 ENV_FILE = config.DEFAULT_ENV_FILE
 BACKUP_FILE = f"{ENV_FILE}.bak.activation.20260109_233500"
+DROP_IN_DIR = f"{UNIT_DIR}/{ENGINE_UNIT}.d"
+LOCAL_ENV = "/etc/quantum/local.env"
+# Issue 19's two drop-ins that override the env file the runbook edits (name -> [Service] lines).
+DROP_IN_LOCAL_ENV = {"zz.conf": f"EnvironmentFile=-{LOCAL_ENV}"}
+DROP_IN_RESET = {"zz.conf": "EnvironmentFile=\nEnvironment=PATCHTST_SHADOW_ONLY=false"}
 MODEL_PATH = "/opt/quantum/ai_engine/models/patchtst_v20260109_233444.pth"
 DEFAULT_ENV_TEXT = f"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH={MODEL_PATH}\n"
 MODEL_BYTES = b"stand-in PatchTST weights (shadowgate test bed)\n" * 64
@@ -52,7 +59,7 @@ def engine_unit_text(
     """quantum-ai-engine.service running the simulator, configured like the real unit;
     `options` are scenario fields for this run (`FIELD=VALUE`, the simulator's `--with`)."""
     argv = [sys.executable, "-m", "shadowgate.testbed.simulator", "--redis-url", redis_url,
-            "--scenario", scenario, "--env-file", ENV_FILE,
+            "--scenario", scenario, "--env-from-systemd",
             "--shadow-log-interval", f"{shadow_log_interval:g}", "--rate", f"{rate:g}"]  # fmt: skip
     if backfill_hours is not None:
         argv += ["--backfill-hours", f"{backfill_hours:g}"]
@@ -131,16 +138,21 @@ def install_engine(
     extra_args: tuple[str, ...] = (),
     shadow_log_interval: float = 1.0,
     options: tuple[str, ...] = (),
+    drop_ins: Mapping[str, str] = MappingProxyType({}),
+    local_env: str | None = None,
 ) -> EngineUnit:
     """Write the env file (verbatim), its backup and the model file (None: leave absent),
     install the unit, start it and return once it has been active and has written its
     `backfill_hours` of history. `options` set scenario fields for this run, e.g.
-    `("shadow_form=inactive", "lgbm_fallback_rate=1")`."""
+    `("shadow_form=inactive", "lgbm_fallback_rate=1")`. `drop_ins` (name -> [Service] lines,
+    e.g. DROP_IN_LOCAL_ENV) go to the unit's drop-in dir, `local_env` to LOCAL_ENV: the engine
+    then gets what the whole chain delivers, as the real one would."""
     box.write_file(ENV_FILE, env_text, mode=0o600)
     if backup_text is not None:
         box.write_file(BACKUP_FILE, backup_text, mode=0o600)
     if model is not None:
         box.write_file(MODEL_PATH, model)
+    _write_drop_ins(box, drop_ins, local_env)
     text = engine_unit_text(
         redis_url, scenario, rate, backfill_hours, seed, extra_args, shadow_log_interval, options
     )
@@ -153,7 +165,24 @@ def install_engine(
     return unit
 
 
+def _write_drop_ins(box: SystemdBox, drop_ins: Mapping[str, str], local_env: str | None) -> None:
+    if local_env is not None:
+        box.write_file(LOCAL_ENV, local_env, mode=0o600)
+    for name, lines in drop_ins.items():
+        box.write_file(f"{DROP_IN_DIR}/{name}", f"[Service]\n{lines}\n")
+
+
+def add_drop_ins(
+    box: SystemdBox, drop_ins: Mapping[str, str], local_env: str | None = None
+) -> None:
+    """Drop-ins (and LOCAL_ENV) added to the running engine's unit and `daemon-reload`ed, as an
+    operator would, without a restart: the engine keeps its environment until the next one."""
+    _write_drop_ins(box, drop_ins, local_env)
+    box.systemctl("daemon-reload")
+
+
 def remove_engine(box: SystemdBox) -> None:
     """Stop and remove the unit and every file install_engine wrote."""
-    box.remove_unit(ENGINE_UNIT)
-    box.exec(["rm", "-f", "--", ENV_FILE, BACKUP_FILE, MODEL_PATH], check=True)
+    written = (ENV_FILE, BACKUP_FILE, MODEL_PATH, LOCAL_ENV, DROP_IN_DIR)
+    box.exec(["rm", "-rf", "--", *written], check=True)
+    box.remove_unit(ENGINE_UNIT)  # stops it and reloads systemd, without the drop-ins

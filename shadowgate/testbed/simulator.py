@@ -59,13 +59,24 @@ def read_env_file(path: Path) -> dict[str, str]:
     return parse_env(path.read_text(errors="replace")).systemd_env()
 
 
-def resolve_mode(env: Mapping[str, str], env_file: Path | str | None, scenario: Scenario) -> Mode:
+def resolve_mode(
+    env: Mapping[str, str],
+    env_file: Path | str | None,
+    scenario: Scenario,
+    from_systemd: bool = False,
+) -> Mode:
     """Shadow or voting, read once at start like the real engine.
 
-    The process environment wins, then the env file if it exists: there the flag decides
-    ("true", any case, is shadow; absent or anything else is voting, as after the runbook's
-    `sed -i '/^PATCHTST_SHADOW_ONLY=/d'`). Only with neither does the scenario's default apply.
+    `from_systemd` (a unit of the test bed): the process environment is what systemd delivered
+    from the whole chain (unit, drop-ins, every env file), and only it decides, as for the real
+    engine: "true", any case, is shadow; absent or anything else is voting. Otherwise the
+    process environment wins, then the env file if it exists, where the flag decides the same
+    way (absent is voting, as after the runbook's `sed -i '/^PATCHTST_SHADOW_ONLY=/d'`); only
+    with neither does the scenario's default apply.
     """
+    if from_systemd:
+        shadow = env.get(SHADOW_FLAG, "").strip().lower() == "true"
+        return Mode(shadow, "environment (systemd)", env.get(MODEL_PATH_KEY) or None)
     file_path = Path(env_file) if env_file is not None else None
     file_values = (
         read_env_file(file_path) if file_path is not None and file_path.is_file() else None
@@ -104,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rate", type=float, default=2.0, help="live decisions per second")
     p.add_argument("--env-file", type=Path, default=None)
+    p.add_argument(
+        "--env-from-systemd",
+        action="store_true",
+        help="only the environment systemd delivered decides, as for the real engine (an "
+        "absent flag is voting); for a unit of the test bed",
+    )
     p.add_argument("--stream", default=DEFAULT_STREAM)
     p.add_argument("--outcomes-stream", default=DEFAULT_OUTCOMES_STREAM)
     p.add_argument("--maxlen", type=int, default=DEFAULT_MAXLEN)
@@ -130,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario = scenarios.with_options(scenarios.get(args.scenario), args.options)
     except ValueError as exc:
         raise SystemExit(f"simulator: --with: {exc}") from None
-    mode = resolve_mode(os.environ, args.env_file, scenario)
+    mode = resolve_mode(os.environ, args.env_file, scenario, args.env_from_systemd)
     # Bounded waits: a stalled Redis must not keep the engine from seeing SIGTERM for long.
     # Neither the client nor the Engine connects yet, so a refused address is never touched.
     client = redis.Redis.from_url(args.redis_url, socket_timeout=10, socket_connect_timeout=5)
