@@ -181,7 +181,9 @@ def warn_report(chromium, tmp_path_factory) -> tuple[Rendered, Path]:
 
 
 def test_title_states_phase_and_verdict(preactivation):
-    title = "shadowgate preactivation: NO-GO"
+    """The env file is missing here: the checks that read it were not evaluated, so the run is
+    incomplete and the title says so."""
+    title = "shadowgate preactivation: NO-GO (incomplete run)"
     assert f'<title id="head-title">{title}</title>' in preactivation.dom
     assert f'<h1 id="title">{title}</h1>' in preactivation.dom
     assert "not evaluated: /nonexistent/shadowgate/engine.env" in preactivation.dom
