@@ -18,8 +18,10 @@ saying from which line: the wrapper says it at priority err and exits non-zero.
 
 Settings (reports dir, --activated-at, the unit) come from the SHADOWGATE_* environment, as
 the suite reads them (`shadowgate.settings.resolve`). T+0 is the later of the latest
-activation record and SHADOWGATE_ACTIVATED_AT (`evidence.anchors.resolve`); a rollback
-recorded after T+0 ends every window. Records are read from the verified chain
+activation record and SHADOWGATE_ACTIVATED_AT, and whether a window is on at all, come from
+the lifecycle's state (`evidence.lifecycle`, the one function every consumer uses): a rollback
+recorded after T+0, a recorded conclusion, or T+6 h (s.10, AWAITING_DECISION) end every
+window. Records are read from the verified chain
 (`evidence.chain`, cross-checked with this host's journal), never from raw lines: a forged
 line changes nothing, and a broken chain is judged against the last verified activation.
 """
@@ -31,14 +33,16 @@ import contextlib
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from shadowgate import host, settings
 from shadowgate.config import ConfigError
-from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, latest_action, resolve
+from shadowgate.evidence import lifecycle
 from shadowgate.evidence.chain import Chain, verified_chain
 from shadowgate.evidence.disk import EvidenceError
+from shadowgate.evidence.lifecycle import State
 from shadowgate.evidence.log import parse_line, snapshot
 from shadowgate.outcome import headline
 from shadowgate.window import span
@@ -62,26 +66,37 @@ def chain_of(reports_dir: Path) -> Chain:
 
 
 def when(phase: str, now_s: float | None = None, chain: Chain | None = None) -> tuple[str, str]:
-    """("run" | "early" | "over", the line that says why), from the verified records of
-    `chain` (default: the reports dir's); ValueError without a T+0."""
+    """("run" | "early" | "over", the line that says why), from the lifecycle's state over the
+    verified records of `chain` (default: the reports dir's) at `now_s` (this machine's clock:
+    the timers fire by it); ValueError without a T+0. A rolled-back T+0, a recorded
+    conclusion, or T+6 h (s.10: AWAITING_DECISION, after the last window's grace) end every
+    window."""
     options = settings.resolve()
     chain = chain or chain_of(options.reports_dir)
-    target = options.target.describe()
-    t0 = resolve(options.reports_dir, ACTIVATE, options.activated_at, "--activated-at", target,
-                 chain.records)  # fmt: skip
+    now_s = time.time() if now_s is None else now_s
+    life = lifecycle.derive(
+        chain.records, now=datetime.fromtimestamp(now_s, UTC), go=None,
+        unit=options.target.unit, activated_at=options.activated_at, broken=chain.broken(),
+    )  # fmt: skip
+    t0 = life.t0
     if t0 is None:
         raise ValueError(
             f"no T+0: no verified activation record in {options.reports_dir} and no "
             "SHADOWGATE_ACTIVATED_AT=ISO8601 in the env file: nothing to measure from"
             + (f"; {chain.broken()}" if chain.broken() else "")
         )
-    now_s = time.time() if now_s is None else now_s
     elapsed = now_s - t0.at.timestamp()
     start, end = WINDOWS[phase]
     at = f"T+{span(int(max(0.0, elapsed) * 1000))} (T+0 {t0.describe()})"
-    rollback = latest_action(options.reports_dir, ROLLBACK, target, chain.records)
-    if rollback is not None and rollback.at > t0.at:
-        return "over", f"{phase} is over: rolled back at {rollback.describe()}, now {at}"
+    if life.rollback is not None:
+        return "over", (
+            f"{phase} is over: rolled back at {life.rollback.describe()}, trigger "
+            f"{life.trigger}: nothing to monitor; now {at}"
+        )
+    decided = life.state is State.CONCLUDED
+    waiting = life.state is State.AWAITING_DECISION and life.since is not None
+    if decided or (waiting and now_s > life.since.timestamp() + GRACE_S):
+        return "over", f"{phase} is over: {life.headline()}; now {at}"
     if elapsed < start:
         return "early", f"{phase} starts at T+{span(start * 1000)}; now {at}: nothing to run yet"
     if elapsed > end + GRACE_S:

@@ -1,5 +1,5 @@
 """Runbook s.6 "Rollback Verification", one test a row, since the rollback's restart (its
-record or --rollback-started-at)."""
+record or --rollback-started-at); R5: the engine stays up after it."""
 
 import pytest
 
@@ -32,3 +32,9 @@ def test_R4_rollback_time(
         env_file, env_chain, process_after_rollback, journal_since_rollback,
         intents_since_rollback, rollback, target, thresholds,
     ))  # fmt: skip
+
+
+def test_R5_engine_stays_up_after_the_restart(
+    unit_stays_up_after_rollback, rollback, thresholds, judge
+):
+    judge(r.r5_engine_stays_up(unit_stays_up_after_rollback, rollback, thresholds))

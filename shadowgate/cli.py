@@ -1,4 +1,5 @@
-"""The `shadowgate` command: entry point for the operator's subcommands (`evidence`, `monitor`).
+"""The `shadowgate` command: entry point for the operator's subcommands (`evidence`, `monitor`,
+`status`, `conclude`).
 
 Each subcommand registers a handler with `set_defaults(handler=...)`; the handler returns the
 exit code. `shadowgate evidence verify|last` answer, from the shell, the questions the actions
@@ -12,11 +13,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from datetime import UTC, datetime
 
 import testinfra.host
 
-from shadowgate import __version__, evidence, host, monitor, settings
+from shadowgate import __version__, conclude, evidence, host, monitor, settings, status
 from shadowgate.config import ConfigError, Thresholds
+from shadowgate.evidence import lifecycle
 from shadowgate.exitcodes import USAGE, UsageParser
 
 
@@ -68,6 +71,14 @@ def evidence_last(args: argparse.Namespace) -> int:
     anchored = {True: "anchored", False: "NOT anchored", None: "not checked"}[run.anchored]
     print(f"journal:   {anchored}  ({run.journal or 'no cross-check'})")
     print("target and thresholds are not compared here; the actions compare them")
+    if run.armed and args.phase == "preactivation":  # and the lifecycle lets it arm
+        life = lifecycle.current(
+            reports_dir, now=datetime.now(UTC), fresh_minutes=args.fresh_minutes,
+            engine_host=_engine_host(args),
+        )  # fmt: skip
+        if life.state is not lifecycle.State.ARMED:
+            print(f"NOT ARMED: the state is {life.headline()}; next: {life.allowed}")
+            return 1
     if run.armed:
         print(f"ARMED: {run.describe()}")
         return 0
@@ -136,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_evidence(commands)
     monitor.register(commands)
+    status.register(commands)
+    conclude.register(commands)
     return parser
 
 

@@ -133,6 +133,7 @@ RANGES: Mapping[str, Range] = MappingProxyType({
     "rollback.shadow_wait_seconds": SECONDS,
     "rollback.min_intents": COUNT,
     "rollback.intent_wait_seconds": SECONDS,
+    "rollback.stable_seconds": SECONDS,
     "rollback.break_glass_lock_wait_seconds": Range(0, 600),  # 0: refuse at once
     "evidence.fresh_minutes": MINUTES,
     "evidence.anchor_uid": Range(0, 2**32 - 2),  # a uid; (uid_t)-1 is no one

@@ -13,6 +13,7 @@ from shadowgate.verdict import Status
 NO_GO_PREFIX = "NO-GO cause: "  # a source failure before activation: the run is NO-GO
 CANNOT_JUDGE_PREFIX = "cannot judge: "  # after it (windows, activation, rollback): no NO-GO there
 WEIGHT = "window_24h"  # runbook s.8: criteria for raising the weight, never a rollback
+ACTIVATION = "activation"  # its OK names each red flag with its reason (a WARN may be s.3's)
 NOT_EVALUATED = "NOT EVALUATED"  # record status of a check whose data source failed
 # A monitoring window's decision (the record's `decision`) and how its headline says it.
 SAID = {
@@ -114,6 +115,14 @@ def _window_words(record: Mapping[str, Any]) -> str:
     return f"{said} ({'; '.join(notes)})" if notes else said
 
 
+def _reasoned_flags(checks: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Each red flag (a passing WARN) with its reason, the first clause of its detail: `A1
+    weight 20% is not the requested 10%`."""
+    warned = [c for c in checks if c["status"] == Status.WARN.value and c["outcome"] == "passed"]
+    said = (f"{c['id']} {(c.get('detail') or '').split('; ')[0].split(' | ')[0]}" for c in warned)
+    return list(dict.fromkeys(flag.strip() for flag in said))
+
+
 def headline(record: Mapping[str, Any]) -> str:
     """`shadowgate preactivation: NO-GO`, `shadowgate window_30m: STOP: roll back now (runbook
     s.6): S2`: the run's verdict as the terminal and report title say it; a partial run says
@@ -123,6 +132,9 @@ def headline(record: Mapping[str, Any]) -> str:
     said = record["decision"] or "no decision"
     if record["phase"] in catalog.MONITORING and record["decision"]:
         said = _window_words(record)
+    elif record["phase"] == ACTIVATION and record["decision"] == "OK":
+        flags = _reasoned_flags(record["checks"])
+        said = f"OK (red flags: {'; '.join(flags)})" if flags else "OK"
     elif record["phase"] == WEIGHT and record["decision"] == "HOLD WEIGHT":
         unmet = _ids(record["checks"], None, "failed")
         said = f"{SAID['HOLD WEIGHT']}: {', '.join(unmet)}" if unmet else SAID["HOLD WEIGHT"]

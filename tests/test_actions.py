@@ -254,6 +254,39 @@ def test_rollback_when_armed_puts_the_flag_back_saves_the_journal_and_verifies(b
     assert parse_moment(argv[-1].split("=", 1)[1]) == anchor.started_at
 
 
+LOOP = "crash-looping: NRestarts 0 -> 2 in 10.0 s after the restart"
+
+
+@pytest.mark.parametrize(
+    ("failed", "said", "not_said"),
+    [
+        ("R5", f"rollback NOT OK: the engine is not staying up after the rollback (R5: {LOOP}); "
+         "look at `journalctl -u quantum-ai-engine.service --since '10 minutes ago'`; the flag is "
+         "back in ", "check by hand"),
+        ("R4", "rollback NOT verified: check by hand now", "not staying up"),
+    ],
+)  # fmt: skip
+def test_a_rollback_whose_engine_does_not_stay_up_is_not_ok_in_one_line(
+    bed, capsys, monkeypatch, failed, said, not_said
+):
+    """R5 FAIL in the verification's record: exit 1 and the one next step; any other failed
+    R-check: the runbook's checks by hand."""
+    bed.env.write_text(f"{MODEL}=/m\n")
+    rollback_ready(bed)
+    bad = dataclasses.replace(entry(failed, ("rollback",), status=Status.FAIL), detail=LOOP)
+    checks = (entry("R1", ("rollback",)), bad)
+
+    def verified(argv, env) -> int:  # the rollback suite records its verdicts, then fails
+        bed.record("rollback", checks=checks, passed=False)
+        return 1
+
+    monkeypatch.setattr(flow, "run_suite", verified)
+    assert rollback.main(bed.options(), engine=bed.engine) == 1
+    shown = out(capsys)
+    assert said in shown and not_said not in shown, shown
+    assert bed.env.read_text() == f"{MODEL}=/m\n{FLAG}=true\n"
+
+
 def test_break_glass_needs_a_reason_and_is_recorded_as_such(bed, capsys):
     bed.env.write_text(f"{MODEL}=/m\n")
     assert rollback.main(bed.options("--break-glass"), engine=bed.engine) == 4
@@ -270,7 +303,7 @@ def test_on_stop_rolls_back_only_after_a_window_said_stop(bed, capsys):
     bed.env.write_text(f"{MODEL}=/m\n")
     rollback_ready(bed)  # a window that said OK
     assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
-    assert "nothing to do: shadowgate window_30m: OK" in out(capsys)
+    assert "rollback --on-stop: nothing to do: SHADOW since" in out(capsys)  # no STOP
     assert not bed.engine.restarts
     rollback_ready(bed, passed=False)  # the latest window: STOP
     assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0

@@ -1,7 +1,7 @@
-"""The rollback checks (R1-R4) on hand-made env files, journals (plain, JSON msg, [QSC]), unit
-states and intents since the rollback's restart: each condition failing alone, the 45 s wait
-and the 60 s limit just inside and just outside, what cannot be proven INCONCLUSIVE. Status
-and value are asserted."""
+"""The rollback checks (R1-R5) on hand-made env files, journals (plain, JSON msg, [QSC]), unit
+states and intents since the rollback's restart: each condition failing alone, the 45 s wait,
+the 60 s limit and R5's 10 s second sample just inside and just outside, what cannot be
+proven INCONCLUSIVE. Status and value are asserted."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shadowgate.checks import rollback
+from shadowgate.checks.activation import UnitSamples
 from shadowgate.checks.rollback import JournalSince
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import parse_env
@@ -214,3 +215,63 @@ def test_r4_rollback_under_60_s_from_its_start(kwargs, status, value, shown):
     v = r4(**kwargs)
     assert (v.status, v.value) == (status, pytest.approx(value) if value else value), v.message()
     assert shown in v.message()
+
+
+# -- R5 ---------------------------------------------------------------------------------------
+
+OTHER_INV = "f" * 32
+
+
+def stays(second=None, after=10 * S, first=None, **changed) -> UnitSamples:
+    """R5's samples: `first` (the run the restart began) and, `after` its start, `second`
+    (the first with `changed` fields)."""
+    first = first or unit()
+    second = second or replace(first, **changed)
+    return UnitSamples(first, second, (first.started or RESTART) + after)
+
+
+@pytest.mark.parametrize(
+    ("given", "anchor", "status", "value", "shown"),
+    [
+        (stays(), RECORDED, Status.PASS, 0, ""),
+        # rollback.stable_seconds: the second sample at 10 s is late enough, 1 µs before is not
+        (stays(after=10 * S - US), RECORDED, Status.INCONCLUSIVE, 0,
+         "second sample 10.0 s after the start, before 10 s"),
+        # the same MainPID or not
+        (stays(main_pid=4343), RECORDED, Status.FAIL, 0, "MainPID 4242 -> 4343"),
+        (stays(invocation_id=OTHER_INV), RECORDED, Status.FAIL, 0, f"{INV} -> {OTHER_INV}"),
+        # NRestarts equal or one more, even with the engine running again at the second sample
+        (stays(n_restarts=1), RECORDED, Status.FAIL, 1,
+         "crash-looping: NRestarts 0 -> 1 in 10.0 s after the restart"),
+        (stays(n_restarts=3, main_pid=4343, invocation_id=OTHER_INV), RECORDED, Status.FAIL, 3,
+         "crash-looping: NRestarts 0 -> 3 in 10.0 s after the restart; MainPID 4242 -> 4343"),
+        (stays(n_restarts=None), RECORDED, Status.INCONCLUSIVE, None, "shows no NRestarts"),
+        # the second sample caught it between two runs
+        (stays(active_state="activating", sub_state="auto-restart", main_pid=None, n_restarts=1),
+         RECORDED, Status.FAIL, 1, "is activating (auto-restart) at the second sample"),
+        # the first: not running by the restart + 30 s, or already a later run than the restart's
+        (stays(first=replace(unit(), active_state="failed", sub_state="failed")), RECORDED,
+         Status.FAIL, 0, "is failed (failed), not active (running) 30 s after the restart"),
+        (stays(first=replace(unit(), invocation_id=OTHER_INV, n_restarts=1)), RECORDED,
+         Status.FAIL, 0, f"restarted since the rollback's restart: InvocationID {INV} after it, "
+         f"{OTHER_INV} now"),
+        # --rollback-started-at: no InvocationID, the start time decides
+        (stays(first=unit(START + S, None)), MANUAL, Status.PASS, 0, ""),
+        (stays(first=unit(START - US, None)), MANUAL, Status.INCONCLUSIVE, 0, "no restart since"),
+    ],
+)  # fmt: skip
+def test_r5_the_engine_stays_up_after_the_restart(given, anchor, status, value, shown):
+    v = rollback.r5_engine_stays_up(given, anchor, TH)
+    assert (v.status, v.value) == (status, value), v.message()
+    assert shown in v.message()
+    assert v.threshold == (
+        "active (running) within 30 s of the restart; same MainPID and InvocationID, NRestarts "
+        "not grown, at a second sample >= 10 s after the start"
+    )
+
+
+def test_r5_the_second_sample_waits_rollback_stable_seconds():
+    early = stays(after=2 * S)
+    assert rollback.r5_engine_stays_up(early, RECORDED, TH).status is Status.INCONCLUSIVE
+    th = Thresholds.load(sets=["rollback.stable_seconds=2"])
+    assert rollback.r5_engine_stays_up(early, RECORDED, th).status is Status.PASS

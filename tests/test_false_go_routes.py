@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from shadowgate import envedit, evidence
+from shadowgate import cli, envedit, evidence
 from shadowgate.actions import flow, rollback
 from shadowgate.actions.flow import REPO
 from shadowgate.checks import catalog
@@ -27,8 +27,9 @@ from shadowgate.evidence.journal_anchor import LineAnchor
 from shadowgate.evidence.log import canonical, rendered
 from shadowgate.testbed import installer
 from shadowgate.testbed.suiterun import DRILL, run_suite
+from shadowgate.verdict import Status
 from tests.engine_data import backfill
-from tests.evidence_data import make_record
+from tests.evidence_data import entry, make_record
 from tests.matrix_support import start_engine
 from tests.test_actions import MODEL, activating, out
 from tests.test_actions import bed as bed
@@ -578,3 +579,43 @@ def test_route_10_env_file_dev_zero_is_a_clean_no_go_not_a_hang(tmp_path):
     assert run.exit_code == 1 and run.record["decision"] == "NO-GO", run.output
     assert "/dev/zero on local is not a regular file" in run.output
     assert not any(mark in run.output for mark in ("Traceback", "INTERNALERROR"))
+
+
+# ---- Issue 20: the lifecycle -------------------------------------------------------------------
+
+
+def _go_activate_stop(bed) -> None:
+    """A fresh GO, activate.py, then a window that says STOP (S3) and keeps rollback armed."""
+    bed.record()
+    assert activating(bed) == 0
+    stop = (entry("P6", ("preactivation", "rollback_ready", *catalog.MONITORING)),
+            entry("S3", catalog.get("S3").phases, status=Status.FAIL))  # fmt: skip
+    bed.record("window_30m", checks=stop, passed=False, finished=datetime.now(UTC))
+
+
+def test_issue_20_a_rollback_disarms_the_old_go(bed, capsys):
+    """Five minutes after a STOP and a rollback the old, still fresh GO armed activate.py again
+    (exit 0, the engine voting) and `evidence last preactivation` said ARMED."""
+    _go_activate_stop(bed)
+    assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
+    out(capsys)
+    before, restarts = bed.env.read_bytes(), len(bed.engine.restarts)
+    assert activating(bed) == 2
+    said = out(capsys)
+    assert "not ARMED: the state is ROLLED_BACK since" in said and "(trigger S3)" in said
+    assert "before the ROLLED_BACK at" in said
+    assert bed.env.read_bytes() == before and len(bed.engine.restarts) == restarts
+    assert cli.main(["evidence", "last", "preactivation", f"--reports-dir={bed.reports}"]) == 1
+    assert "NOT ARMED: the state is ROLLED_BACK since" in out(capsys)
+
+
+def test_issue_20_on_stop_acts_once_per_stop(bed, capsys):
+    """`monitor || rollback --on-stop` restarted production every time it ran."""
+    _go_activate_stop(bed)
+    assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
+    restarts = len(bed.engine.restarts)
+    out(capsys)
+    assert rollback.main(bed.options("--on-stop"), engine=bed.engine) == 0
+    said = out(capsys)
+    assert "rollback --on-stop: already rolled back at " in said and "(trigger S3)" in said
+    assert len(bed.engine.restarts) == restarts

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from shadowgate import envedit, evidence
@@ -20,6 +20,7 @@ from shadowgate.actions.engine import Engine
 from shadowgate.checks.hostfacts import MODEL_FACT
 from shadowgate.envchain import edit_refusals
 from shadowgate.envfile import parse_env
+from shadowgate.evidence import lifecycle
 from shadowgate.evidence.disk import sha256_file
 from shadowgate.evidence.trust import check_reports_dir
 from shadowgate.host import HostError
@@ -130,7 +131,27 @@ def for_activation(
         return Gate(refusals, None, edit)
     refusals += [f"preactivation record {found.record.run_id}: {r}" for r in found.reasons]
     refusals += _model(found.record, edit, settings.target.model_path_key)
+    if not found.reasons:  # the GO arms by itself: does the lifecycle let it (ARMED)?
+        refusals += _not_armed(settings, max_age_minutes, now)
     return Gate(refusals, found.record.run_id, edit)
+
+
+def _not_armed(settings: Settings, max_age_minutes: float, now: datetime | None) -> list[str]:
+    """Activation runs only at ARMED (DESIGN "The lifecycle"): an activation in force, or a
+    rollback or conclusion after the GO, leaves the GO arming nothing."""
+    try:
+        life = lifecycle.current(
+            settings.reports_dir,
+            now=now or datetime.now(UTC),
+            target=settings.target.describe(),
+            thresholds_digest=settings.thresholds.digest(),
+            fresh_minutes=max_age_minutes,
+        )
+    except evidence.EvidenceError as exc:
+        return [f"decision log: {exc}"]
+    if life.state is lifecycle.State.ARMED:
+        return []
+    return [f"not ARMED: the state is {life.headline()}; next: {life.allowed}"]
 
 
 def for_rollback(

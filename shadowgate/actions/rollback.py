@@ -12,11 +12,11 @@ from typing import Any
 from shadowgate import evidence
 from shadowgate.actions import cli, gates
 from shadowgate.actions.engine import Engine, HostEngine, hour_before
-from shadowgate.actions.flow import DONE, Action, Run, execute, plan_lines, refuse
+from shadowgate.actions.flow import DONE, FAILED, Action, Run, execute, plan_lines, refuse
 from shadowgate.actions.steps import StepLog, iso_us
-from shadowgate.checks import catalog
 from shadowgate.config import ConfigError
 from shadowgate.envedit import Snapshot
+from shadowgate.evidence import lifecycle
 from shadowgate.evidence.disk import sha256, write_atomic
 from shadowgate.outcome import headline
 from shadowgate.settings import Settings
@@ -48,32 +48,62 @@ def _save_journal(
     return {"journal": {"file": path.name, "sha256": digest}}
 
 
+def _advice(run: Run) -> list[str]:
+    """What to do when the rollback changed the engine and is not verified. R5 FAIL in the
+    verification's record (the log's last line) is one line: the flag is back, yet the engine
+    does not stay up, so checking the flag by hand is moot."""
+    target = run.settings.target
+    last = evidence.records(run.settings.reports_dir)[-1:]
+    try:
+        record = evidence.RunRecord.from_dict(last[0]) if last else None
+    except ValueError:  # the action's own record: the suite wrote none
+        record = None
+    checks = record.checks if record and record.phase == "rollback" else ()
+    if r5 := next((c for c in checks if c.check_id == "R5" and c.status == "FAIL"), None):
+        return [
+            f"rollback NOT OK: the engine is not staying up after the rollback (R5: {r5.detail});"
+            f" look at `journalctl -u {target.unit} --since '10 minutes ago'`; the flag is back "
+            f"in {target.env_file} (runbook s.6)"
+        ]
+    return [
+        "rollback NOT verified: check by hand now (runbook s.6 Rollback Verification):",
+        f"  grep '^{target.shadow_flag}=true' {target.env_file}",
+        f"  journalctl -u {target.unit} --since '2 minutes ago' | grep SHADOW",
+    ]
+
+
 ROLLBACK = Action(
     kind="rollback",
     phase="rollback",
     edit_step="put the flag back",
     verify=_flag_back,
     anchor_option=lambda started, restarted: f"--rollback-started-at={iso_us(started)}",
-    advice=lambda run: [
-        "rollback NOT verified: check by hand now (runbook s.6 Rollback Verification):",
-        f"  grep '^{run.settings.target.shadow_flag}=true' {run.settings.target.env_file}",
-        f"  journalctl -u {run.settings.target.unit} --since '2 minutes ago' | grep SHADOW",
-    ],
+    advice=_advice,
     after_active=_save_journal,
     after_active_step="save the last hour of the journal",
 )
 
 
-def _latest_window(settings: Settings) -> evidence.RunRecord | None:
-    target = settings.target.describe()
-    return next(
-        (
-            r
-            for r in reversed(evidence.run_records(settings.reports_dir))
-            if r.phase in catalog.MONITORING and dict(r.target) == target
-        ),
-        None,
+def _on_stop(settings: Settings, now: datetime) -> tuple[dict[str, Any] | None, str, int]:
+    """--on-stop acts once per STOP (DESIGN "The lifecycle"): at STOPPED, the rollback's
+    trigger; else (None, what to say, exit code). A STOP already answered by a rollback is
+    never a second restart: exit 0 once that rollback verified (or while its verification
+    runs), 1 when it did not (check it by hand)."""
+    life = lifecycle.current(
+        settings.reports_dir, now=now, target=settings.target.describe(), judge_go=False
     )
+    if life.state is lifecycle.State.STOPPED and life.stop is not None:
+        window = life.stop
+        trigger = {"trigger": "automatic", "reason": headline(window), "window": window["run_id"]}
+        return trigger, "", DONE
+    if life.rollback is None or life.stop is None:
+        return None, f"rollback --on-stop: nothing to do: {life.headline()}", DONE
+    at = lifecycle.stamp(life.rollback.at)
+    said = f"rollback --on-stop: already rolled back at {at} (trigger {life.trigger}), "
+    said += f"{life.verification}: nothing to do"
+    if life.verified is False:
+        return None, f"{said}; check it by hand (runbook s.6 Rollback Verification)", FAILED
+    return None, said, DONE
 
 
 def main(
@@ -108,16 +138,14 @@ def main(
     )
     trigger = {"trigger": "break-glass" if args.break_glass else "operator", "reason": args.reason}
     if args.on_stop:
-        window = _latest_window(settings)
-        if window is None or window.decision != "STOP":
-            said = headline(window.to_dict()) if window else "no window record"
-            run.say(f"rollback --on-stop: nothing to do: {said}")
-            return DONE
-        trigger = {
-            "trigger": "automatic",
-            "reason": headline(window.to_dict()),
-            "window": window.run_id,
-        }
+        try:
+            answer, said, code = _on_stop(settings, started)
+        except evidence.EvidenceError as exc:
+            return refuse(run, "rollback", [f"decision log: {exc}", gates.BREAK_GLASS_HINT])
+        if answer is None:
+            run.say(said)
+            return code
+        trigger = answer
     gate = gates.for_rollback(settings, max_age, now, args.break_glass, run.engine)
     if gate.refusals:
         return refuse(run, "rollback", gate.refusals)

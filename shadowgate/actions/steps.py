@@ -2,8 +2,9 @@
 
 The record is what the windows read T+0 from (evidence.anchors): `action`, `started_at`,
 `restarted_at` (ISO-8601 UTC to the microsecond), `invocation_id`, `target`, `run_id`, plus
-who, why and every step. It is appended as soon as the engine has been changed and restarted,
-before the verification suite, so a window run that starts meanwhile finds its T+0.
+who, why and every step; an activation's `strategy` is what the later phases judge by. It is
+appended as soon as the engine has been changed and restarted, before the verification suite,
+so a window run that starts meanwhile finds its T+0.
 """
 
 from __future__ import annotations

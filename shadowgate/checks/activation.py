@@ -119,7 +119,7 @@ def _start_findings(
     return late, delay
 
 
-def _stay_findings(samples: UnitSamples, stable: float) -> list[Finding]:
+def stay_findings(samples: UnitSamples, stable: float) -> list[Finding]:
     """The same process at a second sample taken long enough after the start."""
     first, second = samples.first, samples.second
     if not second.running:
@@ -153,7 +153,7 @@ def a0_service_active(samples: UnitSamples, activation: Anchor, th: Thresholds) 
     first, second = samples.first, samples.second
     findings, delay = _start_findings(first, activation, within)
     if first.running:
-        findings += _stay_findings(samples, stable)
+        findings += stay_findings(samples, stable)
     after = "delay unknown" if delay is None else f"{delay:.1f} s after T+0"
     return A0.verdict(
         fold(findings),
@@ -195,16 +195,19 @@ def _observed_findings(
 
 
 def _weight_warnings(weights: Sequence[float], given: float | None) -> list[str]:
-    """The `(weight: X%)` line against --weight: a red flag only, the engine may hard-code it
-    (runbook s.3, s.8)."""
+    """The `(weight: X%)` line against the requested weight (the activation record's): a red
+    flag only, the engine may hard-code it (runbook s.3, s.8). Its first clause is the reason
+    the activation's headline names."""
     if given is None:
         return []
     if not weights:
-        return [f"no `(weight: X%)` line since the restart to compare with --weight {given:g}%"]
+        return [
+            f"no `(weight: X%)` line since the restart to compare with the requested {given:g}%"
+        ]
     if not math.isclose(weights[-1], given, rel_tol=1e-9, abs_tol=1e-9):
         return [
-            f"the agent loaded with weight {weights[-1]:g}%, --weight says {given:g}% (the engine "
-            "may hard-code it, runbook s.8)"
+            f"weight {weights[-1]:g}% is not the requested {given:g}%; the engine may hard-code "
+            "it (runbook s.3, s.8)"
         ]
     return []
 
@@ -224,7 +227,8 @@ def a1_model_loaded_voting(
     read the file observed in shadow (same sha256, unchanged since the start), with no load
     failure and no shadow line, and the engine's process really has no shadow flag (its
     `/proc/<MainPID>/environ`, the same as the chain delivers); the `[OK] ... (weight: X%)`
-    line alone proves nothing, and a weight other than `--weight` is a WARN."""
+    line alone proves nothing, and a weight other than the requested `weight` (the activation
+    record's strategy) is a WARN."""
     findings = [f for f in (run_since(state, activation),) if f]
     findings += _observed_findings(observed, model_file, state)
     flag_findings, flag_seen = process_findings(process, chain, target.shadow_flag, shadow=False)
@@ -251,13 +255,13 @@ def a1_model_loaded_voting(
     shown = f"{weights[-1]:g}%" if weights else "no weight line"
     return A1.verdict(
         status,
-        measured=f"{seen}; {len(shadow)} shadow line(s); weight {shown} vs --weight "
-        + (f"{weight:g}%" if weight is not None else "not given")
+        measured=f"{seen}; {len(shadow)} shadow line(s); weight {shown} vs requested "
+        + (f"{weight:g}%" if weight is not None else "not recorded")
         + f"; {flag_seen}",
         threshold="since the restart: the agent chose and read the file observed in shadow "
         "(same sha256, unchanged since the start), no load failure, no shadow line, no "
-        f"{target.shadow_flag}=true in the engine's process; the weight line equals --weight "
-        "(else WARN)",
+        f"{target.shadow_flag}=true in the engine's process; the weight line equals the "
+        "activation record's weight (else WARN)",
         window=f"journal of {state.unit} since its start at {precise(state.started)} "
         f"(InvocationID {state.invocation_id or '-'}), T+0 {activation.describe()}",
         sample=len(journal),

@@ -349,7 +349,7 @@ CHECKS: tuple[Check, ...] = (
         ("window_24h",),
         ("weight.max_win_rate_drop", "weight.min_outcomes", *_STREAM),
     ),
-    # -- R1-R4: runbook s.6 rollback verification, since the rollback's restart --
+    # -- R1-R5: runbook s.6 rollback verification, since the rollback's restart --
     Check("R1", "shadow flag back in env file", "s.6 verification step 1", _ROLLBACK),
     Check(
         "R2",
@@ -372,6 +372,13 @@ CHECKS: tuple[Check, ...] = (
         _ROLLBACK,
         # R4 judges R1-R3 too: "back in shadow" is theirs
         ("rollback.max_seconds", "rollback.shadow_wait_seconds", "rollback.min_intents", *_STREAM),
+    ),
+    Check(
+        "R5",
+        "engine stays up after the rollback's restart",
+        "s.6 single-command rollback (sleep 10)",
+        _ROLLBACK,
+        ("service.active_within_seconds", "rollback.stable_seconds"),
     ),
 )
 

@@ -1,5 +1,6 @@
-"""Rollback verification R1-R4 (runbook s.6): the engine is back in shadow, by the flag (R1),
-the journal (R2) and the stream (R3), and got there within the runbook's 60 s (R4).
+"""Rollback verification R1-R5 (runbook s.6): the engine is back in shadow, by the flag (R1),
+the journal (R2) and the stream (R3), got there within the runbook's 60 s (R4), and stays up
+(R5: a crash loop behind R1-R4 is no rollback, DESIGN "The lifecycle").
 
 "Since the restart" is the unit's run that the rollback's restart began (its InvocationID, or
 a start at or after the rollback's start); R4's clock starts when the rollback began, from the
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from shadowgate import host, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.activation import run_since
+from shadowgate.checks.activation import UnitSamples, run_since, stay_findings
 from shadowgate.checks.common import counted_in, guard, too_few
 from shadowgate.checks.hostfacts import Finding, detail, fold, precise, shadow_flag_verdict
 from shadowgate.config import Target, Thresholds
@@ -28,7 +29,7 @@ from shadowgate.window import Window
 if TYPE_CHECKING:
     from shadowgate.evidence.anchors import Anchor
 
-R1, R2, R3, R4 = (catalog.get(f"R{n}") for n in range(1, 5))
+R1, R2, R3, R4, R5 = (catalog.get(f"R{n}") for n in range(1, 6))
 
 
 @dataclass(frozen=True)
@@ -168,5 +169,63 @@ def r4_rollback_time(
         window=f"rollback {rollback.describe()}; journal until {precise(journal.read_at)}; "
         f"{len(intents.records)} intents since the restart",
         value=took,
+        detail=detail(findings),
+    )
+
+
+def _restart_findings(samples: UnitSamples, restart: datetime) -> list[Finding]:
+    """NRestarts not grown between the samples: systemd counts every automatic restart, so
+    growth is a crash loop even when the second sample catches the engine running."""
+    first, second = samples.first, samples.second
+    if first.n_restarts is None or second.n_restarts is None:
+        return [Finding.unproven(f"{first.unit} shows no NRestarts: cannot tell it stays up")]
+    if second.n_restarts <= first.n_restarts:
+        return []
+    took = (samples.second_at - (first.started or restart)).total_seconds()
+    return [
+        Finding.fail(
+            f"crash-looping: NRestarts {first.n_restarts} -> {second.n_restarts} in {took:.1f} s "
+            "after the restart"
+        )
+    ]
+
+
+def r5_engine_stays_up(samples: UnitSamples, rollback: Anchor, th: Thresholds) -> Verdict:
+    """The run the rollback's restart began is active (running) within
+    `service.active_within_seconds`, and at a second sample `rollback.stable_seconds` after its
+    start (s.6's `sleep 10`) it is the same process (A0's rule) with NRestarts not grown."""
+    within = th.number("service.active_within_seconds")
+    stable = th.number("rollback.stable_seconds")
+    first, second = samples.first, samples.second
+    findings = _restart_findings(samples, rollback.at)
+    if not first.running:
+        state = f"{first.active_state} ({first.sub_state})"
+        text = f"{first.unit} is {state}, not active (running) {within:g} s after the restart"
+        findings.append(Finding.fail(text))
+    elif unproven := run_since(first, rollback):
+        findings.append(unproven)
+    elif rollback.invocation_id and first.invocation_id != rollback.invocation_id:
+        findings.append(
+            Finding.fail(
+                f"restarted since the rollback's restart: InvocationID {rollback.invocation_id} "
+                f"after it, {first.invocation_id or '-'} now"
+            )
+        )
+    if first.running:
+        findings += stay_findings(samples, stable)
+    grown = (
+        None
+        if first.n_restarts is None or second.n_restarts is None
+        else second.n_restarts - first.n_restarts
+    )
+    return R5.verdict(
+        fold(findings),
+        measured=f"{first.describe()}, InvocationID {first.invocation_id or '-'}, started "
+        f"{precise(first.started)}; at {precise(samples.second_at)}: {second.describe()}, "
+        f"InvocationID {second.invocation_id or '-'}",
+        threshold=f"active (running) within {within:g} s of the restart; same MainPID and "
+        f"InvocationID, NRestarts not grown, at a second sample >= {stable:g} s after the start",
+        window=f"systemctl show {first.unit} after the rollback's restart, {rollback.describe()}",
+        value=grown,
         detail=detail(findings),
     )

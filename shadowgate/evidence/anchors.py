@@ -13,7 +13,7 @@ used, so the run can record it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ class Anchor:
     source: str  # "activation record <run_id>" or "--activated-at"
     invocation_id: str | None = None  # the unit's InvocationID after that restart, if known
     started_at: datetime | None = None  # when the action began (rollback: R4's clock)
+    # the activation's strategy as its record holds it (None: by hand, or none recorded)
+    strategy: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def ms(self) -> int:
@@ -71,7 +73,9 @@ def _from_record(record: Mapping[str, Any], kind: str) -> Anchor | None:
     except (KeyError, ValueError):
         return None
     run_id = record.get("run_id", "?")
-    return Anchor(at, f"{kind} record {run_id}", record.get("invocation_id"), began)
+    strategy = record.get("strategy")
+    kept = dict(strategy) if isinstance(strategy, Mapping) else None
+    return Anchor(at, f"{kind} record {run_id}", record.get("invocation_id"), began, kept)
 
 
 def latest_action(

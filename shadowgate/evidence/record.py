@@ -18,7 +18,9 @@ no `unevaluated`).
     thresholds_digest   Thresholds.digest() of the effective thresholds
     overrides           the --set overrides {key: value}
     suite_version       shadowgate.__version__
-    strategy            {approved_by, weight, confidence_cap, observation_hours}
+    strategy            {approved_by, weight, confidence_cap, observation_hours}: the command
+                        line's before activation; after it, T+0's activation record's
+                        (shadowgate/strategy.py; `facts.strategy` says which)
     checks              [{nodeid, id, outcome, title, status, measured, value, threshold,
                           sample, window, section, detail, evidence, phases}]
                         (Verdict.as_record() + pytest's nodeid and outcome + the test's phase
@@ -34,7 +36,8 @@ no `unevaluated`).
     causes              [str], the data sources that could not be read, in operator words
     facts               {name: JSON}, what later phases compare against, as observed by this
                         run: "model" {path, sha256, size, changed}, "unit" {unit,
-                        invocation_id, n_restarts, started} (see checks/hostfacts.py); {} when
+                        invocation_id, n_restarts, started} (see checks/hostfacts.py),
+                        "strategy" {source, overruled} (where `strategy` came from); {} when
                         nothing was observed (schema < 3: absent, read as {})
     unevaluated         {check ID: why}: each catalog check of the phase without a verdict
                         its test body judged (not collected, deselected, body never ran under

@@ -4,8 +4,10 @@ The runbook's script prints five sections (service status, consensus distributio
 rate, hard disagreement, latest event) from `systemctl is-active` and `redis-cli XREVRANGE`.
 This screen prints the same sections from the suite's own library, so it can never disagree
 with a window run: the same readers (`stream.StreamReader` over the read-only client,
-`host.unit_state`), the same T+0 (`evidence.anchors.resolve`: the activation record or
-`--activated-at`) and the same rules by name (M1-M4, S1-S4); nothing is measured here twice.
+`host.unit_state`), the same T+0 (the lifecycle's, over the verified chain: the activation
+record or `--activated-at`) and the same rules by name (M1-M4, S1-S4); nothing is measured
+here twice. After a rollback of that T+0 it says "rolled back at X (trigger S3); nothing to
+monitor" and exits 0.
 S5 (PnL against the preactivation baseline) is left to the window_2h / window_6h runs.
 
 Without T+0 nothing since the activation can be judged: the screen says so in one line and

@@ -167,6 +167,12 @@ def _latest(snap: Snapshot) -> RenderableType:
 def render(snap: Snapshot) -> RenderableType:
     """The whole screen: header, the runbook's sections, the stop conditions, the decision."""
     parts: list[RenderableType] = [_header(snap)]
+    if snap.rolled_back:  # nothing to monitor: the service, and why nothing else
+        decision = Text(f" {snap.headline()} ", style="bold white on green")
+        decision.append(f"  exit {snap.exit_code}", style="grey50")
+        problems = [Text(line, style="bold dark_orange") for line in snap.problems]
+        return Group(*parts, *problems, _heading(1, "Service Status"), _service(snap),
+                     Panel(decision, box=box.HEAVY))  # fmt: skip
     # One line per problem, never wrapped by rich (a narrow terminal folds it by itself).
     for line in [*snap.problems, *([snap.no_t0] if snap.no_t0 else [])]:
         parts.append(Text(line, style="bold dark_orange", no_wrap=True, overflow="ignore"))

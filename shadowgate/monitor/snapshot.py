@@ -7,13 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import testinfra.host
 
 from shadowgate import evidence, host, settings, stream
 from shadowgate.checks import monitoring, stops
 from shadowgate.config import Target
-from shadowgate.evidence.anchors import ACTIVATE, Anchor, resolve
+from shadowgate.evidence import lifecycle
+from shadowgate.evidence.anchors import Anchor
+from shadowgate.evidence.chain import verified_chain
 from shadowgate.exitcodes import NO, OK
 from shadowgate.intents import Intent
 from shadowgate.outcome import SAID
@@ -22,6 +25,7 @@ from shadowgate.verdict import Status, Verdict
 DEFAULT_WATCH_SECONDS = 10.0
 STOP_IDS = ("S1", "S2", "S3", "S4")
 NOT_JUDGED = "NOT JUDGED"
+ROLLED_BACK = "ROLLED BACK"
 OPTIONS = (
     "redis_url", "stream", "unit", "model", "config", "set", "reports_dir", "activated_at",
 )  # fmt: skip
@@ -40,6 +44,8 @@ class Snapshot:
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # M1-M4, S1-S4 as judged
     problems: tuple[str, ...] = ()  # one line per source that could not be read
     no_t0: str | None = None  # the line saying why there is no T+0
+    rolled_back: str | None = None  # T+0 was rolled back: "rolled back at X ...; nothing to
+    # monitor" (DESIGN "The lifecycle"), nothing judged
 
     @property
     def stops(self) -> dict[str, Verdict | None]:
@@ -53,7 +59,10 @@ class Snapshot:
     @property
     def decision(self) -> str:
         """STOP when a stop condition FAILed (it stands on any data); else OK only when every
-        one of S1-S4 passed (PASS or WARN) and every source was read; else INCONCLUSIVE."""
+        one of S1-S4 passed (PASS or WARN) and every source was read; else INCONCLUSIVE.
+        ROLLED BACK when T+0 was rolled back: nothing to monitor."""
+        if self.rolled_back:
+            return ROLLED_BACK
         if self._ids(Status.FAIL.value):
             return "STOP"
         if self.problems or self.no_t0 or self._ids(Status.INCONCLUSIVE.value, NOT_JUDGED):
@@ -62,11 +71,14 @@ class Snapshot:
 
     @property
     def exit_code(self) -> int:
-        """0 only for OK; STOP and INCONCLUSIVE alike are a "no" (DESIGN "Exit codes")."""
-        return OK if self.decision == "OK" else NO
+        """0 only for OK and ROLLED BACK; STOP and INCONCLUSIVE alike are a "no" (DESIGN
+        "Exit codes")."""
+        return OK if self.decision in ("OK", ROLLED_BACK) else NO
 
     def headline(self) -> str:
         """The decision in the window runs' words (`outcome.SAID`), with the IDs behind it."""
+        if self.rolled_back:
+            return self.rolled_back
         said = SAID[self.decision]
         if self.decision == "STOP":
             return f"{said}: {', '.join(self._ids(Status.FAIL.value))}"
@@ -97,12 +109,21 @@ def take(
             problems.append(f"{what}: {' '.join(str(exc).split())}")  # one line
             return None
 
-    t0 = read(
-        "decision log",
-        lambda: resolve(
-            options.reports_dir, ACTIVATE, options.activated_at, "--activated-at", target.describe()
-        ),
-    )
+    chain = read("decision log", lambda: verified_chain(options.reports_dir, engine_host))
+    life = None
+    if chain is not None:  # T+0 and the rollback from verified records only
+        if chain.broken():
+            problems.append(str(chain.broken()))
+        life = lifecycle.derive(
+            chain.records, now=datetime.now(UTC), go=None, unit=target.unit,
+            activated_at=options.activated_at, broken=chain.broken(),
+        )  # fmt: skip
+    t0 = life.t0 if life is not None else None
+    unit = read("unit", lambda: host.unit_state(engine_host, target.unit))
+    if life is not None and life.rollback is not None:  # DESIGN "The lifecycle"
+        taken = int(time.time() * 1000)
+        said = life.rolled_back()
+        return Snapshot(taken, target, t0, unit, None, {}, tuple(problems), None, said)
     no_t0 = None
     if t0 is None and not problems:
         no_t0 = (
@@ -110,7 +131,6 @@ def take(
             "--activated-at=ISO8601 (an activation done by hand): nothing since the activation "
             "is judged"
         )
-    unit = read("unit", lambda: host.unit_state(engine_host, target.unit))
     reader = stream.StreamReader(
         client, target.stream, target.redis_url, clock=clock, **stream.reader_options(th)
     )

@@ -3,6 +3,7 @@
     options     target, thresholds and strategy options, resolved once at configure
     phases      the phase markers (registered from the check catalog), this run's phase
     sources     data-source fixtures (Redis, systemd unit, journal, env file, model file)
+    lifecycle   the verified chain T+0 is read from; a rolled-back window monitors nothing
     since       T+0 (the activation's restart) and the data since it, for the later phases
     restart     after a restart (activation, rollback): waits for the unit, journal, intents
     judge       Verdict -> test outcome, the terminal summary and decision
@@ -16,6 +17,7 @@ pytest_plugins = [
     "shadowgate.plugin.options",
     "shadowgate.plugin.phases",
     "shadowgate.plugin.sources",
+    "shadowgate.plugin.lifecycle",
     "shadowgate.plugin.since",
     "shadowgate.plugin.restart",
     "shadowgate.plugin.judge",

@@ -14,6 +14,7 @@ from shadowgate.outcome import decision, failure_text, headline
 from shadowgate.plugin.options import secrets_of
 from shadowgate.plugin.phases import PHASES, phase_of
 from shadowgate.plugin.state import run_state
+from shadowgate.strategy import FACT as STRATEGY_FACT
 from shadowgate.verdict import Status, Verdict
 
 _VERDICT = pytest.StashKey[Verdict]()
@@ -131,5 +132,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                 "not a single-phase run (-m PHASE): this run decides nothing", yellow=True
             )
         return
+    if overruled := record["facts"].get(STRATEGY_FACT, {}).get("overruled"):
+        tr.write_line(overruled, yellow=True)
     for reason in record["incomplete_reasons"]:
         tr.write_line(f"incomplete: {reason}", yellow=True)

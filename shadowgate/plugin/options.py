@@ -91,12 +91,6 @@ def thresholds(pytestconfig: pytest.Config) -> config.Thresholds:
     return thresholds_of(pytestconfig)
 
 
-@pytest.fixture(scope="session")
-def strategy(pytestconfig: pytest.Config) -> settings.Strategy:
-    """The activation parameters given for this run (runbook s.3): A1 compares `weight`."""
-    return settings_of(pytestconfig).strategy
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     validate(config)

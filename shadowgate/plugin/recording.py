@@ -310,7 +310,7 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
         thresholds_digest=th.digest(),
         overrides=dict(th.overrides),
         suite_version=__version__,
-        strategy=strategy_of(config_),
+        strategy=strategy_of(config_) if state.strategy is None else state.strategy,
         checks=tuple(checks),
         complete=not reasons,
         incomplete_reasons=tuple(reasons),

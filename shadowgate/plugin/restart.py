@@ -1,4 +1,4 @@
-"""Sources after a restart (activation A0-A4, rollback R1-R4), read by waiting against a
+"""Sources after a restart (activation A0-A4, rollback R1-R5), read by waiting against a
 deadline (shadowgate.waiting), never by a blind sleep: the unit until active, the journal until
 a shadow line, the stream until the first intents, each bounded by its threshold key.
 
@@ -21,7 +21,7 @@ from shadowgate.checks.activation import ObservedModel, UnitSamples
 from shadowgate.checks.rollback import JournalSince
 from shadowgate.evidence.anchors import ROLLBACK, ROLLBACK_FACT, Anchor
 from shadowgate.plugin.options import reports_dir_of, settings_of
-from shadowgate.plugin.since import anchored
+from shadowgate.plugin.since import anchored, t0_strategy
 from shadowgate.plugin.sources import IntentReader, IntentWindow, read_source
 
 T = TypeVar("T")
@@ -83,15 +83,24 @@ def unit_after_restart(
     """A0's two samples: until active or T+0 + `service.active_within_seconds`; then until
     `activation.stable_seconds` after the start, ending early when the process changes."""
     within = timedelta(seconds=thresholds.number("service.active_within_seconds"))
-    stable = timedelta(seconds=thresholds.number("activation.stable_seconds"))
     first = _unit_running_by(engine_host, target.unit, activation.at + within)
+    stable = timedelta(seconds=thresholds.number("activation.stable_seconds"))
+    return _stays_up(engine_host, first, activation.at, stable, early=True)
+
+
+def _stays_up(
+    engine_host: Host, first: host.UnitState, at: datetime, stable: timedelta, *, early: bool
+) -> UnitSamples:
+    """A second sample after `first`, `stable` after its start (or `at`); `early`: taken as
+    soon as the process changes (A0), else at the end, so NRestarts counts a loop (R5)."""
     same = (first.running, first.main_pid, first.invocation_id)
-    until = (first.started or activation.at) + stable
     polled = read_source(
         lambda: waiting.poll(
-            _timed(engine_host, lambda: host.unit_state(engine_host, target.unit)),
-            lambda sample: (sample[1].running, sample[1].main_pid, sample[1].invocation_id) != same,
-            _host_budget(engine_host, until) if first.running else 0,
+            _timed(engine_host, lambda: host.unit_state(engine_host, first.unit)),
+            lambda sample: (
+                early and (sample[1].running, sample[1].main_pid, sample[1].invocation_id) != same
+            ),
+            _host_budget(engine_host, (first.started or at) + stable) if first.running else 0,
         )
     )
     second_at, second = polled.value
@@ -148,9 +157,11 @@ def intents_after_restart(
 
 @pytest.fixture(scope="session")
 def rollback(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
-    """The rollback's start and restart: its record or `--rollback-started-at`, the later."""
+    """The rollback's start and restart: its record or `--rollback-started-at`, the later
+    (and the strategy it rolls back, for its decision log)."""
     given = settings_of(pytestconfig).rollback_started_at
     fact = (ROLLBACK_FACT, ("at", "started_at", "source", "invocation_id"))
+    t0_strategy(pytestconfig, target)
     return anchored(
         pytestconfig, target, ROLLBACK, given, "--rollback-started-at", fact, NO_ROLLBACK
     )
@@ -164,6 +175,19 @@ def unit_after_rollback(
     `service.active_within_seconds`."""
     within = timedelta(seconds=thresholds.number("service.active_within_seconds"))
     return _unit_running_by(engine_host, target.unit, rollback.at + within)
+
+
+@pytest.fixture(scope="session")
+def unit_stays_up_after_rollback(
+    engine_host: Host,
+    thresholds: config.Thresholds,
+    rollback: Anchor,
+    unit_after_rollback: host.UnitState,
+) -> UnitSamples:
+    """R5's second sample, `rollback.stable_seconds` after the start of the run the rollback's
+    restart began (A0's, never taken early: R5 counts the restarts of a loop)."""
+    stable = timedelta(seconds=thresholds.number("rollback.stable_seconds"))
+    return _stays_up(engine_host, unit_after_rollback, rollback.at, stable, early=False)
 
 
 @pytest.fixture(scope="session")

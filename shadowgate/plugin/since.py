@@ -1,7 +1,8 @@
 """T+0 and what happened since: the data sources of the post-activation phases.
 
-T+0 is the activation's restart, from the latest activation record of this unit or the
-operator's `--activated-at` (the later wins: `evidence.anchors.resolve`). Without either,
+T+0 is the activation's restart, from the latest activation record of this unit in the
+verified chain (plugin/lifecycle.py) or the operator's `--activated-at` (the later wins:
+`evidence.anchors.resolve`). Without either,
 nothing after the activation can be measured: every check that needs T+0 ends with one line
 saying so and the window is INCONCLUSIVE, never a traceback. The record keeps which T+0 the run
 used, so an auditor sees what "since T+0" meant.
@@ -9,6 +10,7 @@ used, so an auditor sees what "since T+0" meant.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import pytest
@@ -19,6 +21,7 @@ from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.evidence.anchors import ACTIVATE, T0_FACT, Anchor, resolve
 from shadowgate.evidence.record import latest_before
 from shadowgate.intents import Outcome
+from shadowgate.plugin.lifecycle import verified_records
 from shadowgate.plugin.options import reports_dir_of, settings_of
 from shadowgate.plugin.sources import (
     IntentReader,
@@ -27,7 +30,10 @@ from shadowgate.plugin.sources import (
     outcomes_from,
     read_source,
 )
-from shadowgate.plugin.state import note_fact
+from shadowgate.plugin.state import note_fact, run_state
+from shadowgate.settings import Strategy
+from shadowgate.strategy import FACT as STRATEGY_FACT
+from shadowgate.strategy import in_force
 
 NO_T0 = (
     "no T+0: no activation record in {reports} and no --activated-at=ISO8601 "
@@ -48,7 +54,8 @@ def anchored(
     record's facts as `fact` (name, fields); without either, the test ends with the one line
     `missing` (formatted with the reports dir), never a traceback."""
     reports = reports_dir_of(pytestconfig)
-    anchor = read_source(lambda: resolve(reports, kind, given, option, target.describe()))
+    among = verified_records(pytestconfig)  # never a raw line (DESIGN "The lifecycle")
+    anchor = read_source(lambda: resolve(reports, kind, given, option, target.describe(), among))
     name, fields = fact
     known = {} if anchor is None else anchor.fact()
     note_fact(pytestconfig, name, {field: known.get(field) for field in fields})
@@ -62,7 +69,39 @@ def activation(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
     """T+0: the activation record's restart or `--activated-at`, whichever is later."""
     given = settings_of(pytestconfig).activated_at
     fact = (T0_FACT, ("at", "source", "invocation_id"))
-    return anchored(pytestconfig, target, ACTIVATE, given, "--activated-at", fact, NO_T0)
+    anchor = anchored(pytestconfig, target, ACTIVATE, given, "--activated-at", fact, NO_T0)
+    strategy_in_force(pytestconfig, anchor)
+    return anchor
+
+
+@pytest.fixture(scope="session")
+def strategy(pytestconfig: pytest.Config, activation: Anchor) -> Strategy:
+    """The strategy T+0's activation record holds (A1 compares `weight`), never this run's
+    own command line: `pytest -m activation` run by hand judges what was activated."""
+    return strategy_in_force(pytestconfig, activation)
+
+
+def strategy_in_force(pytestconfig: pytest.Config, anchor: Anchor | None) -> Strategy:
+    """The strategy of the activation `anchor` is T+0 of (shadowgate.strategy), kept as this
+    run's recorded strategy, where it came from and any overruled command line in its facts."""
+    found = in_force(settings_of(pytestconfig).strategy, anchor)
+    note_fact(pytestconfig, STRATEGY_FACT, {"source": found.source, "overruled": found.overruled})
+    state = run_state(pytestconfig)
+    if state is not None:
+        state.strategy = dataclasses.asdict(found.strategy)
+    return found.strategy
+
+
+def t0_strategy(pytestconfig: pytest.Config, target: config.Target) -> Strategy:
+    """For a phase that judges without T+0 (rollback): the strategy in force all the same, for
+    its decision log; T+0 resolved as the `activation` fixture does, none being no failure."""
+    given = settings_of(pytestconfig).activated_at
+    reports = reports_dir_of(pytestconfig)
+    among = verified_records(pytestconfig)
+    anchor = read_source(
+        lambda: resolve(reports, ACTIVATE, given, "--activated-at", target.describe(), among)
+    )
+    return strategy_in_force(pytestconfig, anchor)
 
 
 @pytest.fixture(scope="session")

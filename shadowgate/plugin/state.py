@@ -35,6 +35,7 @@ class RunState:
     skip_reasons: dict[str, str] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)  # nodeids whose body was called (a call report)
     facts: dict[str, Any] = field(default_factory=dict)  # the record's `facts`, by name
+    strategy: dict[str, Any] | None = None  # after T+0: its activation record's (plugin.since)
     run_record: RunRecord | None = None
 
     @property

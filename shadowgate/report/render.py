@@ -14,6 +14,7 @@ from typing import Any
 
 from shadowgate.checks import catalog, gates
 from shadowgate.outcome import NOT_EVALUATED, headline
+from shadowgate.strategy import FACT as STRATEGY_FACT
 from shadowgate.verdict import Status
 
 Check = Mapping[str, Any]
@@ -124,6 +125,12 @@ def _strategy_text(strategy: Mapping[str, Any]) -> str:
         f"Conf Cap={strategy['confidence_cap'] or '___'}, "
         f"Observation={_number(strategy['observation_hours'], 'h')}"
     )
+
+
+def _source(record: Mapping[str, Any]) -> str:
+    """Where a later phase's strategy came from (its activation record), when it says."""
+    source = record.get("facts", {}).get(STRATEGY_FACT, {}).get("source")
+    return f" (from {source})" if source else ""
 
 
 def _when(iso: str) -> str:
@@ -315,7 +322,7 @@ def run_block_html(record: Mapping[str, Any]) -> str:
         f"<tr><th>Phase</th>{_cell(record['phase'] or record['markexpr'])}</tr>",
         f"<tr><th>Decision</th>{_cell(record['decision'] or 'none')}</tr>",
         f"<tr><th>Operator</th>{_cell(record['operator'] or 'unknown')}</tr>",
-        f"<tr><th>Strategy</th>{_cell(_strategy_text(record['strategy']))}</tr>",
+        f"<tr><th>Strategy</th>{_cell(_strategy_text(record['strategy']) + _source(record))}</tr>",
     ]
     rows += [
         f"<tr><th>{escape(status)}</th>{_cell(', '.join(ids), status)}</tr>"

@@ -166,7 +166,7 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 _HEALTHY,
                 name="crash_loop",
                 summary="loads, publishes for ~2.5 s, then dies with exit code 1 (restart loop)",
-                trips=("P4", "B4", "A0", "S1"),
+                trips=("P4", "B4", "A0", "S1", "R5"),
                 crash_after_s=2.5,
             ),
             replace(
