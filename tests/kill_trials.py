@@ -12,7 +12,8 @@ point kills exactly there (the child kills itself, as SHADOWGATE_ACTION_KILL_AT 
 others SIGKILL it after a random delay (a timer thread in the child, so a child in the box
 is killed too), anywhere in what remains of the action.
 Then: the env file must be the old or the new one, every backup whole, a changed env file
-backed up, the decision log verifying, and the next action must finish the job.
+backed up, the decision log verifying, and the next action must finish the job (or, once the
+killed activation was recorded, refuse to activate again: the state is ACTIVE).
 
 With a box (`--box`, tests/test_actions_kill.py's box test), each action runs inside a booted
 systemd (sdbox): a real unit reading the trial's env file, the real `systemctl`, and records
@@ -36,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
@@ -44,7 +46,7 @@ import testinfra.host
 from shadowgate import envedit, evidence
 from shadowgate.actions import activate, flow, rollback
 from shadowgate.config import Target
-from shadowgate.evidence import Journal
+from shadowgate.evidence import Journal, lifecycle
 from shadowgate.exitcodes import UsageParser
 from shadowgate.testbed import sdbox
 from tests.test_actions import FLAG, MODEL, Bed, FakeEngine
@@ -229,7 +231,7 @@ def _judge(setup: Setup, kind: str, trial: str, figures: Figures) -> None:
     if not checked.ok and not _anchor_pending(checked):
         figures.bad("verify", f"{trial}: {checked.problem}")
     code, said = _again(setup, kind)
-    if code != flow.DONE or env.read_bytes() != setup.new:
+    if not _recovered(setup, kind, code):
         figures.bad("not recovered", f"{trial}: exit {code}: {' | '.join(said.splitlines())}")
     elif not (checked := evidence.verify(setup.bed.reports, setup.journal_host())).ok:
         figures.bad("verify", f"{trial}, after the next action: {checked.problem}")
@@ -237,6 +239,20 @@ def _judge(setup: Setup, kind: str, trial: str, figures: Figures) -> None:
         figures.counts["never anchored"] += len(checked.missed)
     if left := _leftovers(setup):
         figures.bad("tmp after next", f"{trial}: {', '.join(p.name for p in left)}")
+
+
+def _recovered(setup: Setup, kind: str, code: int) -> bool:
+    """The job is done: the env file as a whole run leaves it, and the next action finished
+    it, or, after an activation the killed run already recorded (its engine restarted: ACTIVE),
+    refused to activate again, since activate runs only at ARMED (DESIGN "The lifecycle")."""
+    if setup.bed.env.read_bytes() != setup.new:
+        return False
+    if code == flow.DONE:
+        return True
+    now = datetime.now(UTC)
+    life = lifecycle.current(setup.bed.reports, now=now, engine_host=setup.journal_host(),
+                             judge_go=False)  # fmt: skip
+    return kind == "activate" and code == flow.REFUSED and life.state is lifecycle.State.ACTIVE
 
 
 def _anchor_pending(checked: evidence.Verification) -> bool:

@@ -5,6 +5,8 @@ through the commands an operator runs, `shadowgate status` asserted at every ste
     -> rollback.py --on-stop: ROLLED_BACK -> a second --on-stop does nothing
     -> the window and the monitor say "rolled back ...; nothing to monitor" (exit 0)
     -> activate.py refused (the old GO arms nothing) -> a fresh GO: ARMED
+    -> activate.py (observation 14.4 s): ACTIVE -> `conclude` refused before the decision point
+    -> T+14.4 s: AWAITING_DECISION -> `shadowgate conclude --decision=continue`: CONCLUDED
 
 The STOP is S3 on demand: `stop.s3_hard_disagreement_above` is set to 2% for every command
 (the same thresholds throughout, as the actions demand), so the healthy voting engine's
@@ -29,6 +31,7 @@ SETS = (*DRILL, *WINDOW_DRILL, STOP_ON_S3)
 # The re-try's GO (s.6): P3's "no full consensus in 24 h" and P5's shadow observation over the
 # last 18 s only, so the minutes the engine voted before the rollback lie outside them.
 RETRY = (*SETS, "--set=window.precondition_hours=0.005", "--set=shadow.min_observation_hours=0.005")
+OBSERVED_H = 0.004  # the second activation's observation hours (14.4 s): then its decision
 
 
 def command(box, argv: list[str], redis_url: str, reports, *sets: str):
@@ -117,6 +120,25 @@ def test_the_lifecycle_end_to_end_with_status_at_every_step(
         pre = run_suite(box_runner(box), url, reports, "preactivation", *RETRY)
         assert pre.exit_code == 0, pre.output
         status("ARMED", *RETRY)
+
+        activate = [
+            *script("activate.py"),
+            "--approved-by=alice",
+            f"--observation-hours={OBSERVED_H}",
+        ]
+        code, said = command(box, activate, url, reports, *RETRY)
+        assert code == 0, said
+        status("ACTIVE", *RETRY)
+        code, said = command(box, [*SHADOWGATE, "conclude", "--decision=continue", "--by=alice"],
+                             url, reports, *RETRY)  # fmt: skip
+        assert code == 2 and "ACTIVE" in said, said  # not before the decision point
+        time.sleep(OBSERVED_H * 3600 + 1)
+        status("AWAITING_DECISION", *RETRY)
+        code, said = command(box, [*SHADOWGATE, "conclude", "--decision=continue", "--by=alice"],
+                             url, reports, *RETRY)  # fmt: skip
+        assert code == 0 and "CONCLUDED" in said, said
+        concluded = status("CONCLUDED", *RETRY)
+        assert "  Conclusion\n" in concluded and "continue" in concluded, concluded
     finally:
         box.exec(
             ["sh", "-c", f"rm -f {installer.ENV_FILE}.bak.activation.2* {installer.ENV_FILE}.lock"]
