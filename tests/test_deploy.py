@@ -36,6 +36,15 @@ window_record = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(window_record)
 
 
+def samples(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A textfile's samples: (name, sorted labels) -> value."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(path.read_text())
+        for s in family.samples
+    }
+
+
 def stop_record(phase: str = "window_30m", decision: str = "STOP") -> dict:
     return {
         "run_id": f"20261127T120000Z-{phase}-stub", "phase": phase, "decision": decision,
@@ -91,29 +100,127 @@ def test_report_reads_the_runs_record_and_writes_the_textfile(tmp_path, monkeypa
     assert window_record.main(["report", "window_30m", "1", "--textfile", str(prom)]) == 0
     first, second = capsys.readouterr().out.splitlines()
     assert first == "STOP\tshadowgate window_30m: STOP: roll back now (runbook s.6): S3"
-    assert second == f"textfile: {prom / 'shadowgate_window_30m.prom'}"
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(
-            (prom / "shadowgate_window_30m.prom").read_text()
-        )
-        for s in family.samples
-    }
-    phase = ("phase", "window_30m")
-    assert samples["shadowgate_window_stop", (phase,)] == 1
-    assert samples["shadowgate_window_chain_verified", (phase,)] == 1
-    assert (
-        samples["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "STOP"))] == 1
+    assert second == (
+        f"textfile: {prom / 'shadowgate_window_30m.prom'} {prom / 'shadowgate_lifecycle.prom'}"
     )
-    assert samples["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "OK"))] == 0
-    assert samples["shadowgate_window_check_value", (("check", "S3"), phase)] == 0.41
+    found = samples(prom / "shadowgate_window_30m.prom")
+    phase = ("phase", "window_30m")
+    assert found["shadowgate_window_stop", (phase,)] == 1
+    assert found["shadowgate_window_chain_verified", (phase,)] == 1
+    assert found["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "STOP"))] == 1
+    assert found["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "OK"))] == 0
+    assert found["shadowgate_window_check_value", (("check", "S3"), phase)] == 0.41
     key = ("check", "S3"), phase, ("shadowgate_window_check_status", "FAIL")
-    assert samples["shadowgate_window_check_status", key] == 1
-    assert ("shadowgate_window_check_value", (("check", "S4"), phase)) not in samples
-    assert samples["shadowgate_window_last_run_timestamp_seconds", (phase,)] == pytest.approx(
+    assert found["shadowgate_window_check_status", key] == 1
+    assert ("shadowgate_window_check_value", (("check", "S4"), phase)) not in found
+    assert found["shadowgate_window_last_run_timestamp_seconds", (phase,)] == pytest.approx(
         datetime(2026, 11, 27, 12, 0, 5, tzinfo=UTC).timestamp()
     )
     assert window_record.main(["report", "window_30m", "2"]) == 3  # nothing after line 2
+
+
+def activated(tmp_path: Path, monkeypatch, minutes_ago: float = 10) -> tuple[Path, datetime]:
+    """A reports dir and a T+0 `minutes_ago` (--activated-at), as the timers find them."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+    monkeypatch.setenv("SHADOWGATE_REPORTS_DIR", str(reports))
+    monkeypatch.setenv("SHADOWGATE_ACTIVATED_AT", t0.isoformat())
+    return reports, t0
+
+
+def recent(record: dict, t0: datetime, minutes: float) -> dict:
+    """`record` as a run that finished `minutes` after T+0 (it started 5 s before)."""
+    finished = t0 + timedelta(minutes=minutes)
+    started = finished - timedelta(seconds=5)
+    return record | {"started_at": started.isoformat(), "finished_at": finished.isoformat()}
+
+
+def rolled_back(reports: Path, t0: datetime, minutes: float) -> None:
+    at = t0 + timedelta(minutes=minutes)
+    append_record(reports, {"action": "rollback", "run_id": "rb-1", "started_at": at.isoformat(),
+                            "restarted_at": (at + timedelta(seconds=3)).isoformat()})  # fmt: skip
+
+
+def states(path: Path) -> dict[str, float]:
+    return {
+        dict(labels)["state"]: value
+        for (name, labels), value in samples(path).items()
+        if name == "shadowgate_lifecycle_state"
+    }
+
+
+def test_the_textfile_exports_the_lifecycle_state_one_series_per_state(tmp_path, monkeypatch):
+    reports, t0 = activated(tmp_path, monkeypatch)
+    append_record(reports, recent(stop_record(), t0, 8))
+    prom = tmp_path / "textfile"
+    assert window_record.main(["report", "window_30m", "0", "--textfile", str(prom)]) == 0
+    life = prom / "shadowgate_lifecycle.prom"
+    assert states(life) == {s: float(s == "STOPPED") for s in window_record.State}
+    found = samples(life)
+    assert found["shadowgate_lifecycle_evaluated_timestamp_seconds", ()] == pytest.approx(
+        time.time(), abs=30
+    )
+    assert found["shadowgate_lifecycle_chain_verified", ()] == 1
+    # the next run is due 5 min (window_30m's timer) after the latest run, T+8 min
+    assert found["shadowgate_window_next_run_due_timestamp_seconds", ()] == pytest.approx(
+        (t0 + timedelta(minutes=13)).timestamp()
+    )
+
+
+def test_a_rollback_clears_the_stop_gauge_at_the_next_timer_firing(tmp_path, monkeypatch, capsys):
+    """Before: the STOP's gauge stayed 1 for ever after the rollback, so its alert never
+    cleared. `when`, run at every firing of any window's timer, rewrites every window's file."""
+    reports, t0 = activated(tmp_path, monkeypatch)
+    append_record(reports, recent(stop_record(), t0, 8))
+    prom = tmp_path / "textfile"
+    assert window_record.main(["report", "window_30m", "0", "--textfile", str(prom)]) == 0
+    phase = ("phase", "window_30m")
+    assert samples(prom / "shadowgate_window_30m.prom")["shadowgate_window_stop", (phase,)] == 1
+    rolled_back(reports, t0, 9)
+    capsys.readouterr()
+    assert window_record.main(["when", "window_6h", "--textfile", str(prom)]) == 0
+    assert capsys.readouterr().out.startswith("over\twindow_6h is over: rolled back at")
+    found = samples(prom / "shadowgate_window_30m.prom")
+    assert found["shadowgate_window_stop", (phase,)] == 0
+    assert found["shadowgate_window_decision", (phase, ("shadowgate_window_decision", "STOP"))] == 1
+    assert states(prom / "shadowgate_lifecycle.prom")["ROLLED_BACK"] == 1
+
+
+def test_a_stop_stands_while_the_chain_is_broken_and_before_its_rollback(tmp_path, monkeypatch):
+    reports, t0 = activated(tmp_path, monkeypatch)
+    stop = recent(stop_record(), t0, 8)
+    chain = window_record.chain_of(reports)
+    life = window_record.life_at(chain, time.time())
+    assert life.state == "ACTIVE" and window_record.stop_stands(stop, life)  # the raw line's
+    older = recent(stop_record(), t0, -5)  # a STOP of the cycle before this T+0
+    assert not window_record.stop_stands(older, life)
+
+
+def test_checks_without_a_number_export_no_value(tmp_path, monkeypatch):
+    """B4's value is NRestarts and P6's counts findings: neither is what the check measures."""
+    reports, t0 = activated(tmp_path, monkeypatch)
+    record = recent(stop_record(), t0, 8)
+    record["checks"] += [
+        {"id": "B4", "status": "PASS", "outcome": "passed", "value": 0},
+        {"id": "P6", "status": "PASS", "outcome": "passed", "value": 0},
+    ]
+    append_record(reports, record)
+    prom = tmp_path / "textfile"
+    assert window_record.main(["report", "window_30m", "0", "--textfile", str(prom)]) == 0
+    found = samples(prom / "shadowgate_window_30m.prom")
+    values = {dict(k)["check"] for n, k in found if n == "shadowgate_window_check_value"}
+    assert values == {"S1", "S3", "M1"}
+    assert {dict(k)["check"] for n, k in found if n == "shadowgate_window_check_status"} >= {
+        "B4", "P6"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("phase", sorted(window_record.INTERVALS))
+def test_the_due_intervals_are_the_timers(phase):
+    timer = (DEPLOY / f"shadowgate-{phase}.timer").read_text()
+    minutes = window_record.INTERVALS[phase] // 60
+    assert f"OnUnitActiveSec={minutes}min" in timer
 
 
 # -- the units in a real systemd ------------------------------------------------------------------
@@ -137,7 +244,7 @@ def install(box: sdbox.SystemdBox, tmp_path: Path, activated: datetime) -> Path:
     reports = tmp_path / "reports"
     reports.mkdir()
     stub = tmp_path / "stub-suite"
-    stub.write_text(STUB.replace("{RECORD}", json.dumps(stop_record())))
+    stub.write_text(STUB.replace("{RECORD}", json.dumps(recent(stop_record(), activated, 8))))
     stub.chmod(0o755)
     box.write_file(
         "/etc/shadowgate/windows.env",
@@ -190,6 +297,48 @@ def test_timer_starts_its_window_and_a_stop_reaches_the_journal_at_err(box, tmp_
     assert (
         box.systemctl("is-active", "shadowgate-window_30m.timer", check=False).stdout.strip()
         == "active"
+    )
+
+
+APPEND = """import json, os, sys
+from shadowgate.evidence import append_record
+append_record(os.environ["SHADOWGATE_REPORTS_DIR"], json.loads(sys.argv[1]))"""
+
+
+@pytest.mark.systemd
+def test_the_next_firing_after_a_rollback_clears_the_textfiles_stop(box, tmp_path):
+    """The real wrapper in systemd: a STOP run leaves stop 1 and STOPPED; after a rollback
+    (recorded, and anchored, in the box's journal) the next firing says the window is over
+    and, before stopping its timer, rewrites the textfiles: stop 0, ROLLED_BACK."""
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    reports = install(box, tmp_path, t0)
+    service = "shadowgate-window@window_30m.service"
+    prom = tmp_path / "textfile"
+    stop = "shadowgate_window_stop", (("phase", "window_30m"),)
+    box.systemctl("reset-failed", service, check=False)  # an earlier test's run
+    box.systemctl("start", "shadowgate-window_30m.timer")
+    wait_for(
+        "the service to finish",
+        lambda: "failed" in box.systemctl("is-active", service, check=False).stdout,
+    )
+    assert samples(prom / "shadowgate_window_30m.prom")[stop] == 1
+    assert states(prom / "shadowgate_lifecycle.prom")["STOPPED"] == 1
+    at = t0 + timedelta(minutes=9)
+    rollback = {"action": "rollback", "run_id": "rb-box", "started_at": at.isoformat(),
+                "restarted_at": (at + timedelta(seconds=3)).isoformat()}  # fmt: skip
+    box.exec([sys.executable, "-c", APPEND, json.dumps(rollback)], check=True,
+             env={"SHADOWGATE_REPORTS_DIR": str(reports)})  # fmt: skip
+    box.systemctl("reset-failed", service)
+    box.systemctl("start", service)  # as the timer's next firing does
+    assert samples(prom / "shadowgate_window_30m.prom")[stop] == 0
+    assert states(prom / "shadowgate_lifecycle.prom")["ROLLED_BACK"] == 1
+    assert "rolled back at" in journal(box, "-u", service)
+    wait_for(
+        "window_30m's timer to stop itself",
+        lambda: (
+            box.systemctl("is-active", "shadowgate-window_30m.timer", check=False).stdout.strip()
+            == "inactive"
+        ),
     )
 
 

@@ -463,6 +463,30 @@ def test_process_crash_loop_exits_nonzero_after_loading(redis_server):
     assert "[OK] PatchTST agent loaded" in done.stdout
 
 
+def test_process_once_voting_behaves_as_its_scenario_only_when_voting(redis_server, tmp_path):
+    """--once-voting (the drill's STOP): shadow stays the --scenario; voting is the other."""
+    flag_gone = tmp_path / "voting.env"
+    flag_gone.write_text(f"PATCHTST_MODEL_PATH={MODEL_PATH}\n")
+    shadow = tmp_path / "shadow.env"
+    shadow.write_text(f"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH={MODEL_PATH}\n")
+    for env_file, stream in ((shadow, "s"), (flag_gone, "v")):
+        done = subprocess.run(
+            _argv(redis_server, "--scenario", "healthy_shadow", "--once-voting", "flatline",
+                  "--env-file", str(env_file), "--stream", stream, "--rate", "20",
+                  "--duration", "1.5", "--seed", "1"),
+            capture_output=True, text=True, timeout=20, env=_engine_env(),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    voted = {
+        stream: _real_votes([parse_intent(i, f) for i, f in redis_server.client().xrange(stream)])
+        for stream in ("s", "v")
+    }
+    assert len(voted["s"]) > 5 and {(v.action, v.confidence) for v in voted["v"]} == {
+        ("BUY", 0.615)
+    }
+    assert len({v.confidence for v in voted["s"]}) > 5  # healthy in shadow: a spread
+
+
 def test_process_silent_publishes_nothing(redis_server):
     done = subprocess.run(
         _argv(redis_server, "--scenario", "silent", "--duration", "1.5", "--rate", "10"),

@@ -37,7 +37,7 @@ class Check:
     rule reads, and (gates) the name the runbook's decision log gives it. `stops`: its FAIL in
     a monitoring window means roll back now (s.5 stop conditions); `inconclusive_key`: the
     threshold that says whether its INCONCLUSIVE fails a monitoring window (read by the judge,
-    not the rule)."""
+    not the rule); `measured`: its verdict's value is a measurement worth a metric."""
 
     id: str
     title: str
@@ -47,6 +47,7 @@ class Check:
     runbook_name: str = ""
     stops: bool = False
     inconclusive_key: str = INCONCLUSIVE_FAILS
+    measured: bool = True  # False: its value only counts findings or restarts (no metric)
 
     def verdict(self, status: Status, **fields: object) -> Verdict:
         """A Verdict of this check: ID, title and section from the catalog."""
@@ -97,6 +98,7 @@ CHECKS: tuple[Check, ...] = (
         "rollback plan: backup and live env file restore shadow",
         "s.1, s.4 step 1, s.6",
         ("preactivation", "rollback_ready", *MONITORING),  # windows keep rollback armed
+        measured=False,  # its value counts findings: deploy/window_record.py exports none
     ),
     Check("P7", "the model to activate is the model observed", "s.4 step 4", _PRE),
     Check(
@@ -115,6 +117,7 @@ CHECKS: tuple[Check, ...] = (
         (*_PRE, *MONITORING),  # in windows: automatic restarts since T+0 only
         ("service.auto_restart_window_hours",),
         stops=True,  # s.5 stop 1: "restart loop"
+        measured=False,  # its value is NRestarts, not what it judges (restarts since T+0)
     ),
     Check(
         "B5",

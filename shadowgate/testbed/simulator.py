@@ -11,7 +11,9 @@ throwaway Redis: it writes, so the production default address is refused unless 
 What gets written is `engine.Engine` (usable in-process) and the journal's words are
 `engine_journal`; this module adds the mode, the live loop at --rate, SIGTERM handling and
 the scenario's way of dying. `--with FIELD=VALUE` sets any scenario field for this run (the
-real engine's later forms: see `scenarios`).
+real engine's later forms: see `scenarios`). `--once-voting NAME` is a model healthy in shadow
+that misbehaves once it votes: the run that starts voting (after the activation's restart)
+behaves as NAME, so a drill gets a GO in shadow and a window's STOP after the activation.
 """
 
 from __future__ import annotations
@@ -105,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="write even to the production default Redis (port 6379 on this host)",
     )
     p.add_argument("--scenario", required=True, choices=list(scenarios.SCENARIOS))
+    p.add_argument(
+        "--once-voting",
+        choices=list(scenarios.SCENARIOS),
+        default=None,
+        metavar="NAME",
+        help="behave as this scenario when the mode is voting (the --scenario in shadow)",
+    )
     p.add_argument("--backfill-hours", type=float, default=0.0)
     p.add_argument(
         "--history-spacing",
@@ -145,9 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--rate must be > 0")
     try:
         scenario = scenarios.with_options(scenarios.get(args.scenario), args.options)
+        voting = (
+            scenarios.with_options(scenarios.get(args.once_voting), args.options)
+            if args.once_voting
+            else None
+        )
     except ValueError as exc:
         raise SystemExit(f"simulator: --with: {exc}") from None
     mode = resolve_mode(os.environ, args.env_file, scenario, args.env_from_systemd)
+    if voting is not None and not mode.shadow:
+        scenario = voting
     # Bounded waits: a stalled Redis must not keep the engine from seeing SIGTERM for long.
     # Neither the client nor the Engine connects yet, so a refused address is never touched.
     client = redis.Redis.from_url(args.redis_url, socket_timeout=10, socket_connect_timeout=5)
