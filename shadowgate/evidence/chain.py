@@ -20,6 +20,7 @@ import testinfra.host
 
 from shadowgate.evidence.crosscheck import Link
 from shadowgate.evidence.verification import Verification, walk
+from shadowgate.window import plural
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Chain:
         kept = len(self.links)
         return (
             f"the decision log does not verify: {self.verification.describe()}; only the "
-            f"{kept} verified record{'s' if kept != 1 else ''} before it count"
+            f"{plural(kept, 'verified record')} before it count"
         )
 
 

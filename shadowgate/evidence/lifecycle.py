@@ -34,6 +34,7 @@ from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, Anchor, latest_actio
 from shadowgate.evidence.arming import LastRun, last
 from shadowgate.evidence.chain import verified_chain
 from shadowgate.evidence.disk import EvidenceError
+from shadowgate.evidence.record import iso_utc
 from shadowgate.outcome import headline, stops
 
 CONCLUDE = "conclude"  # the `action` of `shadowgate conclude`'s record
@@ -52,9 +53,8 @@ class State(StrEnum):
 
 
 def stamp(moment: datetime | None) -> str:
-    if moment is None:
-        return "unknown time"
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """A moment as records store it, or "unknown time"."""
+    return "unknown time" if moment is None else iso_utc(moment)
 
 
 @dataclass(frozen=True)
