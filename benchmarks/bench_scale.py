@@ -3,9 +3,9 @@ the same stream raw and the runbook's own shell pipelines? Writes benchmarks/res
 
 For each size it seeds a throwaway redis-server (never the shared one) with the stand-in
 engine's healthy shadow history (realistic ~1.2 KB intents, no intent stream cap; trade.closed
-capped at 2,000 as its real publishers cap it, DESIGN "The data"), its timeline compressed into
-the last 25 h (so the 24 h window is held, with about N intents in it, for the hour after
-seeding), then times, alternating the rows in each of --repeat rounds:
+capped at 2,000 as its real publishers cap it, ARCHITECTURE.md "The data"), its timeline
+compressed into the last 25 h (so the 24 h window is held, with about N intents in it, for the
+hour after seeding), then times, alternating the rows in each of --repeat rounds:
 
 - floor: `redis-cli XRANGE KEY - +` to /dev/null, and a bare redis-py read in batches;
 - the runbook's own s.2 and s.5 pipelines, as it writes them, over the whole window (COUNT N),

@@ -53,11 +53,11 @@ from shadowgate.evidence.chain import Chain, verified_chain
 from shadowgate.evidence.disk import EvidenceError
 from shadowgate.evidence.lifecycle import Lifecycle, State
 from shadowgate.evidence.log import parse_line, snapshot
-from shadowgate.outcome import headline
 from shadowgate.window import span
+from shadowgate.wording import headline
 
 NO_RECORD = 3
-# Runbook s.5 schedule (DESIGN "Decisions" s.5): each window's span after T+0, in seconds.
+# Runbook s.5 schedule (DECISIONS.md "Ambiguities"): each window's span after T+0, in seconds.
 WINDOWS = {
     "window_30m": (0, 30 * 60),
     "window_2h": (30 * 60, 2 * 3600),
@@ -248,7 +248,7 @@ def write_lifecycle(
     registry = CollectorRegistry()
     state = Gauge(
         "shadowgate_lifecycle_state",
-        "1 for the lifecycle's state (shadowgate status; DESIGN The lifecycle), 0 for the others",
+        "1 for the lifecycle's state (shadowgate status; docs/ARCHITECTURE.md), 0 for the others",
         ["state"], registry=registry,
     )  # fmt: skip
     for each in State:

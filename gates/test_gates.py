@@ -4,22 +4,24 @@ Each gate is computed once per run through `gate_verdicts`, so B5 counts what th
 
 import pytest
 
-from shadowgate.checks import gates as g
-
-pytestmark = pytest.mark.preactivation
+from shadowgate.checks import gate_rules as g
 
 
-def test_G1_action_diversity(gate_verdicts, intent_day, target, thresholds, judge):
-    judge(gate_verdicts.of(g.g1_action_diversity, intent_day, target, thresholds))
+@pytest.mark.check("G1")
+def test_G1_action_diversity(gate_verdicts, judge):
+    judge(gate_verdicts.of(g.g1_action_diversity))
 
 
-def test_G2_confidence_spread(gate_verdicts, intent_day, target, thresholds, judge):
-    judge(gate_verdicts.of(g.g2_confidence_spread, intent_day, target, thresholds))
+@pytest.mark.check("G2")
+def test_G2_confidence_spread(gate_verdicts, judge):
+    judge(gate_verdicts.of(g.g2_confidence_spread))
 
 
-def test_G3_agreement_with_ensemble(gate_verdicts, intent_day, target, thresholds, judge):
-    judge(gate_verdicts.of(g.g3_agreement, intent_day, target, thresholds))
+@pytest.mark.check("G3")
+def test_G3_agreement_with_ensemble(gate_verdicts, judge):
+    judge(gate_verdicts.of(g.g3_agreement))
 
 
-def test_G4_calibration(gate_verdicts, intent_day, outcomes_day, target, thresholds, judge):
-    judge(gate_verdicts.of(g.g4_calibration, intent_day, outcomes_day, target, thresholds))
+@pytest.mark.check("G4")
+def test_G4_calibration(gate_verdicts, judge):
+    judge(gate_verdicts.of(g.g4_calibration))

@@ -4,9 +4,9 @@ score per file and the surviving mutants.
 mutmut's own operator set also rewrites string literals, drops call arguments and assigns None;
 on rule code those are mostly message-text noise. The run here replaces it with the changes that
 move a verdict: comparison edges (< <=, > >=, == !=, is / is not, in / not in), and <-> or,
-dropping `not`, True <-> False, number +1 and -1, min <-> max. Which files and which tests are in
-[tool.mutmut] of pyproject.toml; this module is also the pytest plugin there that keeps the fast
-tests only. Run from the repo root:
+dropping `not`, True <-> False, number +1 and -1, min <-> max, `*` <-> `/` and `+` <-> `-`.
+Which files and which tests are in [tool.mutmut] of pyproject.toml; this module is also the
+pytest plugin there that keeps the fast tests only. Run from the repo root:
 
     python scripts/mutation_run.py [--jobs N]      # a fresh run, then the report
     python scripts/mutation_run.py --report        # the report of the last run in mutants/
@@ -92,6 +92,23 @@ def plus_minus_one(node: cst.BaseNumber):
                 yield _number(changed)
 
 
+_ARITHMETIC = {
+    cst.Multiply: cst.Divide,
+    cst.Divide: cst.Multiply,
+    cst.Add: cst.Subtract,
+    cst.Subtract: cst.Add,
+}
+_TEXT = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+
+
+def arithmetic(node: cst.BinaryOperation):
+    """`*` <-> `/`, `+` <-> `-`: a span written in the wrong unit, a ratio turned upside down.
+    Not on text: `"a" + b` -> `"a" - b` only raises, a mutant no test needs to kill."""
+    swapped = _ARITHMETIC.get(type(node.operator))
+    if swapped and not isinstance(node.left, _TEXT) and not isinstance(node.right, _TEXT):
+        yield node.with_changes(operator=swapped())
+
+
 def min_max(node: cst.Call):
     if isinstance(node.func, cst.Name) and node.func.value in ("min", "max"):
         other = "max" if node.func.value == "min" else "min"
@@ -105,6 +122,7 @@ OPERATORS = [
     (cst.Name, true_false),
     (cst.BaseNumber, plus_minus_one),
     (cst.Call, min_max),
+    (cst.BinaryOperation, arithmetic),
 ]
 
 
@@ -226,7 +244,7 @@ def report() -> int:
         other = {k: v for k, v in counts.items() if k not in ("detected", "survived")}
         extra = "  " + ", ".join(f"{v} {k}" for k, v in sorted(other.items())) if other else ""
         print(f"  {path:<{width}}  {score(killed, n)}{extra}")
-        group = "shadowgate/checks/" if "/checks/" in path else "metrics + votes"
+        group = "shadowgate/checks/" if "/checks/" in path else "metrics + trades + votes"
         groups[group]["killed"] += killed
         groups[group]["n"] += n
     for group, c in groups.items():

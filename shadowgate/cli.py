@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 import testinfra.host
 
 from shadowgate import __version__, conclude, evidence, host, monitor, settings, status
+from shadowgate.backtest import command as backtest_command
 from shadowgate.config import ConfigError, Thresholds
 from shadowgate.evidence import lifecycle
-from shadowgate.exitcodes import USAGE, UsageParser
+from shadowgate.exitcodes import USAGE, UsageParser, epilog
 
 
 def _engine_host(args: argparse.Namespace) -> testinfra.host.Host:
@@ -100,8 +101,7 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
         "--hosts",
         default="local://",
         metavar="SPEC",
-        help="the engine host whose journal holds the records' anchors, as pytest-testinfra's "
-        "--hosts (the first one; default local://)",
+        help=status.HOSTS_HELP,
     )
     verify = actions.add_parser(
         "verify",
@@ -109,7 +109,13 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
         help="verify the whole decision log (exit 1 if broken or empty)",
         description="Walk the hash chain and every record and report it names, and cross-check "
         "it with the anchors in the engine host's journal; exit 0 only if all hold up. A "
-        "missing or empty log exits 1: there is nothing to trust.",
+        "missing or empty log exits 1: there is nothing to trust. Records anchored in a "
+        "journal that cannot be read here (another host, the demo's private systemd) cannot be "
+        "proven: exit 1, saying where to verify them.",
+        epilog=epilog(
+            "the chain, every report and every anchor hold up",
+            "broken, empty, or anchored in a journal that cannot be read here",
+        ),
     )
     verify.set_defaults(handler=evidence_verify)
     latest = actions.add_parser(
@@ -119,6 +125,7 @@ def _add_evidence(commands: argparse._SubParsersAction) -> None:
         description="Show the latest record of PHASE; exit 0 only if it is fresh, complete, "
         "passed, names its report, is anchored where the journal can be read, and the "
         "decision log verifies.",
+        epilog=epilog("its record would arm an action", "it would not, or there is none"),
     )
     latest.add_argument("phase", metavar="PHASE", help="e.g. preactivation, window_30m")
     fresh = Thresholds.load().number("evidence.fresh_minutes")
@@ -140,7 +147,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = UsageParser(
         prog="shadowgate",
-        description="The PatchTST activation runbook as a live pytest suite.",
+        description="The PatchTST activation runbook as a live pytest suite: the operator's "
+        "commands beside it. The checks run as `pytest -m PHASE`, the actions as "
+        "actions/activate.py and actions/rollback.py; each command's --help says its exit codes.",
     )
     parser.add_argument("--version", action="version", version=f"shadowgate {__version__}")
     parser.set_defaults(handler=lambda _args: _usage(parser))
@@ -149,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.register(commands)
     status.register(commands)
     conclude.register(commands)
+    backtest_command.register(commands)
     return parser
 
 

@@ -1,11 +1,11 @@
 """`shadowgate conclude --decision=continue|adjust|rollback --by=NAME [--note=TEXT]`: the
 decision at T+6 h (runbook s.7 "Decision", s.10) recorded in the decision log.
 
-Only at AWAITING_DECISION (T+6 h reached with no STOP; DESIGN "The lifecycle"): anywhere else
-it is refused (exit 2), saying the state. The record is appended to the chain as the actions
-append theirs (`evidence.append_record`, anchored in this machine's journal: run it on the
-engine's host) and ends the cycle (CONCLUDED). `--decision=rollback` records the decision and
-says to run actions/rollback.py: it does not roll back itself.
+Only at AWAITING_DECISION (T+6 h reached with no STOP; ARCHITECTURE.md "The lifecycle"):
+anywhere else it is refused (exit 2), saying the state. The record is appended to the chain as
+the actions append theirs (`evidence.append_record`, anchored in this machine's journal: run it
+on the engine's host) and ends the cycle (CONCLUDED). `--decision=rollback` records the decision
+and says to run actions/rollback.py: it does not roll back itself.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from shadowgate import evidence, settings
 from shadowgate.actions.steps import iso_us
 from shadowgate.config import ConfigError
-from shadowgate.evidence import lifecycle
+from shadowgate.evidence import cycle, lifecycle
 from shadowgate.evidence.trust import check_reports_dir
-from shadowgate.exitcodes import NO, OK, REFUSED, USAGE
+from shadowgate.exitcodes import NO, OK, REFUSED, USAGE, epilog
 from shadowgate.status import HOSTS_HELP, OPTIONS, options_of, state_of
 
 
@@ -48,10 +48,10 @@ def main(args: argparse.Namespace) -> int:
             f"AWAITING_DECISION (T+6 h with no STOP, runbook s.10); next: {life.allowed}"
         )
     now = datetime.now(UTC)
-    run_id = evidence.new_run_id(lifecycle.CONCLUDE, now)
+    run_id = evidence.new_run_id(cycle.CONCLUDE, now)
     record = {
         "run_id": run_id,
-        "action": lifecycle.CONCLUDE,
+        "action": cycle.CONCLUDE,
         "started_at": iso_us(now),
         "finished_at": iso_us(now),
         "decision": args.decision,
@@ -80,9 +80,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "conclude",
         help="record the T+6 h decision (continue, adjust, rollback) at AWAITING_DECISION",
-        description=__doc__.split("\n\n")[0].replace("\n", " ") if __doc__ else None,
+        description='Record the decision at T+6 h (runbook s.7 "Decision", s.10) in the '
+        "decision log, anchored in this machine's journal: run it on the engine's host. Only at "
+        "AWAITING_DECISION (T+6 h, or the activation's --observation-hours, with no STOP). "
+        "--decision=rollback records the decision only: run actions/rollback.py next.",
+        epilog=epilog(
+            "the decision was recorded",
+            "it was recorded but could not be anchored in the journal",
+            "refused, nothing recorded: the state is not AWAITING_DECISION, or the decision log "
+            "cannot be read or written",
+        ),
     )
-    parser.add_argument("--decision", required=True, choices=lifecycle.DECISIONS)
+    parser.add_argument(
+        "--decision",
+        required=True,
+        choices=lifecycle.DECISIONS,
+        help="the s.7 decision: continue, adjust (the weight, runbook s.8) or rollback (then run "
+        "actions/rollback.py)",
+    )
     parser.add_argument("--by", required=True, metavar="NAME", help="who decides (s.7)")
     parser.add_argument("--note", metavar="TEXT", help="what the decision rests on")
     settings.add_arguments(parser, [*OPTIONS, "operator"])

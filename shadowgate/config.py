@@ -11,12 +11,13 @@ import hashlib
 import json
 import math
 import tomllib
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from shadowgate.operatorfiles import PathRefused, read_bytes, shown_path
 from shadowgate.redact import redact_url
@@ -29,6 +30,7 @@ DEFAULT_ENV_FILE = "/etc/quantum/ai-engine.env"
 DEFAULT_MODEL = "patchtst"
 
 Scalar = bool | int | float | str
+T = TypeVar("T", bool, int, float)
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ LIMIT = Range(0, math.inf)  # a count allowed (0: none), or a minimum that may b
 HOURS, MINUTES, SECONDS = (Range(0, n, low_open=True) for n in (8760, 525_600, 31_536_000))
 DRILL_HOURS = Range(0, 8760)  # uptime and restart windows a drill on a fresh unit sets to 0
 DRILL_SECONDS = Range(0, 31_536_000)
-# Every numeric key of thresholds.toml; durations at most a year (a window reaching back past
-# 1970 is no window). tests/test_config.py proves each default lies in its range.
+# The numeric keys of thresholds.toml that mean something only in a narrower range than `range_of`'s
+# default; durations at most a year (a window reaching back past 1970 is no window).
+# tests/unit/test_config.py proves each default lies in its range.
 RANGES: Mapping[str, Range] = MappingProxyType({
     "window.snapshot_count": COUNT,
     "window.precondition_hours": HOURS,
@@ -140,7 +143,8 @@ RANGES: Mapping[str, Range] = MappingProxyType({
 })  # fmt: skip
 
 
-# Keys of trust, not of judgement (DESIGN "Trust boundaries"): only the installed file sets them.
+# Keys of trust, not of judgement (ARCHITECTURE.md "Trust boundaries"): only the installed
+# file sets them.
 PINNED = frozenset({"evidence.anchor_uid"})
 
 # Pairs whose first must not exceed the second: an inverted band is a typo that would fail (or
@@ -253,9 +257,15 @@ def _coerce(key: str, value: Any, default: Scalar) -> Scalar:
             f"threshold {key!r} must be {kind.__name__}, "
             f"got {_shown(value)} ({type(value).__name__})"
         )
-    if kind in (int, float) and not RANGES[key].holds(value):
-        raise ConfigError(f"threshold {key!r} must be {RANGES[key]}, got {_shown(value)}")
+    if kind is not bool and isinstance(value, int | float) and not range_of(key).holds(value):
+        raise ConfigError(f"threshold {key!r} must be {range_of(key)}, got {_shown(value)}")
     return value
+
+
+def range_of(key: str) -> Range:
+    """Where numeric threshold `key` means something: its RANGES entry, else finite and >= 0, so
+    a new check's threshold needs only its default in thresholds.toml."""
+    return RANGES.get(key, LIMIT)
 
 
 def _parse_text(key: str, text: str, kind: type) -> Scalar:
@@ -277,13 +287,41 @@ def _parse_text(key: str, text: str, kind: type) -> Scalar:
 def _check_order(values: Mapping[str, Scalar]) -> None:
     """Refuse the first inverted pair of ORDERED, naming both keys and both values."""
     for low, high in ORDERED:
-        if values[low] > values[high]:
+        below, above = values[low], values[high]  # both numeric: every ORDERED key is in RANGES
+        if isinstance(below, int | float) and isinstance(above, int | float) and below > above:
             raise ConfigError(
                 f"threshold {low!r} ({values[low]!r}) must be <= {high!r} ({values[high]!r})"
             )
 
 
-class Thresholds(Mapping[str, Scalar]):
+class TypedReads(ABC):
+    """Threshold reads that come out typed: a key read as another type than the one its
+    shipped default has (and load() enforces) is a programming error, raised at once."""
+
+    @abstractmethod
+    def __getitem__(self, key: str) -> Scalar: ...
+
+    def number(self, key: str) -> float:
+        """A float threshold (a share, a duration), for arithmetic in checks."""
+        return self._typed(key, float)
+
+    def integer(self, key: str) -> int:
+        """An int threshold (a count, a quorum)."""
+        return self._typed(key, int)
+
+    def flag(self, key: str) -> bool:
+        return self._typed(key, bool)
+
+    def _typed(self, key: str, kind: type[T]) -> T:
+        value = self[key]
+        if not isinstance(value, kind) or type(value) is not kind:  # a bool is no int
+            raise TypeError(
+                f"threshold {key!r} is {type(value).__name__} ({value!r}), read as {kind.__name__}"
+            )
+        return value
+
+
+class Thresholds(TypedReads, Mapping[str, Scalar]):
     """Every runbook threshold by dotted key (`gates.min_events`), validated and hashable."""
 
     def __init__(self, values: Mapping[str, Scalar], overrides: Mapping[str, Scalar]) -> None:
@@ -291,11 +329,21 @@ class Thresholds(Mapping[str, Scalar]):
         self.overrides = MappingProxyType(dict(overrides))
 
     @classmethod
-    def load(cls, config_file: str | Path | None = None, sets: Iterable[str] = ()) -> Thresholds:
-        """Shipped defaults, then `config_file` (same shape), then `key=value` overrides."""
+    def load(
+        cls,
+        config_file: str | Path | None = None,
+        sets: Iterable[str] = (),
+        recorded: Mapping[str, Any] | None = None,
+    ) -> Thresholds:
+        """Shipped defaults, then the `recorded` values of a replayed run, then `config_file`
+        (same shape), then `key=value` overrides. A recorded key the shipped table no longer
+        has is dropped, a pinned one is the installed value (as for a live run)."""
         defaults = _default_table()
         values = dict(defaults)
         overrides: dict[str, Scalar] = {}
+        for key, value in (recorded or {}).items():
+            if key in defaults and key not in PINNED:
+                values[key] = cls._checked(defaults, key, value)
         if config_file is not None:
             path = Path(config_file)
             if "\0" in str(path):  # open() would raise ValueError, not OSError
@@ -344,10 +392,6 @@ class Thresholds(Mapping[str, Scalar]):
 
     def __len__(self) -> int:
         return len(self._values)
-
-    def number(self, key: str) -> float:
-        """A numeric threshold as float, for arithmetic in checks."""
-        return float(self[key])
 
     def digest(self) -> str:
         """sha256 of the effective thresholds: two runs compare equal only on equal numbers."""

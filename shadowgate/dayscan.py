@@ -10,7 +10,7 @@ figures, and the per-intent questions are `votes`' and `metrics`' own.
 A long stream (`window.split_scan_entries`) is scanned in two halves at once, the later half by
 a forked process (`shadowgate.forked`), and the halves' accumulators are joined
 (`DayScan.absorb`): every figure is a sum, a count, a first or a latest, so the join gives what
-one pass gives (tests/test_dayscan_split.py holds them equal)."""
+one pass gives (tests/integration/test_dayscan_split.py holds them equal)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shadowgate import forked, metrics, votes
-from shadowgate.intents import Intent, ModelVote, Outcome
+from shadowgate import forked, metrics, trades, votes
+from shadowgate.intents import Intent, ModelVote
+from shadowgate.outcomes import Outcome
 from shadowgate.stream import StreamReader
 from shadowgate.window import Window, WindowSummary
 
@@ -56,12 +57,12 @@ class DayScan:
     agree: int = 0
     opposed: int = 0
     odd: Counter[str] = field(default_factory=Counter)  # votes outside 0..1, by model name
-    _join: metrics.OutcomeJoin[ModelVote | None] | None = None
+    _join: trades.OutcomeJoin[ModelVote | None] | None = None
     _spread: list[metrics.Spread | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.outcomes is not None:
-            self._join = metrics.OutcomeJoin(self.outcomes.records, self.join_ms)
+            self._join = trades.OutcomeJoin(self.outcomes.records, self.join_ms)
 
     def add(self, intent: Intent) -> None:
         """Account for one engine intent (in stream order)."""
@@ -73,7 +74,9 @@ class DayScan:
             self.beyond_others = self.beyond_others.add(intent.entry_id)
         vote = breakdown.get(model)
         if vote is None or votes.is_failed(vote, model):
-            self.failures[votes.failure_form(intent, model)] += 1
+            form = votes.failure_form(intent, model)
+            assert form is not None, "failure_form names every missing or failed vote"
+            self.failures[form] += 1
         else:
             self.actions[vote.action] += 1
             if metrics.spread_vote(vote):
@@ -85,7 +88,7 @@ class DayScan:
             self.agree += vote.action == intent.side
             self.opposed += vote.action == metrics.OPPOSITE.get(intent.side)
         if self._join is not None:
-            self._join.offer(intent, metrics.directional(intent, model))
+            self._join.offer(intent, trades.directional(intent, model))
 
     def absorb(self, later: DayScan) -> None:
         """Take in `later`'s figures: a scan for the same model, outcomes and join window of
@@ -179,8 +182,10 @@ def scan_stream(
 def _middle(reader: StreamReader[Intent], start_ms: int, split_entries: int) -> int | None:
     """Where to split the window's scan: halfway in time between its first and the stream's
     newest entry (or now, Redis's TIME, when that entry is dated in the future); None when the
-    stream is too short to gain, or this process may not fork."""
-    if split_entries < 1 or not forked.can_fork() or reader.length() < split_entries:
+    stream is too short to gain, or this process (or its Redis client) may not fork."""
+    if split_entries < 1 or not forked.can_fork() or not reader.client.forkable:
+        return None
+    if reader.length() < split_entries:
         return None
     oldest, newest = reader.oldest_ms(), reader.newest_ms()
     if oldest is None or newest is None:

@@ -2,8 +2,8 @@
 
 A drop-in can override the env file the runbook and the actions edit, and then the flag they
 set is not what the engine gets. systemd builds a service's environment in this order, each
-step overriding the one before (systemd.exec(5); tests/test_envchain.py checks every form
-against the real systemd 252 in the test bed):
+step overriding the one before (systemd.exec(5); tests/box/test_envchain_systemd.py checks every
+form against the real systemd 252 in the test bed):
 
   1. the manager's environment (`systemctl show-environment`);
   2. Environment= of the unit file and its drop-ins, in order (an empty one resets the list);
@@ -108,10 +108,10 @@ class EnvChain:
                 unknown.append(f"{listed} ({self.where(ref.declared_in)}): {read.error}")
             elif read.env is not None and read.env.systemd_error:
                 unknown.append(f"{listed}: {read.env.systemd_error}")
-            elif read.env is not None and (value := read.env.systemd_value(key)) is not None:
+            elif read.env is not None and (read_value := read.env.systemd_value(key)) is not None:
                 line = read.env.flag_state(key).systemd_lineno
                 source = f"{listed} (line {line}) in {self.where(ref.declared_in)}"
-                found = Delivery(key, value, source, ref.path)
+                found = Delivery(key, read_value, source, ref.path)
         for entry in self.unset:
             name, eq, value = entry.partition("=")
             if name == key and (not eq or value == found.value):

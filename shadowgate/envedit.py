@@ -4,7 +4,8 @@ but safely: the file on disk is always the old one or the whole new one, never a
 - One action at a time: `locked` takes an flock on `ENV.lock` beside the file. The kernel
   drops it when its holder dies, however it dies, so a dead action never blocks the next; a
   live holder is named (pid, command, since when) and the second action is refused, not
-  queued, unless it may wait (a break-glass rollback: a bounded time, said on screen).
+  queued, unless it may wait (a break-glass rollback: a bounded time, said on screen at its
+  start and then counted down, as every wait is: shadowgate/waiting.py).
 - The lock and every temp file are opened without following a symlink and only onto a
   regular file (operatorfiles): a planted `ENV.lock -> /etc/shadow` would else be truncated.
 - Every write is a temp file in the same directory, written, fsynced, renamed over the target,
@@ -24,7 +25,6 @@ import errno
 import fcntl
 import glob
 import os
-import signal
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -32,33 +32,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shadowgate import operatorfiles, redact
+from shadowgate import operatorfiles, redact, waiting
 from shadowgate.envfile import EnvFile, parse_env
 from shadowgate.evidence.disk import fsync_dir, write_all
 from shadowgate.operatorfiles import shown_path
 
 BACKUP_INFIX = ".bak.activation."  # the runbook's `ENV.bak.activation.YYYYmmdd_HHMMSS` (s.4)
-KILL_ENV = "SHADOWGATE_ACTION_KILL_AT"  # tests only: SIGKILL this process at the named point
 LOCK_POLL_SECONDS = 0.1  # how often a waiting action tries the lock again
+_PRINTED = waiting.Telling(print)
 
 
 class EnvEditError(RuntimeError):
     """The env file cannot be edited safely; the message says why, and nothing was written."""
 
 
-def crash_point(name: str) -> None:
-    """Die here, as a kill -9 would, when SHADOWGATE_ACTION_KILL_AT names this point: the
-    kill-point tests prove every point leaves the old file or the new one."""
-    if os.environ.get(KILL_ENV) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def locked(
-    env_path: Path, wait_seconds: float = 0.0, say: Callable[[str], None] = print
+    env_path: Path,
+    wait_seconds: float = 0.0,
+    tell: waiting.Telling = _PRINTED,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Path]:
     """Hold `ENV.lock` exclusively; a live holder refuses at once, or after `wait_seconds`
-    (said first), naming it. A full disk is refused here, before anything is written."""
+    (`tell` hears its start, naming the holder, then the time left), naming it. A full disk is
+    refused here, before anything is written. `clock` and `sleep` as in `waiting.poll`."""
     lock_path = Path(f"{env_path}.lock")
     try:
         fd = operatorfiles.open_regular(lock_path, os.O_RDWR | os.O_CREAT)
@@ -70,7 +69,7 @@ def locked(
                 f"cannot use the lock {lock_path}: it has {names} names (a hard link to "
                 "another file, which the pid would overwrite); remove it"
             )
-        _take(fd, lock_path, wait_seconds, say)
+        _take(fd, lock_path, wait_seconds, tell, clock, sleep)
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -82,28 +81,48 @@ def locked(
         os.close(fd)
 
 
-def _take(fd: int, lock_path: Path, wait_seconds: float, say: Callable[[str], None]) -> None:
-    """flock, polled until `wait_seconds` have passed; EnvEditError naming the holder then."""
-    deadline = time.monotonic() + wait_seconds
-    waiting = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+def _take(
+    fd: int,
+    lock_path: Path,
+    wait_seconds: float,
+    tell: waiting.Telling,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    """flock; while another action holds it, tried again until `wait_seconds` have passed;
+    EnvEditError naming the holder then."""
+    if _flocked(fd):
+        return
+    if wait_seconds > 0:
+        tell.say(f"waiting up to {wait_seconds:g} s for {lock_path}, held by {_holder(fd)}")
+        polled = waiting.poll(
+            lambda: _flocked(fd),
+            bool,
+            wait_seconds,
+            interval_s=LOCK_POLL_SECONDS,
+            what=f"{lock_path} to be released",
+            tell=tell,
+            clock=clock,
+            sleep=sleep,
+        )
+        if polled.done:
             return
-        except BlockingIOError:
-            pass
-        if time.monotonic() >= deadline:
-            held = f"holds {lock_path}"
-            if waiting:
-                held = f"still {held} after {wait_seconds:g} s"
-            raise EnvEditError(
-                f"another action {held} ({_holder(fd)}; a dead process holds no lock): find "
-                "out what it is doing"
-            )
-        if not waiting:
-            say(f"waiting up to {wait_seconds:g} s for {lock_path}, held by {_holder(fd)}")
-            waiting = True
-        time.sleep(LOCK_POLL_SECONDS)
+    held = f"holds {lock_path}"
+    if wait_seconds > 0:
+        held = f"still {held} after {wait_seconds:g} s"
+    raise EnvEditError(
+        f"another action {held} ({_holder(fd)}; a dead process holds no lock): find out what "
+        "it is doing"
+    )
+
+
+def _flocked(fd: int) -> bool:
+    """Whether this try took the lock (never blocks)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _holder(fd: int) -> str:
@@ -188,7 +207,6 @@ def _write_new(snapshot: Snapshot, target: Path, data: bytes, *, replace: bool) 
             os.fsync(fd)
         finally:
             os.close(fd)
-        crash_point("tmp-written")
         if replace:
             os.replace(tmp, target)
         else:
@@ -202,7 +220,6 @@ def _write_new(snapshot: Snapshot, target: Path, data: bytes, *, replace: bool) 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    crash_point("renamed")
     fsync_dir(directory)
 
 

@@ -2,8 +2,8 @@ r"""The engine's env file read two ways: as the runbook's grep sees it, and as s
 
 The runbook verifies the shadow flag with `grep "^PATCHTST_SHADOW_ONLY=true" FILE`, but the
 engine gets its environment from systemd's EnvironmentFile=, and the two disagree on files an
-editor or a hurried operator may produce. Measured with systemd 252 (tests/test_envfile.py
-runs the comparison against the real one):
+editor or a hurried operator may produce. Measured with systemd 252
+(tests/box/test_envfile_systemd.py runs the comparison against the real one):
 
     line                         grep "^KEY=true"   systemd EnvironmentFile=
     KEY=true                     match              KEY=true
@@ -28,22 +28,13 @@ notes in operator words for every surprise. Parsing only: the actions edit throu
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from shadowgate.envparse import Assignment, systemd_parse
+
 _ASSIGNMENT = re.compile(r"(?P<export>export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=")
 _BOM = "\ufeff"
-# systemd's parse_env_file_internal, one regex per run of a state (one char each is too slow):
-_BLANKS = re.compile(r"[ \t\n\r]*")  # PRE_KEY
-_COMMENT = re.compile(r"[#;](?:[^\\\n\r]+|\\.?)*", re.S)  # COMMENT, COMMENT_ESCAPE eats any
-_KEY = re.compile(r"[^=\n\r]*")  # KEY, after its first character (which may be "=")
-_VALUE_BLANKS = re.compile(r"[ \t]*")  # PRE_VALUE
-_SINGLE = re.compile(r"'([^']*)'?")  # SINGLE_QUOTE_VALUE, unterminated runs to the end
-_DOUBLE = re.compile(r'"((?:[^"\\]+|\\.?)*)"?', re.S)  # DOUBLE_QUOTE_VALUE(_ESCAPE)
-_UNQUOTED = re.compile(r"(?:[^\\\n\r]+|\\.?)*", re.S)  # VALUE, VALUE_ESCAPE
-_ESCAPE = re.compile(r"(\\.?)", re.S)
 
 
 @dataclass(frozen=True)
@@ -54,17 +45,6 @@ class EnvLine:
     raw: str  # the line as stored, without its "\n" (the "\r" of a CRLF ending is kept)
     key: str
     value: str  # everything after the first "=", verbatim, minus a CRLF's "\r"
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One assignment as systemd's env-file parser reads it (quotes, escapes, spaces resolved)."""
-
-    lineno: int  # line where the key starts
-    key: str
-    value: str
-    valid: bool  # False: systemd logs "Ignoring invalid environment assignment" and skips it
-    last_lineno: int  # line where systemd's reading of it ends (continuations, quotes)
 
 
 @dataclass(frozen=True)
@@ -82,73 +62,6 @@ class FlagState:
     @property
     def grep_values(self) -> tuple[str, ...]:
         return tuple(line.value for line in self.grep_lines)
-
-
-def _unescape_double(m: re.Match[str]) -> str:
-    c = m[1][1:]
-    if c in ("", "\n"):  # a continuation line, or a backslash at the end of the file
-        return ""
-    return c if c in '"\\`$' else "\\" + c  # like the shell: other backslashes stay
-
-
-def _unquoted(run: str) -> str:
-    """A VALUE run: trailing blanks after the last escape dropped, then escapes resolved."""
-    if "\\" not in run:
-        return run.rstrip(" \t")
-    pieces = _ESCAPE.split(run)
-    pieces[-1] = pieces[-1].rstrip(" \t")
-    return "".join(p if i % 2 == 0 else p[1:].strip("\n\r") for i, p in enumerate(pieces))
-
-
-def _value(text: str, pos: int) -> tuple[str, int]:
-    """The value starting at `pos` (after "=") and where it ends (its newline or the end)."""
-    parts: list[str] = []
-    while True:
-        pos = _VALUE_BLANKS.match(text, pos).end()
-        c = text[pos : pos + 1]
-        if c in ("", "\n", "\r"):
-            return "".join(parts), pos
-        if c == "'":
-            m = _SINGLE.match(text, pos)
-            parts.append(m[1])
-        elif c == '"':
-            m = _DOUBLE.match(text, pos)
-            parts.append(_ESCAPE.sub(_unescape_double, m[1]))
-        else:  # anything else starts an unquoted run that takes the rest of the line
-            m = _UNQUOTED.match(text, pos)
-            parts.append(_unquoted(m[0]))
-            return "".join(parts), m.end()
-        pos = m.end()
-
-
-def _systemd_parse(text: str) -> tuple[list[Assignment], list[tuple[int, int]]]:
-    """systemd's parse_env_file_internal (src/basic/env-file.c, v252): the assignments, and the
-    line spans of comments continued by a backslash. Lines end at LF or CR; a backslash-LF joins
-    lines in unquoted and double-quoted values and (v252, not v254) in comments; backslash-CR
-    drops both, and the LF after them still ends the line."""
-    newlines = [m.start() for m in re.finditer("\n", text)]
-
-    def line_of(pos: int) -> int:
-        return bisect_left(newlines, pos) + 1
-
-    found: list[Assignment] = []
-    comments: list[tuple[int, int]] = []
-    pos, end = 0, len(text)
-    while (pos := _BLANKS.match(text, pos).end()) < end:
-        start = pos
-        if text[pos] in "#;":
-            pos = _COMMENT.match(text, pos).end()
-            if (last := line_of(pos - 1)) > line_of(start):
-                comments.append((line_of(start), last))
-            continue
-        pos = _KEY.match(text, pos + 1).end()
-        if text[pos : pos + 1] != "=":
-            continue  # a line without "=" is dropped
-        key = text[start:pos].rstrip(" \t")
-        value, pos = _value(text, pos + 1)
-        valid = bool(_NAME.fullmatch(key))
-        found.append(Assignment(line_of(start), key, value, valid, line_of(pos - 1)))
-    return found, comments
 
 
 def _span(first: int, last: int) -> str:
@@ -203,7 +116,7 @@ class EnvFile:
 
     @cached_property
     def _parsed(self) -> tuple[list[Assignment], list[tuple[int, int]]]:
-        return ([], []) if self.systemd_error else _systemd_parse(self.text)
+        return ([], []) if self.systemd_error else systemd_parse(self.text)
 
     @property
     def assignments(self) -> list[Assignment]:
@@ -310,9 +223,10 @@ class EnvFile:
             starting.setdefault(a.lineno, a)
             joined.update(range(a.lineno + 1, a.last_lineno + 1))
         for lineno, line in enumerate(self.lines, 1):
-            if lineno in joined:
-                continue  # read as the rest of an earlier line: see the continuation notes
             body = line.removesuffix("\n").removesuffix("\r")
+            if lineno in joined:  # read as the rest of an earlier line: see the continuation
+                notes += self._bare_cr_notes(lineno, body)  # notes; a bare CR still ends it
+                continue
             if lineno == 1 and body.startswith(_BOM):
                 text = (
                     "line 1 starts with a UTF-8 byte-order mark: grep '^KEY=' does not match "
@@ -320,14 +234,18 @@ class EnvFile:
                 )
                 notes.append(_Note(1, None, text))
                 body = body.removeprefix(_BOM)
-            if "\r" in body:
-                text = f"line {lineno} contains a bare CR (an old Mac line ending): systemd ends a "
-                text += "line there (outside quotes), grep does not"
-                notes.append(_Note(lineno, None, text))
+            notes += self._bare_cr_notes(lineno, body)
             ending = "before the CR of a CRLF ending" if line.endswith("\r\n") else ""
             ending = ending if line.endswith("\n") else "at the end of the file"
             notes += self._notes_for(lineno, body, ending, starting.get(lineno))
         return notes
+
+    @staticmethod
+    def _bare_cr_notes(lineno: int, body: str) -> list[_Note]:
+        if "\r" not in body:
+            return []
+        text = f"line {lineno} contains a bare CR (an old Mac line ending): systemd ends a line "
+        return [_Note(lineno, None, text + "there (outside quotes), grep does not")]
 
     def _notes_for(self, lineno: int, body: str, ending: str, sd: Assignment | None) -> list[_Note]:
         """Notes on one line (without BOM and line ending) whose reading `sd` starts there."""

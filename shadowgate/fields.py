@@ -1,13 +1,13 @@
 """Reading one stream entry's fields without ever raising past the parser: each helper
 either returns a typed value or raises `Bad` with a reason an operator can act on, which
-`intents.parse_intent` / `parse_outcome` turn into a ParseError."""
+`intents.parse_intent` / `outcomes.parse_outcome` turn into a ParseError."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 
@@ -173,7 +173,14 @@ def text_field(flat: Mapping[str, Any], key: str, allowed: tuple[str, ...] = ())
     return text
 
 
+@overload
+def number_field(
+    flat: Mapping[str, Any], key: str, *, optional: Literal[False] = False
+) -> float: ...
+@overload
+def number_field(flat: Mapping[str, Any], key: str, *, optional: bool) -> float | None: ...
 def number_field(flat: Mapping[str, Any], key: str, *, optional: bool = False) -> float | None:
+    """The field as a finite number; None only for an `optional` one that is absent."""
     text = text_value(flat, key)
     if optional and (text is None or text.strip() in ABSENT_TEXT):
         return None

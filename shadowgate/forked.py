@@ -64,7 +64,7 @@ class Forked(Generic[T]):
     def result(self) -> T:
         """Wait for the child; its return value, or its exception raised here."""
         read_end, self._read_end = self._read_end, None
-        if read_end is None:
+        if read_end is None or self.pid is None:  # both are cleared together
             raise ValueError(f"the result of {self.what} was already taken")
         with open(read_end, "rb") as answer:
             data = answer.read()

@@ -1,9 +1,9 @@
-"""Stream entries as typed values: Intent, Outcome, or a ParseError that names the entry.
+"""trade.intent entries as typed values: Intent, Foreign, or a ParseError that names the entry.
 
 The engine's stream is shared with other publishers and carries two payload forms, so bad or
 foreign entries are data to count and report, never exceptions that end a run: `parse_intent`
-and `parse_outcome` return a ParseError (with a reason an operator can act on) instead of
-raising, whatever the entry holds.
+(and outcomes.py's `parse_outcome`) return a ParseError (with a reason an operator can act on)
+instead of raising, whatever the entry holds.
 
 Whose entry is it (`parse_intent`)? The engine writes a flat `source` field ("ai-engine").
 - A `source` decides: the flat field if present, else the JSON object's "source". Equal to
@@ -17,13 +17,8 @@ Whose entry is it (`parse_intent`)? The engine writes a flat `source` field ("ai
 The body is the `payload` field, or `data` where `payload` is absent (other publishers' form);
 both are JSON objects holding the payload keys directly.
 
-Outcomes (`parse_outcome`, trade.closed) are accepted from any source (several publishers
-write them, and no intent id links them anyway), in three forms: flat LONG/SHORT, the
-executor's flat BUY/SELL without entry_price, and the event bus's JSON `payload`. An entry
-carrying none of the outcome fields (symbol, side, entry_price, exit_price, pnl_percent) is
-Foreign; one with some of them but a missing or bad one is a ParseError. Optional fields
-written as "", "None" or "null" count as absent. `ts_ms` always comes from the entry id (when
-Redis accepted it); the `timestamp` fields are not read.
+`ts_ms` always comes from the entry id (when Redis accepted it). Closed trades (Outcome) are
+outcomes.py's, with the same ParseError and Foreign.
 """
 
 from __future__ import annotations
@@ -45,23 +40,18 @@ from shadowgate.fields import (
     json_text,
     label_value,
     named_fields,
-    number_field,
     number_value,
     required_value,
     shown,
     string_value,
-    text_field,
     ts_ms_of,
 )
 
 ACTIONS = ("BUY", "SELL", "HOLD")
 INTENT_SIDES = ("BUY", "SELL")
-OUTCOME_SIDES = ("LONG", "SHORT")
-EXECUTOR_SIDE = {"BUY": "LONG", "SELL": "SHORT"}  # the executor writes the opening side
 ENGINE_SOURCE = "ai-engine"
 INTENT_EVENT = "trade.intent"
 FALLBACK_KEY = "fallback"
-OUTCOME_FIELDS = ("symbol", "side", "entry_price", "exit_price", "pnl_percent")
 _ENCODED = {ENGINE_SOURCE: ENGINE_SOURCE.encode()}  # the fast path's flat source (others: slow)
 
 
@@ -103,21 +93,6 @@ class Intent:
     fallback: bool = False  # a "fallback" key was present: not a model, hides no vote beside it
     payload_bytes: int = 0  # size of the payload JSON string as stored (UTF-8 bytes)
     unreadable_votes: Mapping[str, str] = field(default_factory=dict)  # name -> why not read
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One closed trade from trade.closed (side LONG or SHORT)."""
-
-    entry_id: str
-    ts_ms: int
-    symbol: str
-    side: str  # LONG or SHORT (the executor's BUY / SELL read as LONG / SHORT)
-    entry_price: float | None  # None in the executor's form
-    exit_price: float
-    pnl_percent: float
-    confidence: float | None = None
-    pnl_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +238,9 @@ def _plain_intent(entry_id: str, fields: Fields, source: str) -> Intent | None:
     same rules as `parse_intent` in one pass: a day holds up to a million of them. None sends
     anything else (other forms and publishers, anything odd) down the full path, which names
     what is wrong."""
-    raw = fields.get(b"payload") if type(fields) is dict else None
+    if type(fields) is not dict:  # redis-py's own dict only
+        return None
+    raw = fields.get(b"payload")
     expected = _ENCODED.get(source)
     if type(raw) is not bytes or expected is None or fields.get(b"source") != expected:
         return None
@@ -349,52 +326,6 @@ def _read_intent(
             fallback=fallback,
             payload_bytes=size,
             unreadable_votes=unreadable,
-        )
-    except Bad as bad:
-        return ParseError(entry_id, str(bad))
-
-
-def _bus_fields(flat: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The event-bus form carries the outcome keys inside a JSON `payload`: read them as the
-    flat form's text fields (numbers as their JSON text), so one rule judges both forms."""
-    if any(key in flat for key in OUTCOME_FIELDS) or "payload" not in flat:
-        return flat
-    _, obj, _ = json_body(flat)
-    return {
-        key: value if isinstance(value, str) or value is None else json_text(value)
-        for key, value in obj.items()
-    }
-
-
-def parse_outcome(entry_id: str | bytes, fields: Fields) -> Outcome | ParseError | Foreign:
-    """One trade.closed entry as an Outcome, a Foreign entry, or a ParseError; never raises.
-
-    Three real forms: flat fields with side LONG/SHORT; the executor's flat form with side
-    BUY/SELL and no entry_price (BUY opened a LONG, SELL a SHORT); and the event-bus form with
-    the same keys in a JSON `payload`."""
-    entry_id = id_text(entry_id)
-    try:
-        ts_ms = ts_ms_of(entry_id)
-        outer = named_fields(fields)
-        flat = _bus_fields(outer)
-        if not any(key in flat for key in OUTCOME_FIELDS):
-            return Foreign(
-                entry_id, label_value(outer, "source") or "", label_value(outer, "event_type") or ""
-            )
-        confidence = number_field(flat, "confidence", optional=True)
-        if confidence is not None and not 0.0 <= confidence <= 1.0:
-            raise Bad(f"field confidence must be between 0 and 1, got {shown(confidence)}")
-        side = text_field(flat, "side", OUTCOME_SIDES + INTENT_SIDES)
-        return Outcome(
-            entry_id=entry_id,
-            ts_ms=ts_ms,
-            symbol=text_field(flat, "symbol"),
-            side=EXECUTOR_SIDE.get(side, side),
-            entry_price=number_field(flat, "entry_price", optional=True),
-            exit_price=number_field(flat, "exit_price"),
-            pnl_percent=number_field(flat, "pnl_percent"),
-            confidence=confidence,
-            pnl_usd=number_field(flat, "pnl_usd", optional=True),
         )
     except Bad as bad:
         return ParseError(entry_id, str(bad))

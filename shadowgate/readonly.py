@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -25,6 +25,12 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 _MAX_SEQ = 2**64 - 1
 
 
+def _entries(reply: object) -> list[Entry]:
+    """redis-py types a range reply for every client setting; ours keeps bytes (no
+    decode_responses), and XRANGE / XREVRANGE answer a list, empty for a missing key."""
+    return cast(list[Entry], reply)
+
+
 class ReadOnlyRedis:
     """A Redis client that can only read: ping, time, type, xlen, xrange (also in batches),
     xrevrange.
@@ -33,6 +39,7 @@ class ReadOnlyRedis:
     """
 
     __slots__ = ("_client", "connect_timeout", "has_password", "read_timeout", "url")
+    forkable = True  # a forked process may read through it (a capture's must stay in this one)
 
     def __init__(
         self,
@@ -63,7 +70,7 @@ class ReadOnlyRedis:
         return self._client.xlen(key)
 
     def xrange(self, key: str, start: str, end: str, count: int) -> list[Entry]:
-        return self._client.xrange(key, min=start, max=end, count=count)
+        return _entries(self._client.xrange(key, min=start, max=end, count=count))
 
     def xrange_batches(self, key: str, start: str, end: str, count: int) -> Iterator[list[Entry]]:
         """XRANGE start..end, `count` entries per reply, every reply until one falls short.
@@ -91,7 +98,7 @@ class ReadOnlyRedis:
             pool.release(conn)
 
     def xrevrange(self, key: str, end: str, start: str, count: int) -> list[Entry]:
-        return self._client.xrevrange(key, max=end, min=start, count=count)
+        return _entries(self._client.xrevrange(key, max=end, min=start, count=count))
 
     def close(self) -> None:
         self._client.close()

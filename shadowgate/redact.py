@@ -145,8 +145,6 @@ def scrubbed(value: Any, secrets: Iterable[str]) -> Any:
 
 
 def _mutable_dataclass(value: Any) -> bool:
-    return (
-        dataclasses.is_dataclass(value)
-        and not isinstance(value, type)
-        and not value.__dataclass_params__.frozen
-    )
+    """A non-frozen dataclass instance (not a dataclass class: its type, `type`, has no params)."""
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and not params.frozen

@@ -28,6 +28,8 @@ import redis.connection
 from shadowgate import config, redact
 from shadowgate.config import ConfigError, Target, Thresholds
 from shadowgate.evidence.anchors import parse_moment
+from shadowgate.replay import bundle
+from shadowgate.replay.bundle import Bundle, BundleError
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,13 @@ OPTIONS = (
         "activation record's restart",
     ),
     Option(
+        "capture_bundle",
+        None,
+        "write a replay bundle beside the record (--no-capture-bundle: none); default on "
+        "for preactivation, activation and rollback runs",
+    ),
+    Option("replay", None, "judge a captured bundle (.bundle.json.gz) instead of the live host"),
+    Option(
         "rollback_started_at",
         None,
         "start of a rollback done by hand, ISO-8601 (UTC if no zone); else the latest "
@@ -95,9 +104,13 @@ def arguments(names: Collection[str] | None = None) -> Iterator[tuple[str, dict[
     for option in OPTIONS:
         if names is not None and option.name not in names:
             continue
+        kwargs: dict[str, Any]
         if option.name == "set":
             kwargs = {"action": "append", "metavar": "KEY=VALUE"}
             where = f"[env {option.env}, comma-separated]"
+        elif option.name == "capture_bundle":
+            kwargs = {"action": argparse.BooleanOptionalAction}
+            where = f"[env {option.env}=yes|no]"
         else:
             kwargs = {"metavar": option.name.upper()}
             default = f"; default {option.default}" if option.default else ""
@@ -134,6 +147,9 @@ class Settings:
     secrets: tuple[str, ...] = field(repr=False)  # the Redis password, to scrub from all output
     activated_at: datetime | None = None  # --activated-at: T+0 of a manual activation
     rollback_started_at: datetime | None = None  # --rollback-started-at
+    capture: bool | None = None  # --capture-bundle / --no-capture-bundle; None: the phase's default
+    replay: Path | None = None  # --replay BUNDLE: judge it instead of the live host
+    replayed: tuple[Bundle, str] | None = field(default=None, repr=False)  # and its sha256
 
 
 Args = argparse.Namespace | None
@@ -143,18 +159,60 @@ def resolve(args: Args = None, env: Mapping[str, str] | None = None) -> Settings
     """Every option from `args` (a parsed command line, or pytest's `config.option`), else
     `env` (default: os.environ), else its default; ConfigError names the first bad one."""
     env = os.environ if env is None else env
+    replay = Path(given) if (given := _value("replay", args, env)) else None
+    replayed = _replayed(replay)
+    bundle_read = replayed[0] if replayed else None
+    env = {**_as_env(bundle_read), **{k: v for k, v in env.items() if v}}  # empty is unset
     values = {name: _value(name, args, env) for name in _TARGET}
     target = Target(**{**values, "redis_url": _redis_url(values["redis_url"])})
     return Settings(
         target=target,
         strategy=_strategy(args, env),
         reports_dir=reports_dir_of(args, env),
-        thresholds=Thresholds.load(_value("config", args, env), _sets(args, env)),
+        thresholds=_thresholds(args, env, bundle_read),
         operator=_operator(_value("operator", args, env), env),
         secrets=redact.url_secrets(target.redis_url),
         activated_at=_moment("activated_at", args, env),
         rollback_started_at=_moment("rollback_started_at", args, env),
+        capture=_yes_no("capture_bundle", args, env),
+        replay=replay,
+        replayed=replayed,
     )
+
+
+def _replayed(path: Path | None) -> tuple[Bundle, str] | None:
+    """The bundle a replay judges and its sha256, read once (None for a live run): its run's
+    target, thresholds and strategy are the replay's unless the command line or the
+    environment gives them."""
+    if path is None:
+        return None
+    try:
+        return bundle.read_with_digest(path)
+    except BundleError as exc:
+        raise ConfigError(f"{_BY_NAME['replay'].flag} {path}: {exc}") from None
+
+
+def _as_env(replayed: Bundle | None) -> dict[str, str]:
+    """A replayed run's target and strategy as the SHADOWGATE_* variables that would give them,
+    layered under the real environment; {} for a live run."""
+    if replayed is None:
+        return {}
+    given = {**replayed.target, **replayed.strategy}
+    return {
+        _BY_NAME[name].env: str(value)
+        for name, value in given.items()
+        if name in _BY_NAME and value is not None
+    }
+
+
+def _thresholds(args: Args, env: Mapping[str, str], replayed: Bundle | None) -> Thresholds:
+    """Shipped defaults, --config and --set; a replay starts from its run's thresholds instead
+    (unless --config is given), its run's --set still overrides and this run's on top."""
+    config_file = _value("config", args, env)
+    if replayed is None or config_file is not None:
+        return Thresholds.load(config_file, _sets(args, env))
+    then = [f"{key}={value}" for key, value in replayed.overrides.items()]
+    return Thresholds.load(None, [*then, *_sets(args, env)], replayed.thresholds)
 
 
 def reports_dir_of(args: Args = None, env: Mapping[str, str] | None = None) -> Path:
@@ -283,6 +341,21 @@ def _positive(name: str, args: Args, env: Mapping[str, str], top: float) -> floa
         bound = f"a number > 0 and <= {top:g}" if math.isfinite(top) else "a number > 0"
         raise ConfigError(f"{option.flag} (env {option.env}) must be {bound}, got {text!r}")
     return value
+
+
+def _yes_no(name: str, args: Args, env: Mapping[str, str]) -> bool | None:
+    """A switch: the command line's flag, else yes/no (true/false, 1/0, on/off) in the
+    environment; None when not given."""
+    given = _value(name, args, env)
+    if given is None or isinstance(given, bool):
+        return given
+    word = str(given).strip().lower()
+    if word in ("yes", "true", "1", "on"):
+        return True
+    if word in ("no", "false", "0", "off"):
+        return False
+    option = _BY_NAME[name]
+    raise ConfigError(f"{option.env} must be yes or no, got {given!r}")
 
 
 def _moment(name: str, args: Args, env: Mapping[str, str]) -> datetime | None:

@@ -1,5 +1,5 @@
-"""`shadowgate status`: where the activation stands (DESIGN "The lifecycle"), what is allowed
-next and why, and the decision log (runbook s.7) as one story: pre-activation, activation,
+"""`shadowgate status`: where the activation stands (ARCHITECTURE.md "The lifecycle"), what is
+allowed next and why, and the decision log (runbook s.7) as one story: pre-activation, activation,
 each window, the rollback with its trigger and time, the conclusion.
 
 It reads the verified chain through the same function every action, window and timer acts on
@@ -17,14 +17,17 @@ from datetime import UTC, datetime
 
 from shadowgate import host, settings
 from shadowgate.config import ConfigError
-from shadowgate.evidence import lifecycle
+from shadowgate.evidence import cycle, lifecycle
 from shadowgate.evidence.disk import EvidenceError
-from shadowgate.exitcodes import NO, OK, USAGE
+from shadowgate.exitcodes import NO, OK, USAGE, epilog
 
 # The suite's options that say which target and thresholds a GO must have judged.
 OPTIONS = ("redis_url", "stream", "outcomes_stream", "unit", "env_file", "model", "config",
            "set", "reports_dir", "activated_at")  # fmt: skip
-HOSTS_HELP = "the engine host whose journal holds the records' anchors (default local://)"
+HOSTS_HELP = (
+    "the engine's host, whose journal holds the records' anchors: local:// (default, this "
+    "machine) or ssh://root@vps, as pytest's --hosts"
+)
 
 
 def options_of(args: argparse.Namespace) -> settings.Settings:
@@ -57,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     except EvidenceError as exc:
         print(f"cannot read the decision log: {exc}", file=sys.stderr)
         return NO
-    print(f"state:   {life.state} since {lifecycle.stamp(life.since)}")
+    print(f"state:   {life.state} since {cycle.stamp(life.since)}")
     print(f"why:     {life.why}")
     print(f"next:    {life.allowed}")
     if life.broken:
@@ -79,7 +82,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "status",
         help="the activation's state, what is allowed next, and the decision log as one story",
-        description=__doc__.split("\n\n")[0].replace("\n", " ") if __doc__ else None,
+        description="Where the activation stands (SHADOW, ARMED, ACTIVE, STOPPED, ROLLED_BACK, "
+        "AWAITING_DECISION, CONCLUDED), since when, what is allowed next and why, and the "
+        "decision log (runbook s.7) as one story, read from the verified decision log. Give the "
+        "suite's target and thresholds options: a GO arms only the target and thresholds it "
+        "judged.",
+        epilog=epilog(
+            "the state and the story were printed",
+            "the decision log does not verify (the state then rests on the records before the "
+            "first bad one)",
+        ),
     )
     settings.add_arguments(parser, OPTIONS)
     parser.add_argument("--hosts", default="local://", metavar="SPEC", help=HOSTS_HELP)

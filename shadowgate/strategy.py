@@ -1,6 +1,6 @@
 """The strategy in force (runbook s.3, s.7): weight, confidence cap, observation hours and
 approver as the activation record holds them. The phases after the activation read it from
-there, never from their own command line (DESIGN "The lifecycle"): a window started by a
+there, never from their own command line (ARCHITECTURE.md "The lifecycle"): a window started by a
 timer, or `pytest -m activation` run by hand, would otherwise judge A1 and fill the decision
 log with whatever it was given, or with nothing. A command line that disagrees is said in one
 line and the record wins; only an activation done by hand (`--activated-at`, no record) takes
@@ -15,6 +15,7 @@ from typing import Any
 
 from shadowgate.evidence.anchors import Anchor
 from shadowgate.settings import Strategy
+from shadowgate.verdict import EPSILON
 
 FACT = "strategy"  # a record's `facts` name: where its strategy came from, what it overruled
 _SHOWN = {"approved_by": "approver", "weight": "weight", "confidence_cap": "confidence cap",
@@ -33,7 +34,7 @@ class InForce:
 
 def _same(given: Any, recorded: Any) -> bool:
     if isinstance(given, float) and isinstance(recorded, int | float):
-        return math.isclose(given, recorded, rel_tol=1e-9, abs_tol=1e-9)
+        return math.isclose(given, recorded, rel_tol=EPSILON, abs_tol=EPSILON)
     return given == recorded
 
 
@@ -58,10 +59,10 @@ def _recorded(name: str, value: Any) -> Any:
 def in_force(given: Strategy, anchor: Anchor | None) -> InForce:
     """The activation record's strategy (the record wins over `given`, the command line's), or
     `given` when T+0 has no record holding one (an activation done by hand, or none)."""
-    recorded = None if anchor is None else anchor.strategy
-    if recorded is None:
+    if anchor is None or anchor.strategy is None:
         why = "no activation record" if anchor is None else f"T+0 from {anchor.source}"
         return InForce(given, f"the command line ({why})")
+    recorded = anchor.strategy
     kept = Strategy(**{f.name: _recorded(f.name, recorded.get(f.name)) for f in fields(Strategy)})
     differing = [
         (f.name, getattr(given, f.name), getattr(kept, f.name))
@@ -75,6 +76,6 @@ def in_force(given: Strategy, anchor: Anchor | None) -> InForce:
         kept_said = ", ".join(f"{_SHOWN[n]} {_shown(k)}" for n, _, k in differing)
         overruled = (
             f"strategy: the command line's {said} disagrees with {anchor.source} ({kept_said}): "
-            'the record wins (DESIGN "The lifecycle")'
+            "the record wins (docs/ARCHITECTURE.md)"
         )
     return InForce(kept, anchor.source, overruled)

@@ -17,8 +17,8 @@ the "(" exclusive-range syntax, which Redis before 6.2 (Ubuntu 22.04 ships 6.0) 
 Coverage is read after the window, so entries trimmed while reading count against it, and so is
 the read time (`read_at_ms`) that a record's age is measured against.
 
-"Now" is Redis's `TIME`, never this machine's clock (DESIGN "The data": stream ids are the Redis
-host's clock in ms, and a clock can step). An entry whose id is more than `max_future_ms`
+"Now" is Redis's `TIME`, never this machine's clock (ARCHITECTURE.md "The data": stream ids are
+the Redis host's clock in ms, and a clock can step). An entry whose id is more than `max_future_ms`
 (`window.max_future_seconds`) ahead of Redis's TIME when the read began is dated in the future:
 counted and shown by the window, never one of its records, so it can neither be "the newest
 intent" that hides a silent engine nor count in a window's figures. Ids only grow, so once a
@@ -31,11 +31,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, TypedDict
 
 import redis
 
-from shadowgate.intents import Foreign, ParseError, parse_intent, parse_outcome
+from shadowgate.intents import Foreign, ParseError, parse_intent
+from shadowgate.outcomes import parse_outcome
 from shadowgate.readonly import ReadOnlyRedis, connect, previous_id
 from shadowgate.redact import redact_url
 from shadowgate.window import HOUR_MS, Coverage, R, Window, WindowSummary, covers, id_ms
@@ -56,12 +57,18 @@ __all__ = [
 
 Parsed = Any  # R | ParseError | Foreign: what a parser makes of one entry
 READ_BATCH = 250  # entries per XRANGE call unless the reader is given another (window.read_batch)
-MAX_FUTURE_MS = 120_000  # ahead of Redis TIME: dated in the future, unless the reader is given
-# another (window.max_future_seconds)
+MAX_FUTURE_MS = 120_000  # ahead of Redis TIME: dated in the future (window.max_future_seconds)
 _NOUNS: dict[Callable[..., Any], str] = {parse_intent: "intent", parse_outcome: "outcome"}
 
 
-def reader_options(th: Thresholds) -> dict[str, int]:
+class ReaderOptions(TypedDict):
+    """A StreamReader's keyword arguments that the thresholds set."""
+
+    batch: int
+    max_future_ms: int
+
+
+def reader_options(th: Thresholds) -> ReaderOptions:
     """A StreamReader's batch and how far ahead of Redis TIME an entry is dated in the future,
     as the thresholds say (`window.read_batch`, `window.max_future_seconds`)."""
     return {
@@ -137,7 +144,8 @@ class StreamReader(Generic[R]):
         client: ReadOnlyRedis,
         key: str,
         url: str | None = None,
-        parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,
+        # the default reads intents (R is Intent): a default cannot bind a type variable
+        parser: Callable[[str, Mapping[bytes, bytes]], R | ParseError | Foreign] = parse_intent,  # type: ignore[assignment]
         batch: int = READ_BATCH,
         clock: Callable[[], int] | None = None,
         max_future_ms: int = MAX_FUTURE_MS,
@@ -201,7 +209,7 @@ class StreamReader(Generic[R]):
             )
 
     def redis_now_ms(self) -> int:
-        """Redis's TIME in ms: "now" for every window (DESIGN "The data": time)."""
+        """Redis's TIME in ms: "now" for every window (ARCHITECTURE.md "The data")."""
         try:
             return self.client.time_ms()
         except redis.RedisError as exc:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Float noise at a threshold's edge: a P10..P90 of 0.12 - 0.10, or a lift of 60% - 55%, must
+# count as the 0.02 or the 5 points it is. Every rule comparing floats at an edge allows this.
+EPSILON = 1e-9
+
 
 class Status(StrEnum):
     PASS = "PASS"

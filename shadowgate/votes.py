@@ -1,6 +1,6 @@
 """What one vote in model_breakdown is, in every form the engine wrote over its versions
-(DESIGN "The data"): excluded from the ensemble, shadow evidence, failed, or an active voter;
-and the consensus questions the blockers ask of an intent's voters.
+(ARCHITECTURE.md "The data"): excluded from the ensemble, shadow evidence, failed, or an active
+voter; and the consensus questions the blockers ask of an intent's voters.
 
 - A vote is *excluded* from the ensemble when tagged shadow (`"shadow": true`, a `*_shadow`
   model name) or marked `"inactive": true` (later engine, with an `inactive_reason`). It is

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from shadowgate.intents import Intent, ParseError
 from shadowgate.votes import odd_confidences
@@ -26,8 +26,10 @@ MINUTE_MS = 60_000
 
 
 class Timed(Protocol):
-    """A record with the time Redis accepted it (Intent, Outcome)."""
+    """A record of a stream entry (Intent, Outcome): its id and the time Redis accepted it."""
 
+    @property
+    def entry_id(self) -> str: ...
     @property
     def ts_ms(self) -> int: ...
 
@@ -93,13 +95,20 @@ class Described:
     oldest_ms: int | None
     read_at_ms: int | None
     reached_end: bool | None
-    n_records: int
-    n_errors: int
-    newest_ms: int | None
-    first_error: ParseError | None
-    odd_votes: dict[str, int] | None  # intent reads: votes with a confidence outside 0..1
-    future: int  # entries dated in the future (any publisher's): none of the above
+    future: int  # entries dated in the future (any publisher's): not records, errors nor foreign
     future_newest_id: str | None
+    if TYPE_CHECKING:  # read-only here: a Window computes them, a WindowSummary stores them
+
+        @property
+        def n_records(self) -> int: ...
+        @property
+        def n_errors(self) -> int: ...
+        @property
+        def newest_ms(self) -> int | None: ...
+        @property
+        def first_error(self) -> ParseError | None: ...
+        @property  # intent reads: votes with a confidence outside 0..1
+        def odd_votes(self) -> dict[str, int] | None: ...
 
     @property
     def entries(self) -> int:
@@ -143,6 +152,7 @@ class Described:
 
     def _requested(self) -> str:
         if self.requested_count is None:
+            assert self.start_ms is not None and self.covered is not None  # a time window
             return _coverage_text(self.start_ms, self.end_ms, self.covered, self.oldest_ms)
         text = f"latest {plural(self.requested_count, self.noun)} requested"
         if self.n_records < self.requested_count:

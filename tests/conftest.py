@@ -7,9 +7,9 @@ SHADOWGATE_REQUIRE_SYSTEMD=1 (CI), where that is an error instead.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import testinfra.host
@@ -17,11 +17,9 @@ import testinfra.host
 from shadowgate.testbed import installer, sdbox, throwaway_redis
 from shadowgate.testbed.installer import EngineUnit
 from shadowgate.testbed.suiterun import DRILL, box_runner, run_suite
-from tests import fuzz_profiles
+from tests.support import action_bed, fuzz_profiles, required
 
 fuzz_profiles.load_profile()  # SHADOWGATE_HYPOTHESIS_PROFILE=fuzz in .ci/run: the CI budgets
-
-REQUIRE_SYSTEMD = "SHADOWGATE_REQUIRE_SYSTEMD"
 
 
 @pytest.fixture
@@ -39,9 +37,9 @@ def systemd_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sdbox.Syst
     """
     ok, reason = sdbox.availability()
     if not ok:
-        if os.environ.get(REQUIRE_SYSTEMD) == "1":
-            pytest.fail(f"{REQUIRE_SYSTEMD}=1 but the systemd test bed cannot run: {reason}")
-        pytest.skip(f"no systemd test bed: {reason}")
+        required.unavailable(
+            f"the systemd test bed cannot run: {reason}", f"no systemd test bed: {reason}"
+        )
     state = tempfile.mkdtemp(prefix="shadowgate-sdbox-")
     with sdbox.SystemdBox(state, sdbox.default_binds(tmp_path_factory.getbasetemp())) as box:
         yield box
@@ -100,3 +98,25 @@ def suite(box, redis_server, tmp_path):
     return lambda *args: run_suite(
         runner, redis_server.url, tmp_path, "preactivation", *DRILL, *args
     )
+
+
+@pytest.fixture
+def bed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> action_bed.Bed:
+    """The actions' test bed: an env file, a model, a reports dir and a fake engine."""
+    return action_bed.make_bed(tmp_path, monkeypatch)
+
+
+_SYSTEMD_KINDS = ("tests/box/", "tests/e2e/")  # the tests that boot the systemd test bed
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """With `-n N` (./test), every test that boots the systemd test bed runs on one worker, one
+    box at a time and in order, beside the others spread over the other workers: two boxes at
+    once would share 2 cores with the engine's timing-sensitive waits."""
+    from xdist.scheduler import LoadScopeScheduling  # only under xdist
+
+    class SystemdTestsOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "systemd" if nodeid.startswith(_SYSTEMD_KINDS) else nodeid
+
+    return SystemdTestsOnOneWorker(config, log)

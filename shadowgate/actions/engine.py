@@ -47,7 +47,11 @@ class HostEngine:
         """The unit once active (running), or as it is after `seconds` (runbook s.4 steps 6-7:
         a deadline, not `sleep 10`)."""
         return waiting.poll(
-            lambda: host.unit_state(self.host, self.unit), lambda s: s.running, seconds
+            lambda: host.unit_state(self.host, self.unit),
+            lambda s: s.running,
+            seconds,
+            what=f"{self.unit} to be active after the restart (service.active_within_seconds)",
+            tell=waiting.to_stderr(),
         ).value
 
     def journal_since(self, since: datetime) -> str:

@@ -1,4 +1,4 @@
-"""One action from gate to verdict: refuse, or (under the env file's lock) edit, restart, wait,
+"""One action from clearance to verdict: refuse, or (under the env file's lock) edit, restart, wait,
 record, then run the matching suite and say its verdict.
 
 The lock covers what must not interleave (the edit, the restart, the wait and the record), not
@@ -18,12 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shadowgate import envedit, evidence
+from shadowgate import envedit, evidence, waiting
+from shadowgate.actions.clearance import Clearance
 from shadowgate.actions.engine import Engine
-from shadowgate.actions.gates import Gate
 from shadowgate.actions.steps import StepFailed, StepLog, action_record, iso_us
-from shadowgate.outcome import headline
 from shadowgate.settings import OPTIONS, Settings
+from shadowgate.wording import headline
 
 REPO = Path(__file__).resolve().parents[2]  # where pyproject.toml and the suite live
 REFUSED, FAILED, DONE = 2, 1, 0
@@ -39,7 +39,8 @@ class Action:
     edit_step: str  # the name of its env file step
     verify: Callable[[envedit.Snapshot, Settings], str]  # the file as written, or raises
     anchor_option: Callable[[datetime, datetime], str]  # (started, restarted) -> suite option
-    advice: Callable[[Run], list[str]]  # what to do when it changed the engine and failed
+    # what to do when it changed the engine and failed, from its verification's record (if any)
+    advice: Callable[[Run, evidence.RunRecord | None], list[str]]
     backup: bool = False  # runbook s.4 step 1 before the edit
     after_active: Callable[[StepLog, Engine, Settings, str, datetime], dict[str, Any]] | None = None
     after_active_step: str = ""  # its name, for the plan
@@ -89,8 +90,8 @@ def refuse(run: Run, what: str, refusals: Sequence[str]) -> int:
     return REFUSED
 
 
-def plan_lines(action: Action, gate: Gate, settings: Settings) -> list[str]:
-    edit = gate.edit
+def plan_lines(action: Action, clearance: Clearance, settings: Settings) -> list[str]:
+    edit = clearance.edit
     changes = ", ".join(edit.changes) if edit and edit.changed else "no change needed"
     steps = ["backup"] if action.backup else []
     steps += [
@@ -106,7 +107,9 @@ def plan_lines(action: Action, gate: Gate, settings: Settings) -> list[str]:
     return [f"  {n}. {step}" for n, step in enumerate(steps, 1)]
 
 
-def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: Any) -> int:
+def execute(
+    action: Action, run: Run, clearance: Clearance, started: datetime, **fields: Any
+) -> int:
     """The steps, the record, the suite. Exit DONE when the suite passed, else FAILED."""
     settings, engine, log = run.settings, run.engine, StepLog(run.say)
     run_id = evidence.new_run_id(action.kind, started)
@@ -115,9 +118,10 @@ def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: A
     extra: dict[str, Any] = {}
     env_path = Path(settings.target.env_file)
     try:
-        with envedit.locked(env_path, run.lock_wait_seconds, run.say):
+        told = waiting.Telling(run.say, waiting.every_s(sys.stdout.isatty()))
+        with envedit.locked(env_path, run.lock_wait_seconds, told):
             try:
-                fields |= _edit(action, log, gate, settings)
+                fields |= _edit(action, log, clearance, settings)
                 restarted = log.run("restart", engine.restart, iso_us)
                 state = log.run(
                     "wait until active",
@@ -149,18 +153,20 @@ def execute(action: Action, run: Run, gate: Gate, started: datetime, **fields: A
                     run.say(f"{action.kind}: recorded as {run_id} in {settings.reports_dir}")
     except envedit.EnvEditError as exc:
         return refuse(run, action.kind, [str(exc)])
-    verified = state is not None and state.running and _verify(action, run, started, restarted)
+    verified, verification = False, None
+    if state is not None and state.running:
+        verified, verification = _verify(action, run, started, restarted)
     if verified:
         return DONE
     if any(step["step"] == action.edit_step and step["ok"] for step in log.steps):
-        for line in action.advice(run):
+        for line in action.advice(run, verification):
             run.say(line)
     return FAILED
 
 
-def _edit(action: Action, log: StepLog, gate: Gate, settings: Settings) -> dict[str, Any]:
-    assert gate.edit is not None
-    edit = gate.edit
+def _edit(action: Action, log: StepLog, clearance: Clearance, settings: Settings) -> dict[str, Any]:
+    assert clearance.edit is not None
+    edit = clearance.edit
     done: dict[str, Any] = {}
     if action.backup and edit.changed:  # nothing to change (a killed run's edit): no backup
         snapshot = edit.before
@@ -186,8 +192,12 @@ def _active(engine: Engine, settings: Settings):
     return state
 
 
-def _verify(action: Action, run: Run, started: datetime, restarted: datetime | None) -> bool:
-    """Run the phase's suite as the operator would, live on the terminal; did it pass?"""
+def _verify(
+    action: Action, run: Run, started: datetime, restarted: datetime | None
+) -> tuple[bool, evidence.RunRecord | None]:
+    """Run the phase's suite as the operator would, live on the terminal: did it pass, and the
+    record of the phase it wrote (None if it wrote none: a line it did not write is no evidence
+    of this action)."""
     assert restarted is not None
     settings = run.settings
     before = len(evidence.run_records(settings.reports_dir))
@@ -197,7 +207,8 @@ def _verify(action: Action, run: Run, started: datetime, restarted: datetime | N
     recorded = evidence.run_records(settings.reports_dir)[before:]
     said = headline(recorded[-1].to_dict()) if recorded else f"no record (exit {code})"
     run.say(f"{action.kind}: verdict: {said}")
-    return code == 0
+    own = [record for record in recorded if record.phase == action.phase]
+    return code == 0, own[-1] if own else None
 
 
 def run_suite(argv: Sequence[str], env: Mapping[str, str]) -> int:

@@ -5,21 +5,22 @@ STOP (recorded as automatic)."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shadowgate import evidence
-from shadowgate.actions import cli, gates
+from shadowgate import evidence, exitcodes
+from shadowgate.actions import clearance, cli
 from shadowgate.actions.engine import Engine, HostEngine, hour_before
 from shadowgate.actions.flow import DONE, FAILED, Action, Run, execute, plan_lines, refuse
 from shadowgate.actions.steps import StepLog, iso_us
 from shadowgate.config import ConfigError
 from shadowgate.envedit import Snapshot
-from shadowgate.evidence import lifecycle
+from shadowgate.evidence import cycle, lifecycle
 from shadowgate.evidence.disk import sha256, write_atomic
-from shadowgate.outcome import headline
 from shadowgate.settings import Settings
+from shadowgate.wording import headline
 
 
 def _flag_back(written: Snapshot, settings: Settings) -> str:
@@ -48,18 +49,13 @@ def _save_journal(
     return {"journal": {"file": path.name, "sha256": digest}}
 
 
-def _advice(run: Run) -> list[str]:
+def _advice(run: Run, verification: evidence.RunRecord | None) -> list[str]:
     """What to do when the rollback changed the engine and is not verified. R5 FAIL in the
-    verification's record (the log's last line) is one line: the flag is back, yet the engine
-    does not stay up, so checking the flag by hand is moot."""
+    record its verification wrote is one line: the flag is back, yet the engine does not stay
+    up, so checking the flag by hand is moot."""
     target = run.settings.target
-    last = evidence.records(run.settings.reports_dir)[-1:]
-    try:
-        record = evidence.RunRecord.from_dict(last[0]) if last else None
-    except ValueError:  # the action's own record: the suite wrote none
-        record = None
-    checks = record.checks if record and record.phase == "rollback" else ()
-    if r5 := next((c for c in checks if c.check_id == "R5" and c.status == "FAIL"), None):
+    checks = verification.checks if verification is not None else ()
+    if r5 := next((c.verdict for c in checks if c.check_id == "R5" and c.status == "FAIL"), None):
         return [
             f"rollback NOT OK: the engine is not staying up after the rollback (R5: {r5.detail});"
             f" look at `journalctl -u {target.unit} --since '10 minutes ago'`; the flag is back "
@@ -85,7 +81,7 @@ ROLLBACK = Action(
 
 
 def _on_stop(settings: Settings, now: datetime) -> tuple[dict[str, Any] | None, str, int]:
-    """--on-stop acts once per STOP (DESIGN "The lifecycle"): at STOPPED, the rollback's
+    """--on-stop acts once per STOP (ARCHITECTURE.md "The lifecycle"): at STOPPED, the rollback's
     trigger; else (None, what to say, exit code). A STOP already answered by a rollback is
     never a second restart: exit 0 once that rollback verified (or while its verification
     runs), 1 when it did not (check it by hand)."""
@@ -98,7 +94,7 @@ def _on_stop(settings: Settings, now: datetime) -> tuple[dict[str, Any] | None, 
         return trigger, "", DONE
     if life.rollback is None or life.stop is None:
         return None, f"rollback --on-stop: nothing to do: {life.headline()}", DONE
-    at = lifecycle.stamp(life.rollback.at)
+    at = cycle.stamp(life.rollback.at)
     said = f"rollback --on-stop: already rolled back at {at} (trigger {life.trigger}), "
     said += f"{life.verification}: nothing to do"
     if life.verified is False:
@@ -106,22 +102,47 @@ def _on_stop(settings: Settings, now: datetime) -> tuple[dict[str, Any] | None, 
     return None, said, DONE
 
 
-def main(
-    argv: Sequence[str] | None = None, engine: Engine | None = None, now: datetime | None = None
-) -> int:
-    made = cli.parser("actions/rollback.py", __doc__ or "")
+HELP = (
+    "Roll the model back to shadow (runbook s.6, under 60 s): put PATCHTST_SHADOW_ONLY=true "
+    "back, restart the engine, wait until it is active, save its last hour of journal, record "
+    "the rollback, then run `pytest -m rollback`. Refused, with nothing changed, unless "
+    "rollback is armed (a fresh run in which the rollback plan and the engine's restarts "
+    "passed: the preactivation run or any window), or --break-glass --reason TEXT is given. "
+    "Give the same options as to the suite."
+)
+EPILOG = exitcodes.epilog(
+    "rolled back and verified (or, --on-stop, nothing to do)",
+    "a step or `pytest -m rollback` failed, or (--on-stop) the rollback that answered the STOP "
+    "was not verified: check by hand",
+    "refused, nothing changed",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The suite's options but the strategy (activate.py's), and the rollback's own."""
+    made = cli.parser("actions/rollback.py", HELP, EPILOG, strategy=False)
     made.add_argument(
         "--break-glass",
         action="store_true",
-        help="roll back although rollback is not armed (needs --reason)",
+        help="roll back although rollback is not armed: a real emergency (needs --reason; "
+        "recorded as break-glass)",
     )
-    made.add_argument("--reason", help="why: recorded with --break-glass and --on-stop")
+    made.add_argument(
+        "--reason", metavar="TEXT", help="why: recorded with --break-glass and --on-stop"
+    )
     made.add_argument(
         "--on-stop",
         action="store_true",
-        help="roll back only if the latest window record says STOP (automatic)",
+        help="roll back only if a window said STOP since T+0 (recorded as automatic); a STOP "
+        "already rolled back is said and left alone, no restart",
     )
-    args = made.parse_args(argv)
+    return made
+
+
+def main(
+    argv: Sequence[str] | None = None, engine: Engine | None = None, now: datetime | None = None
+) -> int:
+    args = build_parser().parse_args(argv)
     started = now or datetime.now(UTC)  # R4's clock starts with the action
     try:
         settings, max_age = cli.resolve(args)
@@ -141,18 +162,18 @@ def main(
         try:
             answer, said, code = _on_stop(settings, started)
         except evidence.EvidenceError as exc:
-            return refuse(run, "rollback", [f"decision log: {exc}", gates.BREAK_GLASS_HINT])
+            return refuse(run, "rollback", [f"decision log: {exc}", clearance.BREAK_GLASS_HINT])
         if answer is None:
             run.say(said)
             return code
         trigger = answer
-    gate = gates.for_rollback(settings, max_age, now, args.break_glass, run.engine)
-    if gate.refusals:
-        return refuse(run, "rollback", gate.refusals)
-    run.say(f"rollback: {trigger['trigger']}, armed by {gate.armed_by or 'break-glass'}")
+    cleared = clearance.for_rollback(settings, max_age, now, args.break_glass, run.engine)
+    if cleared.refusals:
+        return refuse(run, "rollback", cleared.refusals)
+    run.say(f"rollback: {trigger['trigger']}, armed by {cleared.armed_by or 'break-glass'}")
     if args.dry_run:
         run.say("rollback: dry run, nothing changed; the plan:")
-        for line in plan_lines(ROLLBACK, gate, settings):
+        for line in plan_lines(ROLLBACK, cleared, settings):
             run.say(line)
         return DONE
-    return execute(ROLLBACK, run, gate, started, armed_by=gate.armed_by, **trigger)
+    return execute(ROLLBACK, run, cleared, started, armed_by=cleared.armed_by, **trigger)

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from shadowgate.envedit import crash_point
-
 T = TypeVar("T")
 
 
@@ -45,7 +43,6 @@ class StepLog:
             self._add(name, began, start, False, str(exc))
             raise StepFailed(f"{name}: {exc}") from exc
         self._add(name, began, start, True, describe(result))
-        crash_point(name)
         return result
 
     def _add(self, name: str, began: datetime, start: float, ok: bool, detail: str) -> None:

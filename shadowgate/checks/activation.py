@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from shadowgate import host, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.catalog import Check
 from shadowgate.checks.common import CANNOT_PROVE, counted_in, guard
 from shadowgate.checks.hostfacts import (
     MODEL_FACT,
@@ -28,12 +27,14 @@ from shadowgate.checks.hostfacts import (
     precise,
     process_findings,
 )
+from shadowgate.checks.limits import Limits
+from shadowgate.checks.row import Check
 from shadowgate.config import Target, Thresholds
 from shadowgate.envchain import EnvChain
 from shadowgate.evidence.record import latest_before
 from shadowgate.host import FileFacts, JournalLine, ProcessEnv, UnitState
 from shadowgate.intents import Intent
-from shadowgate.verdict import Status, Verdict
+from shadowgate.verdict import EPSILON, Status, Verdict
 from shadowgate.window import Window
 
 if TYPE_CHECKING:
@@ -97,24 +98,24 @@ def run_since(state: UnitState, anchor: Anchor) -> Finding | None:
 
 
 def _start_findings(
-    first: UnitState, activation: Anchor, within: float
+    first: UnitState, t0: Anchor, within: float
 ) -> tuple[list[Finding], float | None]:
     """Active (running) in the run the activation began, within `within` s of T+0; the delay."""
     if not first.running:
         state = f"{first.active_state} ({first.sub_state})"
         return [Finding.fail(f"{first.unit} is {state}, not active (running)")], None
-    if unproven := run_since(first, activation):
+    if unproven := run_since(first, t0):
         return [unproven], None
-    if activation.invocation_id and first.invocation_id != activation.invocation_id:
+    if t0.invocation_id and first.invocation_id != t0.invocation_id:
         text = (
-            f"restarted since T+0: InvocationID {activation.invocation_id} after the activation's "
+            f"restarted since T+0: InvocationID {t0.invocation_id} after the activation's "
             f"restart, {first.invocation_id or '-'} now (NRestarts={first.n_restarts})"
         )
         return [Finding.fail(text)], None
     if first.started is None:
         return [Finding.unproven(f"{first.unit} shows no start time: delay unknown")], None
     # The action may record the restart when `systemctl restart` returned, after activation.
-    delay = max(0.0, (first.started - activation.at).total_seconds())
+    delay = max(0.0, (first.started - t0.at).total_seconds())
     late = [Finding.fail(f"active {delay:.1f} s after T+0")] if delay > within else []
     return late, delay
 
@@ -143,15 +144,16 @@ def stay_findings(samples: UnitSamples, stable: float) -> list[Finding]:
     return []
 
 
-def a0_service_active(samples: UnitSamples, activation: Anchor, th: Thresholds) -> Verdict:
+def a0_service_active(samples: UnitSamples, t0: Anchor, th: Thresholds) -> Verdict:
     """Active (running) within `service.active_within_seconds` of T+0 in the run the restart
     began, and the same process (MainPID, InvocationID) at a second sample at least
     `activation.stable_seconds` after the start: the runbook's `sleep 10; systemctl is-active`
     (s.4 steps 6-7), but one look at `active` does not show a process that crashes at 12 s."""
-    within = th.number("service.active_within_seconds")
-    stable = th.number("activation.stable_seconds")
+    limits = A0.limits(th)
+    within = limits.number("service.active_within_seconds")
+    stable = limits.number("activation.stable_seconds")
     first, second = samples.first, samples.second
-    findings, delay = _start_findings(first, activation, within)
+    findings, delay = _start_findings(first, t0, within)
     if first.running:
         findings += stay_findings(samples, stable)
     after = "delay unknown" if delay is None else f"{delay:.1f} s after T+0"
@@ -163,7 +165,7 @@ def a0_service_active(samples: UnitSamples, activation: Anchor, th: Thresholds) 
         f"InvocationID {second.invocation_id or '-'}",
         threshold=f"active (running) within {within:g} s of T+0; same MainPID and InvocationID "
         f"at a second sample >= {stable:g} s after the start",
-        window=f"systemctl show {first.unit} after T+0 {activation.describe()}",
+        window=f"systemctl show {first.unit} after T+0 {t0.describe()}",
         value=delay,
         detail=detail(findings),
     )
@@ -204,7 +206,7 @@ def _weight_warnings(weights: Sequence[float], given: float | None) -> list[str]
         return [
             f"no `(weight: X%)` line since the restart to compare with the requested {given:g}%"
         ]
-    if not math.isclose(weights[-1], given, rel_tol=1e-9, abs_tol=1e-9):
+    if not math.isclose(weights[-1], given, rel_tol=EPSILON, abs_tol=EPSILON):
         return [
             f"weight {weights[-1]:g}% is not the requested {given:g}%; the engine may hard-code "
             "it (runbook s.3, s.8)"
@@ -215,7 +217,7 @@ def _weight_warnings(weights: Sequence[float], given: float | None) -> list[str]
 def a1_model_loaded_voting(
     journal: Sequence[JournalLine],
     state: UnitState,
-    activation: Anchor,
+    t0: Anchor,
     observed: ObservedModel | None,
     model_file: FileFacts | None,
     target: Target,
@@ -229,7 +231,7 @@ def a1_model_loaded_voting(
     `/proc/<MainPID>/environ`, the same as the chain delivers); the `[OK] ... (weight: X%)`
     line alone proves nothing, and a weight other than the requested `weight` (the activation
     record's strategy) is a WARN."""
-    findings = [f for f in (run_since(state, activation),) if f]
+    findings = [f for f in (run_since(state, t0),) if f]
     findings += _observed_findings(observed, model_file, state)
     flag_findings, flag_seen = process_findings(process, chain, target.shadow_flag, shadow=False)
     findings += flag_findings
@@ -263,7 +265,7 @@ def a1_model_loaded_voting(
         f"{target.shadow_flag}=true in the engine's process; the weight line equals the "
         "activation record's weight (else WARN)",
         window=f"journal of {state.unit} since its start at {precise(state.started)} "
-        f"(InvocationID {state.invocation_id or '-'}), T+0 {activation.describe()}",
+        f"(InvocationID {state.invocation_id or '-'}), T+0 {t0.describe()}",
         sample=len(journal),
         value=len(findings) + len(warnings),
         detail=" | ".join(p for p in (detail(findings), "; ".join(warnings)) if p),
@@ -277,7 +279,7 @@ def _predicted(intents: Sequence[Intent], model: str) -> list[Intent]:
 def vote_verdict(
     check: Check,
     intents: Window[Intent],
-    th: Thresholds,
+    limits: Limits,
     offending: Sequence[Intent],
     measured: str,
     threshold: str,
@@ -290,7 +292,7 @@ def vote_verdict(
     measured += "; intents without a prediction: " + (
         ", ".join(f"{n}x {form}" for form, n in failures.items()) or "none"
     )
-    if not offending and (inconclusive := guard(check, intents, th, threshold, whole=True)):
+    if not offending and (inconclusive := guard(check, intents, limits, threshold, whole=True)):
         return inconclusive
     status = Status.FAIL if offending else Status.PASS
     if not offending and not predicted:
@@ -313,10 +315,11 @@ def a2_consensus_needing_the_model(
     (above the other active voters; a full consensus with it among the active voters is one).
     A full consensus of the others alone proves nothing. None yet is INCONCLUSIVE, not FAIL:
     full consensus is about half the intents even when the model votes."""
+    limits = A2.limits(th)
     model = target.breakdown_key
     threshold = f">= 1 intent since T+0 whose consensus only the {model} vote explains"
     hits = [i for i in intents.records if votes.beyond_others(i, model)]
-    if inconclusive := guard(A2, intents, th, threshold):
+    if inconclusive := guard(A2, intents, limits, threshold):
         return inconclusive
     return A2.verdict(
         Status.PASS if hits else Status.INCONCLUSIVE,
@@ -331,6 +334,7 @@ def a2_consensus_needing_the_model(
 def a3_no_excluded_vote(intents: Window[Intent], target: Target, th: Thresholds) -> Verdict:
     """No PatchTST vote since T+0 is left out of the ensemble: tagged shadow (`"shadow": true`,
     a `*_shadow` name) or `inactive` for any reason (shadow mode, fallback rules)."""
+    limits = A3.limits(th)
     model = target.breakdown_key
     excluded = [
         i for i in intents.records if (v := i.breakdown.get(model)) and votes.is_excluded(v)
@@ -342,7 +346,7 @@ def a3_no_excluded_vote(intents: Window[Intent], target: Target, th: Thresholds)
     return vote_verdict(
         A3,
         intents,
-        th,
+        limits,
         excluded,
         f"{len(excluded)} of {len(intents.records)} intents with the {model} vote excluded "
         f"({', '.join(f'{n}x {w}' for w, n in why.items()) or 'none'})",
@@ -354,6 +358,7 @@ def a3_no_excluded_vote(intents: Window[Intent], target: Target, th: Thresholds)
 def a4_model_in_breakdown(intents: Window[Intent], target: Target, th: Thresholds) -> Verdict:
     """The model is in model_breakdown under its own name, not `<model>_shadow` (runbook s.4
     step 4); a missing entry is a failed prediction, counted, and cannot pass alone."""
+    limits = A4.limits(th)
     model = target.breakdown_key
     named = Counter(v.model for i in intents.records if (v := i.breakdown.get(model)))
     shadow_named = [
@@ -362,7 +367,7 @@ def a4_model_in_breakdown(intents: Window[Intent], target: Target, th: Threshold
     return vote_verdict(
         A4,
         intents,
-        th,
+        limits,
         shadow_named,
         f"{sum(named.values())} of {len(intents.records)} intents carry a {model} entry; "
         f"model names {dict(named) or 'none'}",

@@ -1,4 +1,4 @@
-"""Hard blockers B1-B4 and B6 (runbook s.2 and s.9); B5, the gate quorum, is in gates.py.
+"""Hard blockers B1-B4 and B6 (runbook s.2 and s.9); B5, the gate quorum, is in gate_rules.py.
 
 Each reads the runbook's `COUNT 100` snapshot unless it is about the service itself.
 """
@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from shadowgate import metrics, votes
 from shadowgate.checks import catalog
-from shadowgate.checks.common import counted_in, guard, judged, sample_ids, too_few, window_text
+from shadowgate.checks.common import (
+    counted_in,
+    guard,
+    judged,
+    proven,
+    sample_ids,
+    too_few,
+    window_text,
+)
 from shadowgate.checks.hostfacts import Finding, PreviousUnit, detail, fold, precise
 from shadowgate.config import Target, Thresholds
 from shadowgate.envfile import EnvFile
@@ -22,10 +30,11 @@ B1, B2, B3, B4, B6 = (catalog.get(i) for i in ("B1", "B2", "B3", "B4", "B6"))
 def b1_consensus_in_shadow(snapshot: Window[Intent], target: Target, th: Thresholds) -> Verdict:
     """A consensus only reachable if the model voted: shadow mode is broken (counted against
     each intent's active voters; any such event is a finding, however thin the snapshot)."""
-    limit = int(th["blockers.max_full_consensus_in_shadow"])
+    limits = B1.limits(th)
+    limit = limits.integer("blockers.max_full_consensus_in_shadow")
     threshold = f"<= {limit} events (consensus above the number of other active voters)"
     hits = [i for i in snapshot.records if votes.beyond_others(i, target.breakdown_key)]
-    if len(hits) <= limit and (inconclusive := guard(B1, snapshot, th, threshold)):
+    if len(hits) <= limit and (inconclusive := guard(B1, snapshot, limits, threshold)):
         return inconclusive
     return B1.verdict(
         judged(len(hits) <= limit),
@@ -41,11 +50,12 @@ def b2_voting_while_flag_on(
 ) -> Verdict:
     """The flag says shadow, yet the model's vote was counted in the consensus: a logic error.
     "On" is what systemd delivers (`EnvironmentFile=` semantics), not what grep shows."""
+    limits = B2.limits(th)
     threshold = "0 intents counting the model while systemd delivers the flag true"
     flag_on = env.flag_state(target.shadow_flag).systemd_value == "true"
     counted = [i for i in snapshot.records if votes.counts_model(i, target.breakdown_key)]
     finding = flag_on and bool(counted)
-    if not finding and (inconclusive := guard(B2, snapshot, th, threshold)):
+    if not finding and (inconclusive := guard(B2, snapshot, limits, threshold)):
         return inconclusive
     return B2.verdict(
         judged(not finding),
@@ -59,12 +69,13 @@ def b2_voting_while_flag_on(
 
 def b3_payload_p95(snapshot: Window[Intent], th: Thresholds) -> Verdict:
     """Payload bloat slows every consumer of the stream."""
-    limit = int(th["payload.max_p95_bytes"])
+    limits = B3.limits(th)
+    limit = limits.integer("payload.max_p95_bytes")
     threshold = f"p95 < {limit} bytes"
-    inconclusive = guard(B3, snapshot, th, threshold)
+    inconclusive = guard(B3, snapshot, limits, threshold)
     if inconclusive:
         return inconclusive
-    p95 = metrics.payload_p95(snapshot.records)
+    p95 = proven(metrics.payload_p95(snapshot.records))  # the guard saw enough intents
     largest = sorted(snapshot.records, key=lambda i: i.payload_bytes, reverse=True)
     return B3.verdict(
         judged(p95 < limit),
@@ -93,7 +104,8 @@ def b4_restart_loop(
     good): running now, no automatic restart in the window (unproven is INCONCLUSIVE), no
     restart of any kind during this run, and NRestarts not grown since the previous record of
     this target within the same invocation."""
-    hours = th.number("service.auto_restart_window_hours")
+    limits = B4.limits(th)
+    hours = limits.number("service.auto_restart_window_hours")
     findings = []
     if not now.running:
         state = f"{now.active_state} ({now.sub_state})"
@@ -127,14 +139,17 @@ def b4_restart_loop(
 
 def b6_hard_disagreement(snapshot: Window[Intent], target: Target, th: Thresholds) -> Verdict:
     """Shadow votes opposite to the ensemble would become execution conflict once voting."""
-    limit = th.number("blockers.max_hard_disagreement")
+    limits = B6.limits(th)
+    limit = limits.number("blockers.max_hard_disagreement")
     hard = metrics.hard_disagreement(snapshot.records, target.breakdown_key)
     threshold = f"<= {limit:.0%} BUY-vs-SELL against the ensemble side"
-    inconclusive = guard(B6, snapshot, th, threshold) or too_few(B6, threshold, snapshot, hard, 1)
+    inconclusive = guard(B6, snapshot, limits, threshold) or too_few(
+        B6, threshold, snapshot, hard, 1
+    )
     if inconclusive:
         return inconclusive
     return B6.verdict(
-        judged(hard.value <= limit),
+        judged(proven(hard.value) <= limit),
         measured=f"{hard} of the intents carrying a {target.breakdown_key} vote",
         threshold=threshold,
         window=window_text(snapshot),

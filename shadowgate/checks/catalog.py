@@ -1,65 +1,28 @@
-"""The one list of checks (DESIGN "Checks, their IDs and phases") and of the phases they run in.
+"""The one list of checks and the phases each runs in (ARCHITECTURE.md "How to add a check in
+one place").
 
-An ID leads to its test (the ID is in the test name), its rule (called by name in that test)
-and the threshold keys the rule reads (here). Rules take their ID, title and runbook section
-from here; the plugin registers the phase markers from here; a run is complete when every ID
-of its phase ran; the report's tables and the self-tests list IDs from here.
+An ID leads to its test (the one marked `@pytest.mark.check(ID)`), its rule (called by name in
+that test) and the threshold keys the rule reads (here). Rules take their ID, title and runbook
+section from here; the plugin puts a row's phases on its test at collection
+(plugin/collection.py); a run is complete when every ID of its phase ran; the report's tables
+and the self-tests list IDs from here. What a row is, and the phase markers a row may name (the
+plugin registers them), is row.py's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 
-from shadowgate.verdict import Status, Verdict
-
-# Phase marker -> what it selects (the marker's help text).
-PHASES = MappingProxyType(
-    {
-        "preactivation": "before going live, the GO / NO-GO checks (runbook s.1, s.2, s.9, gates)",
-        "activation": "T+0..5 min after the restart that activates voting (runbook s.4)",
-        "window_30m": "every 5 min during T+0..30 min (runbook s.5)",
-        "window_2h": "every 15 min during T+30 min..2 h (runbook s.5)",
-        "window_6h": "every 30 min during T+2..6 h (runbook s.5)",
-        "window_24h": "weight increase criteria after 24 h (runbook s.8)",
-        "rollback_ready": "the rollback is armed (runbook s.1, s.4, s.6)",
-        "rollback": "after a rollback (runbook s.6)",
-    }
-)
-
-
-INCONCLUSIVE_FAILS = "monitor.inconclusive_fails"  # DESIGN "Verdicts": every check's unless its own
-
-
-@dataclass(frozen=True)
-class Check:
-    """One runbook row: its ID, title, runbook section, phase markers, the threshold keys its
-    rule reads, and (gates) the name the runbook's decision log gives it. `stops`: its FAIL in
-    a monitoring window means roll back now (s.5 stop conditions); `inconclusive_key`: the
-    threshold that says whether its INCONCLUSIVE fails a monitoring window (read by the judge,
-    not the rule); `measured`: its verdict's value is a measurement worth a metric."""
-
-    id: str
-    title: str
-    section: str
-    phases: tuple[str, ...]
-    threshold_keys: tuple[str, ...] = ()
-    runbook_name: str = ""
-    stops: bool = False
-    inconclusive_key: str = INCONCLUSIVE_FAILS
-    measured: bool = True  # False: its value only counts findings or restarts (no metric)
-
-    def verdict(self, status: Status, **fields: object) -> Verdict:
-        """A Verdict of this check: ID, title and section from the catalog."""
-        return Verdict(self.id, self.title, status, section=self.section, **fields)
-
+from shadowgate.checks.row import PHASES, Check
 
 _PRE = ("preactivation",)
 _ACTIVATION = ("activation",)
 _ROLLBACK = ("rollback",)
 MONITORING = ("window_30m", "window_2h", "window_6h")  # runbook s.5 monitoring, since T+0
-# Read by checks.common.guard, which every stream rule calls first (DESIGN "Windows").
+# Read by checks.common.guard, which every stream rule calls first (ARCHITECTURE.md "Windows").
 _STREAM = ("window.max_age_minutes", "window.max_unreadable_share", "window.min_snapshot_intents")
+# The guard over outcomes alone (S5, W4): they come when trades close, so no age is judged.
+_OUTCOMES = _STREAM[1:]
 _BLOCKERS = "s.2 hard blockers"
 _GATES = "s.1 gate evaluation (P0.4 gate simulation)"
 
@@ -306,7 +269,7 @@ CHECKS: tuple[Check, ...] = (
             "stop.s5_max_win_rate_drop",
             "stop.s5_max_loss_ratio",
             "stop.s5_min_outcomes",
-            *_STREAM,
+            *_OUTCOMES,
         ),
         stops=True,
         inconclusive_key="monitor.s5_inconclusive_fails",
@@ -350,7 +313,7 @@ CHECKS: tuple[Check, ...] = (
         "PnL not worse than the baseline",
         "s.8 weight increase criteria",
         ("window_24h",),
-        ("weight.max_win_rate_drop", "weight.min_outcomes", *_STREAM),
+        ("weight.max_win_rate_drop", "weight.min_outcomes", *_OUTCOMES),
     ),
     # -- R1-R5: runbook s.6 rollback verification, since the rollback's restart --
     Check("R1", "shadow flag back in env file", "s.6 verification step 1", _ROLLBACK),

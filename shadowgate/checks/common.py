@@ -4,21 +4,17 @@ guard every stream rule calls first, so no rule can judge data that cannot prove
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
-from shadowgate.checks.catalog import Check
-from shadowgate.config import Target, Thresholds
-from shadowgate.envfile import EnvFile
+from shadowgate.checks.limits import Limits
+from shadowgate.checks.row import Check
 from shadowgate.intents import Intent
 from shadowgate.metrics import SAMPLE_IDS, Hits, Ratio
 from shadowgate.verdict import Status, Verdict
 from shadowgate.window import MINUTE_MS, Described, span, utc
 
 CANNOT_PROVE = "cannot prove it safe"
-
-
-def flag_values(env: EnvFile, target: Target) -> list[str]:
-    """The values of the anchored `FLAG=` lines, as `grep "^PATCHTST_SHADOW_ONLY="` shows them."""
-    return [line.value for line in env.occurrences(target.shadow_flag)]
+T = TypeVar("T")
 
 
 def sample_ids(intents: Iterable[Intent]) -> tuple[str, ...]:
@@ -56,13 +52,13 @@ def window_text(window: Described) -> str:
 
 
 def _reasons(
-    window: Described, th: Thresholds, whole: bool, fresh: bool
+    window: Described, limits: Limits, whole: bool, fresh: bool
 ) -> list[tuple[str, str, float | int | None]]:
     """Why `window` proves nothing: (measured, condition not met, value) for each reason."""
     reasons: list[tuple[str, str, float | int | None]] = []
     noun = window.noun
     if fresh:
-        max_age = th.number("window.max_age_minutes")
+        max_age = limits.number("window.max_age_minutes")
         age = window.age_ms
         # the newest entry not dated in the future is what is judged: say what hides behind
         behind = f"; behind {window.in_the_future()}" if window.future else ""
@@ -80,7 +76,7 @@ def _reasons(
                     None if age is None else age / MINUTE_MS,
                 )
             )
-    max_share = th.number("window.max_unreadable_share")
+    max_share = limits.number("window.max_unreadable_share")
     unreadable = Ratio(window.n_errors, window.owned)
     if unreadable.hits > max_share * unreadable.total:
         reasons.append(
@@ -100,7 +96,7 @@ def _reasons(
                 future.value,
             )
         )
-    needed = int(th["window.min_snapshot_intents"])
+    needed = limits.integer("window.min_snapshot_intents")
     if window.requested_count is not None and window.n_records < needed:
         reasons.append(
             (
@@ -124,21 +120,21 @@ def _reasons(
 def guard(
     check: Check,
     window: Described,
-    th: Thresholds,
+    limits: Limits,
     threshold: str,
     *,
     whole: bool = False,
     fresh: bool = True,
 ) -> Verdict | None:
     """INCONCLUSIVE when `window` cannot prove anything safe, else None. Called first by every
-    stream rule (DESIGN "Windows"): no engine record at all, the newest (not dated in the
+    stream rule (ARCHITECTURE.md "Windows"): no engine record at all, the newest (not dated in the
     future) older than `window.max_age_minutes` (unless `fresh` is False: outcomes come when
     trades close), more unreadable own entries than `window.max_unreadable_share` or more
     entries dated in the future than that share, a count snapshot with fewer than
     `window.min_snapshot_intents` records, or (`whole`: counting checks) a time window the
     capped stream no longer covers. Every reason that applies is named; the value is the
     first's (minutes of age, unreadable share, records found)."""
-    reasons = _reasons(window, th, whole, fresh)
+    reasons = _reasons(window, limits, whole, fresh)
     if not reasons:
         return None
     return check.verdict(
@@ -172,6 +168,14 @@ def too_few(
         sample=n,
         detail=f"too little data to decide: {CANNOT_PROVE}",
     )
+
+
+def proven(measured: T | None) -> T:
+    """A measurement the rule's guard proved exists (events counted, a spread formed, a scan
+    finished), typed as such: None here is a rule judging before its guard, raised at once."""
+    if measured is None:
+        raise ValueError("a rule judged a measurement its guard had not proven to exist")
+    return measured
 
 
 def judged(ok: bool, warn: bool = False) -> Status:

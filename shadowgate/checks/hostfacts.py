@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from shadowgate.checks.catalog import Check
+from shadowgate.checks.row import Check
 from shadowgate.config import Target
 from shadowgate.envchain import EnvChain
 from shadowgate.envfile import EnvFile, FlagState

@@ -17,6 +17,7 @@ from shadowgate.checks.common import (
     counted_in,
     guard,
     judged,
+    proven,
     window_text,
 )
 from shadowgate.checks.hostfacts import (
@@ -66,9 +67,10 @@ def p2_shadow_behaviour(
     """Every prediction of the model in the snapshot is shadow evidence, and the journal shows
     shadow lines: behaviour, not the flag. Failed predictions are named but prove nothing
     either way; a confidence outside 0..1 from the model under test is itself a finding."""
+    limits = P2.limits(th)
     model = target.breakdown_key
-    minutes = th.number("shadow.journal_minutes")
-    min_lines = int(th["shadow.min_journal_lines"])
+    minutes = limits.number("shadow.journal_minutes")
+    min_lines = limits.integer("shadow.min_journal_lines")
     threshold = (
         f"every {model} prediction shadow evidence (shadow tag, *_shadow model or inactive for "
         f"shadow_mode) with a confidence within 0..1; >= {min_lines} shadow journal line(s) "
@@ -81,7 +83,7 @@ def p2_shadow_behaviour(
     offending = [
         i for i in predicted if i.breakdown[model].odd or not votes.is_shadow(i.breakdown[model])
     ]
-    if not offending and (inconclusive := guard(P2, snapshot, th, threshold)):
+    if not offending and (inconclusive := guard(P2, snapshot, limits, threshold)):
         return inconclusive
     failures = votes.failure_forms(snapshot.records, model)
     lines = _shadow_lines(journal, target)
@@ -109,11 +111,12 @@ def p2_shadow_behaviour(
 def p3_no_full_consensus_24h(day: DayScan, target: Target, th: Thresholds) -> Verdict:
     """Zero events whose consensus needed the model's vote over the whole precondition window
     (any event found is a finding even where the window is thin, stale or not covered)."""
-    hours = th.number("window.precondition_hours")
-    limit = int(th["blockers.max_full_consensus_in_shadow"])
+    limits = P3.limits(th)
+    hours = limits.number("window.precondition_hours")
+    limit = limits.integer("blockers.max_full_consensus_in_shadow")
     threshold = f"<= {limit} events over {hours:g} h (consensus above the other active voters)"
-    hits, window = day.of(target).beyond_others, day.window
-    if hits.n <= limit and (inconclusive := guard(P3, window, th, threshold, whole=True)):
+    hits, window = day.of(target).beyond_others, proven(day.window)
+    if hits.n <= limit and (inconclusive := guard(P3, window, limits, threshold, whole=True)):
         return inconclusive
     return P3.verdict(
         judged(hits.n <= limit),
@@ -128,7 +131,8 @@ def p4_service_stable(state: UnitState, now: datetime, th: Thresholds) -> Verdic
     """Up long enough since its last start. Restart=always keeps NRestarts at 1 for good after
     one crash days ago, so an automatic restart before that start is reported, not failed (B4
     judges the recent ones)."""
-    min_hours = th.number("service.min_uptime_hours")
+    limits = P4.limits(th)
+    min_hours = limits.number("service.min_uptime_hours")
     uptime = state.uptime_s(now)
     if not state.running:
         status, up = Status.FAIL, "not running"
@@ -159,14 +163,15 @@ def p5_observation_long_enough(
     the newest intent where it voted (a prediction that is no shadow evidence), else since the
     window's start if the stream still holds it. Failed or missing votes neither reset nor
     extend the period."""
-    min_hours = th.number("shadow.min_observation_hours")
+    limits = P5.limits(th)
+    min_hours = limits.number("shadow.min_observation_hours")
     threshold = f">= {min_hours:g} h of shadow data"
     model = target.breakdown_key
-    voted, window = day.of(target).newest_vote, day.window
+    voted, window = day.of(target).newest_vote, proven(day.window)
     start_ms = voted.ts_ms if voted else window.start_ms
     hours = 0.0 if start_ms is None else max(0, now_ms - start_ms) / HOUR_MS
     if not (voted and hours < min_hours):
-        inconclusive = guard(P5, window, th, threshold, whole=not voted)
+        inconclusive = guard(P5, window, limits, threshold, whole=not voted)
         if inconclusive:
             return inconclusive
     since = (
@@ -208,7 +213,8 @@ def p6_rollback_plan(
     file, which needs a final newline, a file that keeps the appended flag, and write access;
     and the env file decides the flag in the whole chain, or neither reaches the engine."""
     flag, key, env_path = target.shadow_flag, target.model_path_key, target.env_file
-    findings, notes = rollback_findings(live, live_file, flag), ()
+    findings = rollback_findings(live, live_file, flag)
+    notes: tuple[str, ...] = ()
     echoed = chain.replaced(env_path, live.appended(f"{flag}=true"))
     overridden = chain_findings(echoed, env_path, flag, "after the rollback's echo: ")
     findings += overridden

@@ -1,6 +1,6 @@
 """Rollback verification R1-R5 (runbook s.6): the engine is back in shadow, by the flag (R1),
 the journal (R2) and the stream (R3), got there within the runbook's 60 s (R4), and stays up
-(R5: a crash loop behind R1-R4 is no rollback, DESIGN "The lifecycle").
+(R5: a crash loop behind R1-R4 is no rollback, ARCHITECTURE.md "The lifecycle").
 
 "Since the restart" is the unit's run that the rollback's restart began (its InvocationID, or
 a start at or after the rollback's start); R4's clock starts when the rollback began, from the
@@ -18,7 +18,7 @@ from shadowgate.checks import catalog
 from shadowgate.checks.activation import UnitSamples, run_since, stay_findings
 from shadowgate.checks.common import counted_in, guard, too_few
 from shadowgate.checks.hostfacts import Finding, detail, fold, precise, shadow_flag_verdict
-from shadowgate.config import Target, Thresholds
+from shadowgate.config import Target, Thresholds, TypedReads
 from shadowgate.envchain import EnvChain
 from shadowgate.envfile import EnvFile
 from shadowgate.host import JournalLine, ProcessEnv, UnitState
@@ -56,13 +56,14 @@ def r1_shadow_flag_back(
 
 
 def r2_shadow_lines_returning(
-    journal: JournalSince, rollback: Anchor, target: Target, th: Thresholds
+    journal: JournalSince, rollback: Anchor, target: Target, th: TypedReads
 ) -> Verdict:
     """Shadow lines (`[SHADOW] <model>` or `[QSC] <model> INACTIVE: shadow mode`) in the run the
     rollback's restart began. The engine writes one at most every 30 s and only on a
     prediction, so none is a FAIL only once the journal was read `rollback.shadow_wait_seconds`
     after the restart; before that it is INCONCLUSIVE."""
-    wait = th.number("rollback.shadow_wait_seconds")
+    limits = R2.limits(th)
+    wait = limits.number("rollback.shadow_wait_seconds")
     unit, lines = journal.unit, journal.shadow_lines(target)
     findings = [f for f in (run_since(unit, rollback),) if f]
     waited = None if unit.started is None else (journal.read_at - unit.started).total_seconds()
@@ -88,16 +89,17 @@ def r2_shadow_lines_returning(
 
 
 def r3_no_consensus_needing_the_model(
-    intents: Window[Intent], target: Target, th: Thresholds
+    intents: Window[Intent], target: Target, th: TypedReads
 ) -> Verdict:
     """No intent since the rollback's restart whose consensus only the model's vote explains
     (s.6 "consensus back to 0-3, NOT 4"); any such intent fails on any data, and a PASS needs
     `rollback.min_intents` intents (the runbook's COUNT 5) in a window that proves something."""
-    needed = int(th["rollback.min_intents"])
+    limits = R3.limits(th)
+    needed = limits.integer("rollback.min_intents")
     threshold = "0 intents since the restart whose consensus only the model's vote explains"
     hits = [i for i in intents.records if votes.beyond_others(i, target.breakdown_key)]
     if not hits and (
-        inconclusive := guard(R3, intents, th, threshold, whole=True)
+        inconclusive := guard(R3, intents, limits, threshold, whole=True)
         or too_few(R3, threshold, intents, len(intents.records), needed)
     ):
         return inconclusive
@@ -137,7 +139,8 @@ def r4_rollback_time(
     first shadow evidence after the restart), under `rollback.max_seconds`. No evidence once
     the limit has passed is a FAIL; a start time the record does not hold is INCONCLUSIVE,
     since the restart's time would understate it."""
-    limit = th.number("rollback.max_seconds")
+    limits = R4.limits(th)
+    limit = limits.number("rollback.max_seconds")
     start = rollback.started_at
     evidence = first_shadow_evidence(journal, intents, target)
     findings, took = [], None
@@ -153,8 +156,8 @@ def r4_rollback_time(
         findings.append(Finding.unproven(f"no shadow evidence yet, {so_far:.1f} s after the start"))
     for prior in (
         r1_shadow_flag_back(env, target, chain, process),
-        r2_shadow_lines_returning(journal, rollback, target, th),
-        r3_no_consensus_needing_the_model(intents, target, th),
+        r2_shadow_lines_returning(journal, rollback, target, limits),
+        r3_no_consensus_needing_the_model(intents, target, limits),
     ):
         if not prior.ok:
             text = f"{prior.check_id} {prior.status.value}: back in shadow not established"
@@ -194,8 +197,9 @@ def r5_engine_stays_up(samples: UnitSamples, rollback: Anchor, th: Thresholds) -
     """The run the rollback's restart began is active (running) within
     `service.active_within_seconds`, and at a second sample `rollback.stable_seconds` after its
     start (s.6's `sleep 10`) it is the same process (A0's rule) with NRestarts not grown."""
-    within = th.number("service.active_within_seconds")
-    stable = th.number("rollback.stable_seconds")
+    limits = R5.limits(th)
+    within = limits.number("service.active_within_seconds")
+    stable = limits.number("rollback.stable_seconds")
     first, second = samples.first, samples.second
     findings = _restart_findings(samples, rollback.at)
     if not first.running:

@@ -7,38 +7,42 @@ other doubts remain (stale, unreadable entries, an hour not over), since stoppin
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from shadowgate import metrics
+from shadowgate import metrics, trades
 from shadowgate.checks import catalog
-from shadowgate.checks.common import guard
+from shadowgate.checks.common import guard, proven
 from shadowgate.checks.hostfacts import Finding, fold, precise
-from shadowgate.checks.monitoring import NOISE, since_t0_text
+from shadowgate.checks.limits import Limits
+from shadowgate.checks.monitoring import judged_since_t0, since_t0_text
+from shadowgate.checks.reading import Reading
+from shadowgate.checks.row import Check
 from shadowgate.config import Target, Thresholds
 from shadowgate.evidence.anchors import Anchor
 from shadowgate.host import UnitState
-from shadowgate.intents import Intent, Outcome
+from shadowgate.intents import Intent
 from shadowgate.metrics import Ratio
-from shadowgate.verdict import Status, Verdict
-from shadowgate.window import HOUR_MS, MINUTE_MS, Window, span, utc
+from shadowgate.outcomes import Outcome
+from shadowgate.verdict import EPSILON, Status, Verdict
+from shadowgate.window import HOUR_MS, MINUTE_MS, Described, Window, span, utc
 
 S1, S2, S3, S4, S5 = (catalog.get(i) for i in ("S1", "S2", "S3", "S4", "S5"))
 PNL_FACT = "pnl_baseline"  # the preactivation record's `facts` name of S5's baseline
 
 
-def _unproven(
-    check: catalog.Check,
-    window: Window,
-    t0: Anchor,
-    th: Thresholds,
+def _doubt(
+    check: Check,
+    window: Described,
+    limits: Limits,
     threshold: str,
     reasons: Sequence[str] = (),
     **guarded: bool,
 ) -> Verdict | None:
-    """INCONCLUSIVE when the stream guard or one of `reasons` says the data proves nothing."""
-    verdict = guard(check, window, th, threshold, whole=True, **guarded)
+    """INCONCLUSIVE when the stream guard or one of `reasons` says the data proves nothing (its
+    window is the rule's to say: since T+0)."""
+    verdict = guard(check, window, limits, threshold, whole=True, **guarded)
     measured = [verdict.measured] if verdict else []
     if not measured and not reasons:
         return None
@@ -46,16 +50,15 @@ def _unproven(
         Status.INCONCLUSIVE,
         measured="; ".join([*reasons, *measured]),
         threshold=verdict.threshold if verdict else threshold,
-        window=since_t0_text(window, t0),
-        sample=len(window.records),
+        sample=window.n_records,
         value=verdict.value if verdict else None,
         detail="too little usable data since T+0 to prove the engine healthy",
     )
 
 
-def _latest(window: Window[Intent], th: Thresholds) -> tuple[Intent, ...]:
+def _latest(window: Window[Intent], limits: Limits) -> tuple[Intent, ...]:
     """The runbook's `COUNT 100` snapshot, never reaching back before T+0."""
-    return window.records[-int(th["window.snapshot_count"]) :]
+    return window.records[-limits.integer("window.snapshot_count") :]
 
 
 def _latest_text(latest: Sequence[Intent], window: Window[Intent]) -> str:
@@ -72,8 +75,9 @@ def s1_service_crashed(
     """Crash or restart loop since T+0 (another InvocationID than the activation's restart, an
     automatic restart, a start after T+0), or an engine that publishes nothing: a running
     engine that stays silent is an incident too."""
-    max_age = th.number("window.max_age_minutes")
-    grace = th.number("stop.s1_start_grace_seconds")
+    limits = S1.limits(th)
+    max_age = limits.number("window.max_age_minutes")
+    grace = limits.number("stop.s1_start_grace_seconds")
     started, findings = now.started, []
     if not now.running:
         findings.append(Finding.fail(f"{now.unit} is {now.active_state} ({now.sub_state})"))
@@ -123,25 +127,29 @@ def s1_service_crashed(
 # --- S2: full consensus sustained --------------------------------------------------------------
 
 
-def s2_full_consensus_sustained(intents: Window[Intent], t0: Anchor, th: Thresholds) -> Verdict:
-    """PatchTST only copies the others: full consensus above the line in each of the last
-    consecutive slices, each holding enough intents to judge (DESIGN "Sustained"). A breach
-    not proven sustained (latest slice only, or thin slices) is a red flag."""
-    limit = th.number("stop.s2_full_consensus_above")
-    count, need = int(th["stop.s2_slices"]), int(th["monitor.min_slice_intents"])
-    slice_ms = th.number("stop.s2_slice_minutes") * MINUTE_MS
+def s2_slice_ms(limits: Limits) -> float:
+    """The length of one S2 slice."""
+    return limits.number("stop.s2_slice_minutes") * MINUTE_MS
+
+
+def s2_reading(window: Described, shares: Sequence[Ratio], limits: Limits) -> Reading:
+    """S2's comparisons: full consensus `shares` of the last slices (oldest first, ending at the
+    window's read) each above the line and each judged on enough intents."""
+    limit = limits.number("stop.s2_full_consensus_above")
+    count, need = limits.integer("stop.s2_slices"), limits.integer("monitor.min_slice_intents")
+    slice_ms = s2_slice_ms(limits)
     threshold = (
         f"full consensus > {limit:.0%} in each of the last {count} consecutive "
         f"{span(int(slice_ms))} slices, each of >= {need} intents, stops"
     )
-    end = intents.read_at_ms  # None: unknown, and the guard says so
-    slices = metrics.time_slices(intents.records, end or 0, slice_ms, count)
-    shares = [metrics.full_consensus_share(s) for s in slices]
-    above = [r.total > 0 and r.value > limit for r in shares]
+    end = window.read_at_ms  # None: unknown, and the guard says so
+    above = [r.total > 0 and proven(r.value) > limit for r in shares]
     judged = [r.total >= need for r in shares]
     sustained = end is not None and all(judged) and all(above)
-    if not sustained and (unproven := _unproven(S2, intents, t0, th, threshold)):
-        return unproven
+    value, sample = (shares[-1].value if shares else None), sum(r.total for r in shares)
+    if not sustained and (doubt := _doubt(S2, window, limits, threshold)):
+        return Reading(Status.INCONCLUSIVE, value, sample, threshold, doubt)
+    end = proven(end)  # the guard judged a window read at an unknown time INCONCLUSIVE
     figures = "; ".join(
         f"{utc(int(end - (count - k) * slice_ms), date=False)}.."
         f"{utc(int(end - (count - 1 - k) * slice_ms), date=False)} {r}"
@@ -156,41 +164,64 @@ def s2_full_consensus_sustained(intents: Window[Intent], t0: Anchor, th: Thresho
         status, detail = Status.PASS, ""
     else:
         status, detail = Status.INCONCLUSIVE, f"no slice holds {need} intents: cannot judge"
-    return S2.verdict(
-        status,
-        measured=f"full consensus per slice, oldest first: {figures}",
-        threshold=threshold,
-        window=since_t0_text(intents, t0),
-        sample=sum(r.total for r in shares),
-        value=shares[-1].value if shares else None,
-        detail=detail,
+    return Reading(status, value, sample, threshold, words=figures, detail=detail)
+
+
+def s2_full_consensus_sustained(intents: Window[Intent], t0: Anchor, th: Thresholds) -> Verdict:
+    """PatchTST only copies the others: full consensus above the line in each of the last
+    consecutive slices, each holding enough intents to judge (ARCHITECTURE.md "Windows"). A breach
+    not proven sustained (latest slice only, or thin slices) is a red flag."""
+    limits = S2.limits(th)
+    count = limits.integer("stop.s2_slices")
+    slices = metrics.time_slices(
+        intents.records, intents.read_at_ms or 0, s2_slice_ms(limits), count
     )
+    reading = s2_reading(intents, [metrics.full_consensus_share(s) for s in slices], limits)
+    measured = f"full consensus per slice, oldest first: {reading.words}"
+    return judged_since_t0(S2, reading, intents, t0, measured)
 
 
 # --- S3, S4: the latest snapshot since T+0 ----------------------------------------------------
+
+
+def s3_reading(window: Described, hard: Ratio, limits: Limits) -> Reading:
+    """S3's comparisons: the latest snapshot's hard disagreement above the line, on enough
+    votes; a breach so proven stops whatever the guard doubts."""
+    limit = limits.number("stop.s3_hard_disagreement_above")
+    need = limits.integer("monitor.min_intents")
+    threshold = f"BUY-vs-SELL against the ensemble side > {limit:.0%} stops"
+    breach = hard.total >= need and proven(hard.value) > limit + EPSILON
+    thin = [] if hard.total >= need else [f"only {hard} intents carry a vote, need {need}"]
+    if not breach and (doubt := _doubt(S3, window, limits, threshold, thin)):
+        return Reading(Status.INCONCLUSIVE, hard.value, hard.total, threshold, doubt)
+    return Reading(Status.FAIL if breach else Status.PASS, hard.value, hard.total, threshold)
 
 
 def s3_hard_disagreement(
     intents: Window[Intent], t0: Anchor, target: Target, th: Thresholds
 ) -> Verdict:
     """The model votes against the ensemble so often that execution conflicts (s.5 stop 3)."""
-    limit, need = th.number("stop.s3_hard_disagreement_above"), int(th["monitor.min_intents"])
-    latest = _latest(intents, th)
+    limits = S3.limits(th)
+    latest = _latest(intents, limits)
     hard = metrics.hard_disagreement(latest, target.breakdown_key)
-    threshold = f"BUY-vs-SELL against the ensemble side > {limit:.0%} stops"
-    breach = hard.total >= need and hard.value > limit + NOISE
-    thin = [] if hard.total >= need else [f"only {hard} intents carry a vote, need {need}"]
-    if not breach and (unproven := _unproven(S3, intents, t0, th, threshold, thin)):
-        return unproven
-    return S3.verdict(
-        Status.FAIL if breach else Status.PASS,
-        measured=f"{hard} of the {_latest_text(latest, intents)} carrying a "
-        f"{target.breakdown_key} vote",
-        threshold=threshold,
-        window=since_t0_text(intents, t0),
-        sample=hard.total,
-        value=hard.value,
+    measured = (
+        f"{hard} of the {_latest_text(latest, intents)} carrying a {target.breakdown_key} vote"
     )
+    return judged_since_t0(S3, s3_reading(intents, hard, limits), intents, t0, measured)
+
+
+def s4_reading(
+    window: Described, p10_p90: float | None, n: int, limits: Limits, model: str
+) -> Reading:
+    """S4's comparisons: the P10..P90 of `model`'s latest `n` BUY/SELL confidences below the
+    line, on enough votes; a breach so proven stops whatever the guard doubts."""
+    limit, need = limits.number("stop.s4_min_p10_p90"), limits.integer("monitor.min_intents")
+    threshold = f"P10..P90 of {model}'s BUY/SELL confidences < {limit:g} stops"
+    breach = p10_p90 is not None and n >= need and p10_p90 + EPSILON < limit
+    thin = [] if n >= need else [f"only {n} BUY/SELL votes of the model, need {need}"]
+    if not breach and (doubt := _doubt(S4, window, limits, threshold, thin)):
+        return Reading(Status.INCONCLUSIVE, p10_p90, n, threshold, doubt)
+    return Reading(Status.FAIL if breach else Status.PASS, p10_p90, n, threshold)
 
 
 def s4_confidence_collapse(
@@ -198,23 +229,13 @@ def s4_confidence_collapse(
 ) -> Verdict:
     """The model predicts the same confidence whatever the input (s.5 stop 4), read on its
     BUY/SELL votes: HOLD confidences are engine placeholders."""
-    limit, need = th.number("stop.s4_min_p10_p90"), int(th["monitor.min_intents"])
-    latest = _latest(intents, th)
+    limits = S4.limits(th)
+    latest = _latest(intents, limits)
     spread = metrics.confidence_spread(metrics.model_confidences(latest, target.breakdown_key))
-    n = spread.n if spread else 0
-    threshold = f"P10..P90 of {target.breakdown_key}'s BUY/SELL confidences < {limit:g} stops"
-    breach = spread is not None and n >= need and spread.range_p10_p90 + NOISE < limit
-    thin = [] if n >= need else [f"only {n} BUY/SELL votes of the model, need {need}"]
-    if not breach and (unproven := _unproven(S4, intents, t0, th, threshold, thin)):
-        return unproven
-    return S4.verdict(
-        Status.FAIL if breach else Status.PASS,
-        measured=f"{spread} over the {_latest_text(latest, intents)}",
-        threshold=threshold,
-        window=since_t0_text(intents, t0),
-        sample=n,
-        value=spread.range_p10_p90 if spread else None,
-    )
+    p10_p90, n = (spread.range_p10_p90, spread.n) if spread else (None, 0)
+    reading = s4_reading(intents, p10_p90, n, limits, target.breakdown_key)
+    measured = f"{spread} over the {_latest_text(latest, intents)}"
+    return judged_since_t0(S4, reading, intents, t0, measured)
 
 
 # --- S5: PnL against the baseline of the 24 h before -----------------------------------------
@@ -243,8 +264,8 @@ class PnlBaseline:
             return cls(start_ms, end_ms, False, 0, 0, 0, None, 0)
         closed = window.records
         return cls(
-            start_ms, end_ms, bool(window.covered), len(closed), metrics.win_rate(closed).hits,
-            sum(o.pnl_percent < 0 for o in closed), metrics.mean_loss(closed), len(window.errors),
+            start_ms, end_ms, bool(window.covered), len(closed), trades.win_rate(closed).hits,
+            sum(o.pnl_percent < 0 for o in closed), trades.mean_loss(closed), len(window.errors),
         )  # fmt: skip
 
     @property
@@ -278,13 +299,13 @@ class PnlBaseline:
 
 
 def _baseline_doubts(
-    baseline: PnlBaseline | None, t0: Anchor, need: int, th: Thresholds
+    baseline: PnlBaseline | None, t0: Anchor, need: int, limits: Limits
 ) -> list[str]:
     """Why the stored baseline is no yardstick for the 24 h before T+0."""
     if baseline is None:
         return ["no S5 baseline: no preactivation record of this target before T+0 holds one"]
-    before_ms = th.number("stop.s5_before_hours") * HOUR_MS
-    max_age_ms = th.number("stop.s5_baseline_max_age_hours") * HOUR_MS
+    before_ms = limits.number("stop.s5_before_hours") * HOUR_MS
+    max_age_ms = limits.number("stop.s5_baseline_max_age_hours") * HOUR_MS
     doubts = []
     if baseline.outcomes < need:
         doubts.append(f"only {baseline.outcomes} outcomes in the baseline, need {need}")
@@ -292,7 +313,7 @@ def _baseline_doubts(
         doubts.append(f"the baseline does not hold the whole {span(int(before_ms))} before")
     if t0.ms - baseline.end_ms > max_age_ms:
         doubts.append(f"the baseline ended {span(t0.ms - baseline.end_ms)} before T+0")
-    if baseline.unreadable > th.number("window.max_unreadable_share") * (
+    if baseline.unreadable > limits.number("window.max_unreadable_share") * (
         baseline.outcomes + baseline.unreadable
     ):
         doubts.append(f"{baseline.unreadable} unreadable outcomes in the baseline")
@@ -306,12 +327,13 @@ def s5_pnl_degradation(
     now_ms: int,
     th: Thresholds,
 ) -> Verdict:
-    """The first hour after T+0 against the 24 h before (DESIGN "Decisions"): the win rate
+    """The first hour after T+0 against the 24 h before (DECISIONS.md "Ambiguities"): the win rate
     fell by more than the allowed points, or the mean loss per losing trade grew beyond the
     allowed ratio. Too few outcomes on either side, or no usable baseline, is INCONCLUSIVE."""
-    hours, need = th.number("stop.s5_after_hours"), int(th["stop.s5_min_outcomes"])
-    max_drop = th.number("stop.s5_max_win_rate_drop")
-    max_ratio = th.number("stop.s5_max_loss_ratio")
+    limits = S5.limits(th)
+    hours, need = limits.number("stop.s5_after_hours"), limits.integer("stop.s5_min_outcomes")
+    max_drop = limits.number("stop.s5_max_win_rate_drop")
+    max_ratio = limits.number("stop.s5_max_loss_ratio")
     end_ms = t0.ms + int(hours * HOUR_MS)
     threshold = (
         f"over the first {hours:g} h after T+0: win rate more than {max_drop * 100:g} points "
@@ -319,8 +341,8 @@ def s5_pnl_degradation(
         f">= {need} outcomes on each side"
     )
     closed = [o for o in outcomes.records if o.ts_ms < end_ms] if outcomes else []
-    rate, loss = metrics.win_rate(closed), metrics.mean_loss(closed)
-    doubts = _baseline_doubts(baseline, t0, need, th)
+    rate, loss = trades.win_rate(closed), trades.mean_loss(closed)
+    doubts = _baseline_doubts(baseline, t0, need, limits)
     if len(closed) < need:
         doubts.append(f"only {len(closed)} outcomes closed in the first {hours:g} h, need {need}")
     drop = ratio = None
@@ -333,8 +355,8 @@ def s5_pnl_degradation(
             doubts.append("no losing trade in the baseline: loss magnitude cannot be compared")
     comparable = baseline is not None and min(len(closed), baseline.outcomes) >= need
     breach = comparable and (
-        (drop is not None and drop > max_drop + NOISE)
-        or (ratio is not None and ratio > max_ratio + NOISE)
+        (drop is not None and drop > max_drop + EPSILON)
+        or (ratio is not None and ratio > max_ratio + EPSILON)
     )
     if now_ms < end_ms:
         doubts.append(f"the first {hours:g} h after T+0 ends at {utc(end_ms)}, not yet over")
@@ -347,8 +369,8 @@ def s5_pnl_degradation(
             window=f"since T+0 {t0.describe()}",
             detail="cannot prove the PnL healthy",
         )
-    if not breach and (unproven := _unproven(S5, outcomes, t0, th, threshold, doubts, fresh=False)):
-        return unproven
+    if not breach and (doubt := _doubt(S5, outcomes, limits, threshold, doubts, fresh=False)):
+        return replace(doubt, window=since_t0_text(outcomes, t0))
     figures = [
         f"first {hours:g} h ({utc(t0.ms)} .. {utc(end_ms, date=False)}): win rate {rate}, "
         + ("no losing trade" if loss is None else f"mean loss {loss:.3g}%"),

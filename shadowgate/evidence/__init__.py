@@ -7,7 +7,8 @@
     crosscheck.py       `verify`'s rules for the chain against those anchors
     arming.py   `last` (has PHASE just passed?) and `rollback_armed`
     anchors.py  T+0 and the rollback's start: from the actions' records or the operator
-    chain.py    the verified records;  lifecycle.py  the one state every consumer acts on
+    chain.py    the verified records;  cycle.py  the activation cycle they tell, in order
+    lifecycle.py  the one state every consumer acts on
 
 Callers say `from shadowgate import evidence; evidence.verify(reports_dir)`.
 """

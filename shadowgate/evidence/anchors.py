@@ -65,6 +65,11 @@ def parse_moment(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def source_of(kind: str, run_id: object) -> str:
+    """How an anchor names the action record it came from (a run's facts keep it)."""
+    return f"{kind} record {run_id}"
+
+
 def _from_record(record: Mapping[str, Any], kind: str) -> Anchor | None:
     try:
         at = parse_moment(str(record["restarted_at"]))
@@ -75,7 +80,7 @@ def _from_record(record: Mapping[str, Any], kind: str) -> Anchor | None:
     run_id = record.get("run_id", "?")
     strategy = record.get("strategy")
     kept = dict(strategy) if isinstance(strategy, Mapping) else None
-    return Anchor(at, f"{kind} record {run_id}", record.get("invocation_id"), began, kept)
+    return Anchor(at, source_of(kind, run_id), record.get("invocation_id"), began, kept)
 
 
 def latest_action(

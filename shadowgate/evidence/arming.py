@@ -1,4 +1,4 @@
-"""May this action run now? Judged from the latest records, as DESIGN "Evidence" says.
+"""May this action run now? Judged from the latest records, as ARCHITECTURE.md "Evidence" says.
 
 `activate` needs the latest `preactivation` record (`last`); `rollback` needs the latest
 record that ran the `rollback_ready` checks, whatever phase it was run for, since every
@@ -224,7 +224,7 @@ def last(
     if record.passed is not True:
         why = f": {'; '.join(record.causes)}" if record.causes else ""
         failed.append(f"the run did not pass (decision {record.decision}){why}")
-    incomplete = []
+    incomplete: list[str] = []
     if record.complete is not True:
         incomplete += record.incomplete_reasons or ["no reason recorded"]
     unjudged = record.not_evaluated(catalog.ids_of_phase(phase))
@@ -251,7 +251,7 @@ def rollback_armed(
     """Is rollback armed? The latest record that ran any `rollback_ready` check (a monitoring
     window's as well as a `-m rollback_ready` run's), judged as `last` judges, except that it
     is every `rollback_ready` check that must have been evaluated and passed, not the run: a
-    window that says STOP, or that could not read Redis, keeps rollback armed (DESIGN
+    window that says STOP, or that could not read Redis, keeps rollback armed (ARCHITECTURE.md
     "Evidence"). `required`: the IDs that must be evaluated in it (default: those the catalog
     marks `rollback_ready`); one missing leaves it incomplete. None if no record ran
     a `rollback_ready` check."""

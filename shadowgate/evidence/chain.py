@@ -1,12 +1,11 @@
 """The verified chain: the records a consumer may act on, and where verification broke.
 
-Whatever acts on what the decision log says (the window timers' wrapper; the lifecycle's
-state) reads this view, never raw lines (DESIGN "The lifecycle"): a line that does not verify
-never changes what it does, and a chain broken at line N still yields the records before it,
-so monitoring goes on against the last verified activation while the break is said loudly.
-Where the journal was read, a record counts only if anchored there: one never anchored (a
-forged "not anchored" tail, a run killed before its anchor) counts for nothing, as it arms
-nothing.
+Whatever acts on what the decision log says (the window timers' wrapper; the lifecycle's state)
+reads this view, never raw lines (ARCHITECTURE.md "The lifecycle"): a line that does not verify
+never changes what it does, and a chain broken at line N still yields the records before it, so
+monitoring goes on against the last verified activation while the break is said loudly. Where
+the journal was read, a record counts only if anchored there: one never anchored (a forged "not
+anchored" tail, a run killed before its anchor) counts for nothing, as it arms nothing.
 """
 
 from __future__ import annotations
@@ -49,8 +48,10 @@ class Chain:
 
 def verified_chain(reports_dir: Path, journal_host: testinfra.host.Host | None = None) -> Chain:
     """The decision log of `reports_dir` as `verify` holds it up against the journal of
-    `journal_host` (None: the chain alone)."""
+    `journal_host` (None: the chain alone). A replay's record never counts: it judged a
+    bundle, not the engine (ARCHITECTURE.md "Replay")."""
     checked, links = walk(Path(reports_dir), journal_host)
     if checked.journal_read:
         links = [link for link in links if link.run_id in checked.anchored]
+    links = [link for link in links if "replay" not in link.record]
     return Chain(tuple(links), checked)

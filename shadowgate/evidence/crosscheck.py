@@ -168,23 +168,31 @@ def _gone(lost: Logged, links: Sequence[Link], journal: str) -> tuple[str, str, 
     )
 
 
+def _unreadable(links: Sequence[Link], exc: HostError) -> Outcome:
+    """The journal cannot be read: a chain whose records say they were anchored is not proven
+    (the anchors alone prove its tail was not rewritten), one whose records never were is
+    stated. Said plainly: "journalctl exited 0" read like success."""
+    claimed = [link for link in links if link.said().get("journal")]
+    if not claimed:
+        note = f"journal cross-check: not possible ({exc}); no record says it was anchored"
+        return Outcome(None, "", (note,), frozenset(), False)
+    were = "1 record was" if len(claimed) == 1 else f"{len(claimed)} records were"
+    notes = (
+        f"the chain alone holds up: {plural(len(links), 'record')}, each line, record file and "
+        "report as written; only the anchors can prove its tail was not rewritten",
+        f"{were} anchored in the journal of {claimed[-1].said()['journal']}: run verify where "
+        "that journal is (--hosts); until then verify exits 1",
+    )
+    return Outcome(None, f"anchors cannot be checked here: {exc}", notes, frozenset(), False)
+
+
 def cross_check(links: Sequence[Link], journal: Journal, reports_dir: Path) -> Outcome:
     """The rules of the module docstring, first problem in chain order, then anchors whose
     line is gone."""
-    claimed = [link for link in links if link.said().get("journal")]
     try:
         found = journal.read(reports_dir)
     except HostError as exc:
-        if claimed:
-            were = "1 record was" if len(claimed) == 1 else f"{len(claimed)} records were"
-            problem = (
-                f"journal cross-check impossible: {exc}; {were} anchored in "
-                f"the journal of {claimed[-1].said()['journal']}: verify there (--hosts)"
-            )
-            return Outcome(None, problem, (), frozenset(), False)
-        return Outcome(
-            None, "", (f"journal cross-check: not possible ({exc})",), frozenset(), False
-        )
+        return _unreadable(links, exc)
     first: Link | None = None
     beyond = 0
     problem: tuple[str | None, str, int | None] = (None, "", None)

@@ -64,8 +64,8 @@ class LineAnchor:
         found = _LINE.fullmatch(message.strip("\n"))
         if not found:
             return None
-        kind, *fields = found.groups()
-        return cls(*fields, kind=kind)
+        kind, run_id, sha256, previous_sha256, reports_dir = found.groups()
+        return cls(run_id, sha256, previous_sha256, reports_dir, kind=kind)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class Journal:
         read whole (no journal, a user outside systemd-journal)."""
         out = query_json(
             self.host,
-            "the host",
+            "shadowgate's anchors",
             "journalctl -t %s -o json --output-fields=MESSAGE,_UID,_COMM --no-pager",
             IDENTIFIER,
         )
@@ -177,6 +177,8 @@ class Journal:
             lambda logged: logged is not None,
             CONFIRM_S,
             interval_s=0.1,
+            what=f"the anchor of run {anchor.run_id} to show in the journal of {self.name}",
+            tell=waiting.to_stderr(),
         ).value
         if seen is None:
             raise HostError(

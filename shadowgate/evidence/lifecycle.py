@@ -1,4 +1,4 @@
-"""The lifecycle of an activation (DESIGN "The lifecycle"): one state, derived from the
+"""The lifecycle of an activation (ARCHITECTURE.md "The lifecycle"): one state, derived from the
 verified chain only, that every consumer acts on (activate, rollback --on-stop, the windows,
 the monitor, the timers' wrapper, `shadowgate status`, `shadowgate conclude`).
 
@@ -7,14 +7,13 @@ the monitor, the timers' wrapper, `shadowgate status`, `shadowgate conclude`).
     ACTIVE --(T+6h, s.10)--> AWAITING_DECISION --(`shadowgate conclude`)--> CONCLUDED
     ROLLED_BACK / CONCLUDED --(a new complete GO after it)--> ARMED   (s.6 "re-try")
 
-The records are walked in chain order (the order they were appended, which no clock step can
-reorder). An activation record with a restart opens a cycle (T+0 its restart); a window
-record after it saying STOP stops it, unless a rollback or conclusion came first; a rollback
-record with a restart ends it (its verification: the first `rollback` run after it); a
-`conclude` record ends it too. Whether the latest preactivation GO arms anything is
-evidence.arming's judgement (`evidence.last`), never repeated here; the lifecycle only adds
-that it must have started after the cycle it would re-arm ended: a rollback disarms activation
-until a GO that started after it.
+The records are walked in chain order (evidence.cycle): an activation record with a restart
+opens a cycle (T+0 its restart); a window record after it saying STOP stops it, unless a
+rollback or conclusion came first; a rollback record with a restart ends it (its verification:
+the first `rollback` run after it); a `conclude` record ends it too. Whether the latest
+preactivation GO arms anything is evidence.arming's judgement (`evidence.last`), never repeated
+here; the lifecycle only adds that it must have started after the cycle it would re-arm ended: a
+rollback disarms activation until a GO that started after it.
 """
 
 from __future__ import annotations
@@ -24,20 +23,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import testinfra.host
 
 from shadowgate import host
-from shadowgate.checks import catalog
-from shadowgate.evidence.anchors import ACTIVATE, ROLLBACK, Anchor, latest_action, parse_moment
+from shadowgate.evidence import cycle
+from shadowgate.evidence.anchors import Anchor, parse_moment
 from shadowgate.evidence.arming import LastRun, last
 from shadowgate.evidence.chain import verified_chain
+from shadowgate.evidence.cycle import stamp
 from shadowgate.evidence.disk import EvidenceError
-from shadowgate.evidence.record import iso_utc
-from shadowgate.outcome import headline, stops
 
-CONCLUDE = "conclude"  # the `action` of `shadowgate conclude`'s record
 DECISIONS = ("continue", "adjust", "rollback")  # runbook s.7 "Decision", s.10
 DEFAULT_OBSERVATION_HOURS = 6.0  # runbook s.10: the decision point at T+6h
 
@@ -50,11 +47,6 @@ class State(StrEnum):
     ROLLED_BACK = "ROLLED_BACK"
     AWAITING_DECISION = "AWAITING_DECISION"
     CONCLUDED = "CONCLUDED"
-
-
-def stamp(moment: datetime | None) -> str:
-    """A moment as records store it, or "unknown time"."""
-    return "unknown time" if moment is None else iso_utc(moment)
 
 
 @dataclass(frozen=True)
@@ -86,58 +78,14 @@ class Lifecycle:
         )
 
 
-def _time(record: Mapping[str, Any]) -> datetime | None:
-    """When a record's event began: an action's restart (or start), a run's start."""
-    for key in ("restarted_at", "started_at"):
-        with_value = record.get(key)
-        if with_value:
-            try:
-                return parse_moment(str(with_value))
-            except ValueError:
-                continue
-    return None
+class _Basis(TypedDict):
+    """What every state's Lifecycle rests on: the cycle walked and the chain's break."""
 
-
-def _said(record: Mapping[str, Any]) -> str:
-    """A run's headline; a verified record of another shape its bare decision, never a
-    traceback (the chain holds any JSON object with a run_id)."""
-    try:
-        return headline(record)
-    except (KeyError, TypeError):
-        return f"{record.get('phase')}: {record.get('decision')}"
-
-
-def _failing_stops(record: Mapping[str, Any]) -> list[str]:
-    checks = record.get("checks") or []
-    return list(
-        dict.fromkeys(
-            c.get("id")
-            for c in checks
-            if c.get("outcome") == "failed"
-            and c.get("status") == "FAIL"
-            and stops(str(c.get("id")))
-        )
-    )
-
-
-def _trigger(
-    rollback: Mapping[str, Any],
-    stop: Mapping[str, Any] | None,
-    records: Sequence[Mapping[str, Any]],
-) -> str:
-    """The STOP's failing IDs, the break-glass reason, or "operator"."""
-    if rollback.get("trigger") == "break-glass":
-        return f"break-glass: {rollback.get('reason')}"
-    window = next((r for r in records if r.get("run_id") == rollback.get("window")), None) or stop
-    if window is not None:
-        return ", ".join(_failing_stops(window)) or str(window.get("decision"))
-    reason = rollback.get("reason")
-    return f"operator: {reason}" if reason else "operator"
-
-
-def _ours(record: Mapping[str, Any], unit: str | None) -> bool:
-    recorded = record.get("target")
-    return unit is None or not isinstance(recorded, Mapping) or recorded.get("unit") == unit
+    t0: Anchor | None
+    stop: Mapping[str, Any] | None
+    rollback: Anchor | None
+    story: tuple[tuple[str, str], ...]
+    broken: str | None
 
 
 def _observation_hours(t0: Anchor) -> float:
@@ -147,105 +95,6 @@ def _observation_hours(t0: Anchor) -> float:
     if isinstance(hours, int | float) and not isinstance(hours, bool) and hours > 0:
         return float(hours)
     return DEFAULT_OBSERVATION_HOURS
-
-
-@dataclass
-class _Walk:
-    """The cycle in force while the chain is read in order."""
-
-    t0: Anchor | None = None
-    stop: Mapping[str, Any] | None = None
-    rollback: Anchor | None = None
-    rollback_record: Mapping[str, Any] | None = None
-    verification: Mapping[str, Any] | None = None
-    conclusion: Mapping[str, Any] | None = None
-
-    def activate(self, anchor: Anchor) -> None:
-        """A new cycle: nothing of the old one counts any more."""
-        self.t0, self.stop, self.conclusion = anchor, None, None
-        self.rollback = self.rollback_record = self.verification = None
-
-
-def _walk(
-    records: Sequence[Mapping[str, Any]], unit: str | None, activated_at: datetime | None
-) -> tuple[_Walk, list[tuple[str, str]]]:
-    walk, story = _Walk(), []
-    manual = (
-        None
-        if activated_at is None
-        else Anchor(activated_at, "--activated-at", started_at=activated_at)
-    )
-    for record in records:
-        if not _ours(record, unit):
-            continue
-        if manual is not None and (_time(record) or manual.at) > manual.at:
-            walk.activate(manual)
-            story.append(("Activation", f"T+0 {manual.describe()}: an activation done by hand"))
-            manual = None
-        action, phase, run_id = record.get("action"), record.get("phase"), record.get("run_id")
-        if action in (ACTIVATE, ROLLBACK):
-            anchor = latest_action(Path(), str(action), None, (record,))
-            if anchor is None:  # it never restarted the engine: no T+0, no rollback
-                story.append(
-                    (
-                        "Activation" if action == ACTIVATE else "Rollback",
-                        f"{action} {run_id} failed before its restart: changed nothing",
-                    )
-                )
-                continue
-            if action == ACTIVATE:
-                walk.activate(anchor)
-                strategy = record.get("strategy") or {}
-                story.append(
-                    (
-                        "Activation",
-                        f"T+0 {stamp(anchor.at)}: activated by "
-                        f"{record.get('operator')}, approved by "
-                        f"{record.get('approved_by')}, weight {strategy.get('weight')} "
-                        f"(record {run_id})",
-                    )
-                )
-            else:
-                walk.rollback, walk.rollback_record, walk.verification = anchor, record, None
-                trigger = _trigger(record, walk.stop, records)
-                story.append(
-                    (
-                        "Rollback",
-                        f"rolled back at {stamp(anchor.at)} (trigger {trigger}; record {run_id})",
-                    )
-                )
-        elif action == CONCLUDE:
-            if walk.conclusion is None and walk.rollback is None:
-                walk.conclusion = record
-            story.append(
-                (
-                    "Conclusion",
-                    f"decision {record.get('decision')} by "
-                    f"{record.get('by')} at {stamp(_time(record))}"
-                    + (f": {record.get('note')}" if record.get("note") else ""),
-                )
-            )
-        elif phase == "rollback" and walk.rollback is not None and walk.verification is None:
-            walk.verification = record
-            story.append(("Rollback", f"verification {_said(record)} (run {run_id})"))
-        elif phase in catalog.MONITORING:
-            story.append(
-                (
-                    "Post-Activation",
-                    f"{record.get('finished_at')} {_said(record)} (run {run_id})",
-                )
-            )
-            ended = walk.rollback is not None or walk.conclusion is not None
-            if record.get("decision") == "STOP" and walk.stop is None and not ended:
-                walk.stop = record
-        elif phase == "preactivation":
-            story.append(
-                ("Pre-Activation", f"{record.get('finished_at')} {_said(record)} (run {run_id})")
-            )
-    if manual is not None:
-        walk.activate(manual)
-        story.append(("Activation", f"T+0 {manual.describe()}: an activation done by hand"))
-    return walk, story
 
 
 def derive(
@@ -261,19 +110,19 @@ def derive(
     (T+6h is measured against it: the caller says which clock). `go`: evidence.last's judgement
     of the latest preactivation record (None: none, or not judged: never ARMED then).
     `activated_at`: T+0 of an activation done by hand, placed in the chain by its time."""
-    walk, story = _walk(records, unit, activated_at)
-    common = dict(
+    walk, story = cycle.walk(records, unit, activated_at)
+    common = _Basis(
         t0=walk.t0, stop=walk.stop, rollback=walk.rollback, story=tuple(story), broken=broken
     )
     if walk.rollback is not None:
         assert walk.rollback_record is not None
-        trigger = _trigger(walk.rollback_record, walk.stop, records)
+        trigger = cycle.trigger(walk.rollback_record, walk.stop, records)
         verification = walk.verification
         verified = None if verification is None else verification.get("decision") == "OK"
         said = {
             None: "its verification (`pytest -m rollback`) has not recorded yet",
             True: f"verified by run {verification and verification.get('run_id')}",
-            False: f"NOT verified: {verification and _said(verification)}",
+            False: f"NOT verified: {verification and cycle.said(verification)}",
         }[verified]
         life = Lifecycle(
             State.ROLLED_BACK,
@@ -294,7 +143,7 @@ def derive(
         cutoff: datetime | None = walk.rollback.at
     elif walk.conclusion is not None:
         concluded = walk.conclusion
-        at = _time(concluded)
+        at = cycle.moment(concluded)
         life = Lifecycle(
             State.CONCLUDED,
             at,
@@ -306,7 +155,7 @@ def derive(
         cutoff = at
     elif walk.stop is not None:
         stop = walk.stop
-        ids = ", ".join(_failing_stops(stop)) or "STOP"
+        ids = ", ".join(cycle.failing_stops(stop)) or "STOP"
         return Lifecycle(
             State.STOPPED,
             _time_of_finish(stop),
@@ -360,7 +209,7 @@ def _armed(life: Lifecycle, go: LastRun | None, cutoff: datetime | None) -> Life
     if go is None:
         return life
     run_id = go.record.run_id
-    started = _time({"started_at": go.record.started_at})
+    started = cycle.moment({"started_at": go.record.started_at})
     if not go.armed:
         why = f"preactivation run {run_id} does not arm: {'; '.join(go.reasons)}"
     elif cutoff is not None and (started is None or started <= cutoff):

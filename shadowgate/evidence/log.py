@@ -64,7 +64,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shadowgate import envedit
 from shadowgate.evidence.disk import (
     LOCK_NAME,
     EvidenceError,
@@ -129,18 +128,24 @@ def parse_line(raw: bytes) -> Any:
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _file_entry(kind: str, reports_dir: Path, path: Path | None) -> dict[str, str | None]:
-    if path is None:
-        return {kind: None, f"{kind}_sha256": None}
+def _archived(kind: str, reports_dir: Path, path: Path) -> tuple[str, str]:
+    """(name relative to the reports dir, sha256) of a file archived beside its record."""
     path = Path(path)
     try:
         name = path.resolve().relative_to(reports_dir.resolve()).as_posix()
     except ValueError:
         raise ValueError(
-            f"{kind} report {path} is outside the reports dir {reports_dir}: "
+            f"{kind} {path} is outside the reports dir {reports_dir}: "
             "it must be archived beside its record"
         ) from None
-    return {kind: name, f"{kind}_sha256": sha256_file(path)}
+    return name, sha256_file(path)
+
+
+def _file_entry(kind: str, reports_dir: Path, path: Path | None) -> dict[str, str | None]:
+    if path is None:
+        return {kind: None, f"{kind}_sha256": None}
+    name, digest = _archived(f"{kind} report", reports_dir, path)
+    return {kind: name, f"{kind}_sha256": digest}
 
 
 def pending_file(reports_dir: Path, run_id: str) -> Path:
@@ -159,10 +164,11 @@ def _finish_interrupted(reports_dir: Path, last_line: bytes) -> None:
     """What a killed append left: the record file of the log's last line is renamed into
     place (its bytes are the line's); any other pending file is a run never recorded."""
     try:
-        last = parse_line(last_line) if last_line else None
+        parsed = parse_line(last_line) if last_line else None
     except ValueError:
-        last = None
-    last_id = last.get("run_id") if isinstance(last, dict) else None
+        parsed = None
+    last = parsed if isinstance(parsed, dict) else {}
+    last_id = last.get("run_id")
     for name in os.listdir(reports_dir):
         run_id = _pending_run(name)
         if run_id is None:
@@ -248,9 +254,14 @@ def append_record(
     html_path: Path | None = None,
     junit_path: Path | None = None,
     journal: Journal | None = None,
+    bundle_path: Path | None = None,
+    replay: Mapping[str, Any] | None = None,
 ) -> Path:
     """Record a finished run: hash its reports, chain it to the log, write `<run_id>.json`,
     then anchor its line in the journal of the engine host (default: this machine's).
+
+    A run that captured a replay bundle gets `bundle` {file, sha256}; a replay gets
+    `replay` (what it replayed) and is never anchored: it is no live run.
 
     The reports must be final (their sha256 is taken here) and inside `reports_dir`. What is
     written is `record` plus `files`, `anchor` and `previous_sha256` (a plain mapping is taken
@@ -266,8 +277,14 @@ def append_record(
     entry["files"] = _file_entry("html", reports_dir, html_path) | _file_entry(
         "junit", reports_dir, junit_path
     )
+    if bundle_path is not None:
+        name, digest = _archived("replay bundle", reports_dir, bundle_path)
+        entry["bundle"] = {"file": name, "sha256": digest}
     journal = journal or Journal.local()
     entry["anchor"] = _anchor_said(journal, reports_dir)
+    if replay is not None:
+        entry["replay"] = dict(replay)
+        entry["anchor"] = {"journal": None, "why": "a replay is never anchored as a live run"}
     json_path = reports_dir / f"{run_id}.json"
     log_path = reports_dir / LOG_NAME
     with locked(reports_dir, exclusive=True):
@@ -287,7 +304,6 @@ def append_record(
             if os.path.lexists(log_path):
                 cut_to(log_path, size)
             raise
-        envedit.crash_point("recorded")  # the line is in, its anchor not yet
         if entry["anchor"]["journal"]:
             _anchor(journal, reports_dir, entry, line)
     return json_path
@@ -335,9 +351,11 @@ def records(reports_dir: Path) -> list[dict[str, Any]]:
 
 
 def run_records(reports_dir: Path) -> list[RunRecord]:
-    """Every run record of the log, any schema, oldest first; other lines are skipped."""
+    """Every record of a live run in the log, any schema, oldest first; other lines are
+    skipped, and so are replays (they judged a bundle, not the engine: ARCHITECTURE.md
+    "Replay")."""
     found = []
     for data in records(reports_dir):
         with contextlib.suppress(ValueError):
             found.append(RunRecord.from_dict(data))
-    return found
+    return [record for record in found if not record.is_replay]

@@ -31,7 +31,7 @@ no `unevaluated`).
     incomplete_reasons  [str], why it is not complete
     passed              true only if the run passed
     decision            "GO" / "NO-GO" (preactivation); "OK" / "STOP" / "NOT OK" /
-                        "INCONCLUSIVE" (monitoring windows: outcome.decision); "OK" / "STOP"
+                        "INCONCLUSIVE" (monitoring windows: wording.decision); "OK" / "STOP"
                         (other phases); or null
     causes              [str], the data sources that could not be read, in operator words
     facts               {name: JSON}, what later phases compare against, as observed by this
@@ -50,6 +50,11 @@ no `unevaluated`).
                         records written before anchors)
     previous_sha256     sha256 of the previous log line ("0" * 64 for the first record)
                         (set by the log)
+    bundle              {file, sha256}: the replay bundle the run captured beside it, covered
+                        by the chain as the reports are (set by the log; absent when none)
+    replay              {bundle, sha256, run_id, phase}: this run judged a captured bundle, not
+                        the engine: it arms nothing, counts toward no state and is never
+                        anchored (set by the log; absent in live runs)
 """
 
 from __future__ import annotations
@@ -61,8 +66,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from shadowgate.outcome import NOT_EVALUATED, decision
 from shadowgate.verdict import Status, Verdict
+from shadowgate.wording import NOT_EVALUATED, decision
 
 SCHEMA = 4
 
@@ -102,6 +107,18 @@ def _require(data: object, keys: Iterable[str], what: str) -> Mapping[str, Any]:
     return data
 
 
+def _mapping_or_none(value: object) -> dict[str, Any] | None:
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+def _replay_of(d: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A record's `replay`; any value there, even a malformed one, makes it a replay (one
+    that arms nothing)."""
+    if "replay" not in d:
+        return None
+    return _mapping_or_none(d["replay"]) or {"said": d["replay"]}
+
+
 def _strings(value: object, key: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         raise ValueError(f"{key} must be a list, got {type(value).__name__}")
@@ -110,22 +127,16 @@ def _strings(value: object, key: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class CheckEntry:
-    """One check of a run: pytest's nodeid and outcome, the verdict, and the phase markers the
-    test carried (which checks arm a rollback is asked of these, not of the run's `-m`)."""
+    """One check of a run: pytest's nodeid and outcome, the Verdict its test judged (None when
+    none was reached, `cause` saying why), and the phase markers the test carried (which checks
+    arm a rollback is asked of these, not of the run's `-m`). The JSON lays the verdict's fields
+    out flat beside them, as Verdict.as_record() names them."""
 
     nodeid: str
-    check_id: str  # "id" in the JSON
+    check_id: str  # "id" in the JSON: the verdict's own when there is one
     outcome: str  # passed / skipped / failed: the worst over setup, call and teardown
-    status: str  # a Status value, or NOT_EVALUATED when no verdict was reached
-    title: str | None
-    measured: str | None
-    value: float | int | None
-    threshold: str | None
-    sample: int | None
-    window: str | None
-    section: str | None
-    detail: str | None  # for NOT_EVALUATED: why (the source that failed, the skip reason)
-    evidence: tuple[str, ...] = ()
+    verdict: Verdict | None  # None: NOT_EVALUATED
+    cause: str | None = None  # without a verdict: why (the source that failed, the skip reason)
     phases: tuple[str, ...] = ()  # empty in schema 1 records: not recorded then
 
     @classmethod
@@ -133,62 +144,50 @@ class CheckEntry:
         cls, nodeid: str, outcome: str, verdict: Verdict, phases: Iterable[str]
     ) -> CheckEntry:
         """A check that reached its verdict (whatever pytest's outcome)."""
-        data = verdict.as_record() | {"nodeid": nodeid, "outcome": outcome}
-        return cls.from_dict(data | {"phases": list(phases)})
+        return cls(nodeid, verdict.check_id, outcome, verdict, phases=tuple(phases))
 
     @classmethod
     def not_evaluated(
         cls, nodeid: str, check_id: str, outcome: str, cause: str, phases: Iterable[str]
     ) -> CheckEntry:
         """A check whose data source failed, or that was skipped before its verdict."""
-        return cls(
-            nodeid, check_id, outcome, NOT_EVALUATED, title=None, measured=None, value=None,
-            threshold=None, sample=None, window=None, section=None, detail=cause,
-            phases=tuple(phases),
-        )  # fmt: skip
+        return cls(nodeid, check_id, outcome, None, cause, tuple(phases))
 
     @property
     def evaluated(self) -> bool:
         """Its test body judged a verdict (PASS/WARN/FAIL/INCONCLUSIVE/DEFERRED)."""
-        return self.status != NOT_EVALUATED
+        return self.verdict is not None
 
-    def verdict(self) -> Verdict | None:
-        """The verdict behind this entry; None when none was reached."""
-        if self.status == NOT_EVALUATED:
-            return None
-        return Verdict(
-            self.check_id, self.title or "", Status(self.status), self.measured or "",
-            self.threshold or "", self.section or "", self.window or "", self.sample,
-            self.detail or "", self.value, self.evidence,
-        )  # fmt: skip
+    @property
+    def status(self) -> str:
+        """The verdict's status word; NOT_EVALUATED without a verdict."""
+        return NOT_EVALUATED if self.verdict is None else self.verdict.status.value
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "nodeid": self.nodeid,
-            "id": self.check_id,
-            "outcome": self.outcome,
-            "title": self.title,
-            "status": self.status,
-            "measured": self.measured,
-            "value": self.value,
-            "threshold": self.threshold,
-            "sample": self.sample,
-            "window": self.window,
-            "section": self.section,
-            "detail": self.detail,
-            "evidence": list(self.evidence),
-            "phases": list(self.phases),
-        }
+        """The entry as the log keeps it: the verdict's fields, null without one."""
+        verdict = (
+            self.verdict.as_record()
+            if self.verdict is not None
+            else {"status": NOT_EVALUATED, "detail": self.cause, "evidence": []}
+        )
+        own = {"nodeid": self.nodeid, "id": self.check_id, "outcome": self.outcome}
+        return dict.fromkeys(_CHECK_KEYS) | verdict | own | {"phases": list(self.phases)}
 
     @classmethod
     def from_dict(cls, data: object) -> CheckEntry:
         """An entry as the log holds it, any schema; ValueError if it is not one."""
         d = _require(data, _CHECK_KEYS, "check entry")
-        return cls(
-            d["nodeid"], d["id"], d["outcome"], d["status"], d["title"], d["measured"],
-            d["value"], d["threshold"], d["sample"], d["window"], d["section"], d["detail"],
-            _strings(d["evidence"], "evidence"), _strings(d.get("phases", ()), "phases"),
+        phases = _strings(d.get("phases", ()), "phases")
+        if d["status"] == NOT_EVALUATED:
+            return cls(d["nodeid"], d["id"], d["outcome"], None, d["detail"], phases)
+        if d["status"] not in tuple(Status):
+            raise ValueError(f"not a check entry: status {d['status']!r}")
+        verdict = Verdict(
+            d["id"], d["title"], Status(d["status"]), d["measured"], d["threshold"],
+            d["section"], d["window"], d["sample"], d["detail"], d["value"],
+            _strings(d["evidence"], "evidence"),
         )  # fmt: skip
+        return cls(d["nodeid"], d["id"], d["outcome"], verdict, phases=phases)
 
 
 @dataclass(frozen=True)
@@ -219,6 +218,14 @@ class RunRecord:
     facts: Mapping[str, Any] = field(default_factory=dict)
     anchor: Mapping[str, Any] | None = None  # None until the log appends it, or before anchors
     unevaluated: Mapping[str, str] = field(default_factory=dict)  # schema >= 4
+    bundle: Mapping[str, Any] | None = None  # {file, sha256}: the replay bundle it captured
+    replay: Mapping[str, Any] | None = None  # a replay of a bundle: never arms, never anchored
+
+    @property
+    def is_replay(self) -> bool:
+        """A replay judged a bundle, not the engine: it never arms an action nor counts toward
+        the lifecycle (ARCHITECTURE.md "Replay")."""
+        return self.replay is not None
 
     def finished(self) -> datetime | None:
         """`finished_at` as a UTC time; None if it is not an ISO-8601 time with a zone."""
@@ -231,7 +238,7 @@ class RunRecord:
     def not_evaluated(self, required: Iterable[str]) -> tuple[str, ...]:
         """The IDs of `required` (the catalog checks of a phase) this record holds no
         evaluated verdict of, or an entry without one: a run that cannot count toward any
-        state (DESIGN "The lifecycle"), whatever its `complete` says; any schema."""
+        state (ARCHITECTURE.md "The lifecycle"), whatever its `complete` says; any schema."""
         judged = {c.check_id for c in self.checks if c.evaluated}
         unjudged = {c.check_id for c in self.checks if not c.evaluated}
         return tuple(i for i in required if i not in judged or i in unjudged)
@@ -282,6 +289,9 @@ class RunRecord:
             data["anchor"] = dict(self.anchor)
         if self.previous_sha256 is not None:
             data["previous_sha256"] = self.previous_sha256
+        for name in ("bundle", "replay"):
+            if (value := getattr(self, name)) is not None:
+                data[name] = dict(value)
         return data
 
     @classmethod
@@ -311,6 +321,8 @@ class RunRecord:
             d.get("schema", 1), dict(facts),
             anchor=dict(anchor) if isinstance(anchor, Mapping) else None,
             unevaluated={str(k): str(v) for k, v in unevaluated.items()},
+            bundle=_mapping_or_none(d.get("bundle")),
+            replay=_replay_of(d),
         )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Who may write the evidence (DESIGN "Trust boundaries").
+"""Who may write the evidence (ARCHITECTURE.md "Trust boundaries").
 
 An anchor proves only who logged it (journald's `_UID`), so it counts only from root or the
 one uid an operator names in the installed thresholds file (`evidence.anchor_uid`, pinned: a

@@ -26,7 +26,7 @@ from shadowgate.evidence.log import (
     snapshot,
 )
 
-_REPORT_SUFFIXES = (".html", ".junit.xml")
+_REPORT_SUFFIXES = (".html", ".junit.xml", ".bundle.json.gz")
 
 
 @dataclass(frozen=True)
@@ -54,25 +54,43 @@ class Verification:
 def _check_files(reports_dir: Path, run_id: str, files: object) -> str | None:
     if not isinstance(files, dict):
         return f"run {run_id} has no 'files' entry: it is not a record shadowgate wrote"
-    root = reports_dir.resolve()
     for kind, label in FILE_KINDS:
         name, recorded = files.get(kind), files.get(f"{kind}_sha256")
-        if name is None:
-            continue
-        path = reports_dir / str(name)
-        if not path.resolve().is_relative_to(root):
-            return f"the {label} of run {run_id} is recorded as {name!r}, outside the reports dir"
-        try:
-            actual = sha256_file(path)
-        except FileNotFoundError:
-            return f"the {label} {name} of run {run_id} is missing"
-        except (OSError, EvidenceError) as exc:
-            return f"the {label} of run {run_id} cannot be read: {exc}"
-        if actual != recorded:
-            return (
-                f"the {label} {name} of run {run_id} has changed since the run "
-                f"(sha256 recorded {str(recorded)[:12]}..., now {actual[:12]}...)"
-            )
+        if name is not None and (
+            problem := _check_file(reports_dir, run_id, label, name, recorded)
+        ):
+            return problem
+    return None
+
+
+def _check_bundle(reports_dir: Path, run_id: str, bundle: object) -> str | None:
+    """The replay bundle a record names is there, unchanged (covered as its reports are)."""
+    if bundle is None:
+        return None
+    if not isinstance(bundle, dict):
+        return f"run {run_id} has a 'bundle' entry that is not a JSON object: it was edited"
+    return _check_file(
+        reports_dir, run_id, "replay bundle", bundle.get("file"), bundle.get("sha256")
+    )
+
+
+def _check_file(
+    reports_dir: Path, run_id: str, label: str, name: object, recorded: object
+) -> str | None:
+    path = reports_dir / str(name)
+    if not path.resolve().is_relative_to(reports_dir.resolve()):
+        return f"the {label} of run {run_id} is recorded as {name!r}, outside the reports dir"
+    try:
+        actual = sha256_file(path)
+    except FileNotFoundError:
+        return f"the {label} {name} of run {run_id} is missing"
+    except (OSError, EvidenceError) as exc:
+        return f"the {label} of run {run_id} cannot be read: {exc}"
+    if actual != recorded:
+        return (
+            f"the {label} {name} of run {run_id} has changed since the run "
+            f"(sha256 recorded {str(recorded)[:12]}..., now {actual[:12]}...)"
+        )
     return None
 
 
@@ -122,6 +140,7 @@ def _check_line(
             "one of them was changed after the run"
         ), run_id
     problem = _check_files(reports_dir, run_id, record.get("files"))
+    problem = problem or _check_bundle(reports_dir, run_id, record.get("bundle"))
     if problem is None and record.get("previous_sha256") != previous:
         if number == 1:
             problem = (
@@ -170,6 +189,9 @@ def _orphans(names: list[str], links: list[Link]) -> list[str]:
         files = link.record.get("files")
         if isinstance(files, Mapping):
             named |= {files.get(kind) for kind, _ in FILE_KINDS}
+        bundle = link.record.get("bundle")
+        if isinstance(bundle, Mapping):
+            named.add(bundle.get("file"))
     found = [n for n in names if n.endswith(_REPORT_SUFFIXES) and n not in named]
     if not found:
         return []

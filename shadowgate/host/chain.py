@@ -17,6 +17,8 @@ from shadowgate.host._base import HostError, name, run, stderr
 from shadowgate.host.files import file_facts, read_text
 from shadowgate.host.unit import show_lines
 
+CAT_COMMAND = "LC_ALL=C systemctl cat -- %s"
+MANAGER_COMMAND = "LC_ALL=C systemctl show-environment"
 _LISTS = ("DropInPaths", "Environment", "EnvironmentFiles", "UnsetEnvironment")  # may be unshown
 _PROPS = ("LoadState", "FragmentPath", "NeedDaemonReload", *_LISTS)
 _NAME_SET = re.compile(r"""(?:^|\s)["']?([A-Za-z_][A-Za-z0-9_]*)=""")
@@ -110,14 +112,14 @@ def _read(host: testinfra.host.Host, ref: EnvFileRef) -> EnvFileRead:
 
 
 def _cat(host: testinfra.host.Host, unit: str) -> str:
-    result = run(host, "LC_ALL=C systemctl cat -- %s", unit)
+    result = run(host, CAT_COMMAND, unit)
     if result.rc != 0:
         raise HostError(f"systemctl cat {unit} failed on {name(host)}: {stderr(result)}")
     return result.stdout_bytes.decode("utf-8", "replace")
 
 
 def _manager(host: testinfra.host.Host) -> dict[str, str]:
-    result = run(host, "LC_ALL=C systemctl show-environment")
+    result = run(host, MANAGER_COMMAND)
     if result.rc != 0:
         raise HostError(f"systemctl show-environment failed on {name(host)}: {stderr(result)}")
     lines = result.stdout_bytes.decode("utf-8", "replace").splitlines()

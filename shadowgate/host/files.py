@@ -120,7 +120,7 @@ fi
 """
 # Only a regular file, and at most one byte past the limit: /dev/zero or a FIFO named as the
 # env file must not read for ever (operatorfiles says why the limit).
-_READ_SCRIPT = (
+READ_SCRIPT = (
     "P=%s\n"
     + _ABSENT
     + f"""[ -d "$P" ] && exit 4
@@ -152,7 +152,7 @@ def _why(code: int, path: str, result: testinfra.backend.base.CommandResult) -> 
 def read_text(host: testinfra.host.Host, path: str) -> str:
     """The file's text exactly as stored (BOM and CR kept), or a HostError saying why not
     (also for anything but a regular file of at most operatorfiles.MAX_BYTES)."""
-    result = run(host, _READ_SCRIPT, path)
+    result = run(host, READ_SCRIPT, path)
     where = name(host)
     if result.rc in _READ_ERRORS:
         raise HostError(f"{path} on {where} {_why(result.rc, path, result)}")

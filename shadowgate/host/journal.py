@@ -17,12 +17,14 @@ from shadowgate.host._base import SUDO_HINT, HostError, name, run, stderr
 # automatic restart (Restart=), logged by PID 1 under UNIT=, which `journalctl -u` includes.
 RESTART_SCHEDULED = "5eb03494b6584870a536b337290809b3"
 
-# journalctl's stderr -> what the operator should do. A partial view is refused too: it would
-# look like a silent engine.
+# journalctl's stderr -> what is wrong with the journal, in the operator's words. A partial
+# view is refused too: it would look like a silent engine. journalctl exits 0 on some of these,
+# so its exit code is never shown for them ("exited 0" reads like success).
 _JOURNAL_TROUBLE = {
-    "insufficient permissions": SUDO_HINT,
-    "not seeing messages from other users": SUDO_HINT,
-    "No journal files were found": "no journal on this host: is it booted with systemd?",
+    "insufficient permissions": f"cannot be read whole by this user ({SUDO_HINT})",
+    "not seeing messages from other users": f"cannot be read whole by this user ({SUDO_HINT})",
+    "No journal files were found": "has no files: journald is not running there (is it booted "
+    "with systemd?)",
 }
 
 
@@ -77,11 +79,15 @@ def _epoch(moment: datetime) -> str:
 
 def _check_journal(host: testinfra.host.Host, unit: str, result: CommandResult) -> None:
     err = stderr(result)
-    fix = next((fix for marker, fix in _JOURNAL_TROUBLE.items() if marker in err), None)
-    if result.rc != 0 or fix:
+    trouble = next((said for marker, said in _JOURNAL_TROUBLE.items() if marker in err), None)
+    where = "this machine" if name(host) == "local" else name(host)
+    if trouble:
+        said = " ".join(err.split())
+        raise HostError(f"the journal of {where} {trouble} (reading {unit}; journalctl: {said})")
+    if result.rc != 0:
         raise HostError(
-            f"cannot read the journal of {unit} on {name(host)}: journalctl exited "
-            f"{result.rc}: {err or 'no message'}" + (f" ({fix})" if fix else "")
+            f"cannot read the journal of {where} (reading {unit}): journalctl exited "
+            f"{result.rc}: {err or 'no message'}"
         )
 
 
@@ -164,7 +170,7 @@ def journal_reaches_back(host: testinfra.host.Host, moment: datetime) -> bool:
     oldest first, so then it covers everything since: an absent line proves something."""
     out = query_json(
         host,
-        "the host",
+        "how far back it reaches",
         "journalctl --reverse --until %s -n 1 -o json --output-fields=MESSAGE --no-pager",
         _epoch(moment),
     )

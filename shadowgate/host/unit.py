@@ -31,8 +31,8 @@ _SHOW_PROPS = (
 _NOT_BOOTED = ("not been booted with systemd", "Failed to connect to bus")
 # Microseconds and UTC (systemd >= 247); older systemctl rejects the option and is asked again
 # without it, under TZ=UTC, for whole seconds.
-_SHOW = "LC_ALL=C systemctl show --timestamp=us+utc -p %s -- %s"
-_SHOW_OLD = "TZ=UTC LC_ALL=C systemctl show -p %s -- %s"
+SHOW_COMMAND = "LC_ALL=C systemctl show --timestamp=us+utc -p %s -- %s"
+SHOW_OLD_COMMAND = "TZ=UTC LC_ALL=C systemctl show -p %s -- %s"
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,9 @@ def show_lines(
     """`systemctl show -p PROPS UNIT` as (property, value) pairs in systemctl's order (a
     property may repeat: EnvironmentFiles; `optional` ones are not shown when empty), or a
     HostError saying why systemd cannot answer."""
-    result = run(host, _SHOW, ",".join(props), unit)
+    result = run(host, SHOW_COMMAND, ",".join(props), unit)
     if result.rc != 0 and "--timestamp" in stderr(result):
-        result = run(host, _SHOW_OLD, ",".join(props), unit)
+        result = run(host, SHOW_OLD_COMMAND, ",".join(props), unit)
     where = name(host)
     if result.rc != 0:
         err = stderr(result)
@@ -259,7 +259,7 @@ class ProcessEnv:
 
 
 # %% is a literal % for testinfra's quoting; exit 3: no such process, 5: not readable.
-_ENVIRON_SCRIPT = """P=/proc/%s/environ
+ENVIRON_SCRIPT = """P=/proc/%s/environ
 [ -e "$P" ] || exit 3
 [ -r "$P" ] || exit 5
 exec cat -- "$P"
@@ -272,7 +272,7 @@ def process_environment(host: testinfra.host.Host, state: UnitState) -> ProcessE
     pid = state.main_pid
     if pid is None:
         return ProcessEnv(None, None, f"{state.unit} has no main process (MainPID=0)")
-    result = run(host, _ENVIRON_SCRIPT, str(pid))
+    result = run(host, ENVIRON_SCRIPT, str(pid))
     where = f"/proc/{pid}/environ of {state.unit} on {name(host)}"
     if result.rc == 3:
         return ProcessEnv(pid, None, f"{where}: the process is gone")

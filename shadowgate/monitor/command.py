@@ -31,7 +31,7 @@ from rich.live import Live
 
 from shadowgate import host, settings, stream
 from shadowgate.config import ConfigError
-from shadowgate.exitcodes import NO, USAGE, UsageParser
+from shadowgate.exitcodes import NO, USAGE, UsageParser, epilog
 from shadowgate.monitor.screen import render
 from shadowgate.monitor.snapshot import DEFAULT_WATCH_SECONDS, OPTIONS, Snapshot, take
 
@@ -40,7 +40,7 @@ class _Parser(UsageParser):
     """The monitor's parser: arguments it does not know are its own error (its usage shown),
     not the top-level parser's."""
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(self, args=None, namespace=None):
         parsed, extra = super().parse_known_args(args, namespace)
         if extra:
             self.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -62,7 +62,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "monitor",
         help="the runbook's monitoring snapshot (s.5) as one screen; --watch refreshes it",
-        description=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None,
+        description="The runbook's Monitoring Snapshot Script (s.5) as one screen: the engine's "
+        "service, the consensus distribution, agreement, hard disagreement and confidence since "
+        "T+0, the stop conditions S1-S4 and the latest event, judged by the same rules as the "
+        "window runs (S5 needs a window_2h or window_6h run). T+0 is the latest verified "
+        "activation record's restart, or --activated-at. It only reads, and says in one line "
+        "each source it cannot read. After a rollback of T+0's activation there is nothing to "
+        "monitor: it says so.",
+        epilog=epilog(
+            "every stop condition passed, or T+0 was rolled back",
+            "a STOP, or it cannot tell (INCONCLUSIVE, no T+0, a source unread): the screen says "
+            "which",
+        ),
     )
     parser.__class__ = _Parser  # its own usage errors (argparse builds subparsers itself)
     settings.add_arguments(parser, OPTIONS)
@@ -70,7 +81,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--hosts",
         default="local://",
         metavar="SPEC",
-        help="testinfra host of the engine's unit, e.g. ssh://root@vps (default local://)",
+        help="where the engine's unit runs: local:// (default, this machine) or "
+        "ssh://root@vps, as pytest's --hosts",
     )
     parser.add_argument(
         "--watch",

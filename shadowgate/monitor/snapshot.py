@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import testinfra.host
 
@@ -19,8 +20,8 @@ from shadowgate.evidence.anchors import Anchor
 from shadowgate.evidence.chain import verified_chain
 from shadowgate.exitcodes import NO, OK
 from shadowgate.intents import Intent
-from shadowgate.outcome import SAID
 from shadowgate.verdict import Status, Verdict
+from shadowgate.wording import SAID
 
 DEFAULT_WATCH_SECONDS = 10.0
 STOP_IDS = ("S1", "S2", "S3", "S4")
@@ -30,6 +31,7 @@ OPTIONS = (
     "redis_url", "stream", "unit", "model", "config", "set", "reports_dir", "activated_at",
 )  # fmt: skip
 SOURCE_ERRORS = (stream.StreamError, host.HostError, evidence.EvidenceError, OSError)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Snapshot:
     problems: tuple[str, ...] = ()  # one line per source that could not be read
     no_t0: str | None = None  # the line saying why there is no T+0
     rolled_back: str | None = None  # T+0 was rolled back: "rolled back at X ...; nothing to
-    # monitor" (DESIGN "The lifecycle"), nothing judged
+    # monitor" (ARCHITECTURE.md "The lifecycle"), nothing judged
 
     @property
     def stops(self) -> dict[str, Verdict | None]:
@@ -71,12 +73,12 @@ class Snapshot:
 
     @property
     def exit_code(self) -> int:
-        """0 only for OK and ROLLED BACK; STOP and INCONCLUSIVE alike are a "no" (DESIGN
+        """0 only for OK and ROLLED BACK; STOP and INCONCLUSIVE alike are a "no" (ARCHITECTURE.md
         "Exit codes")."""
         return OK if self.decision in ("OK", ROLLED_BACK) else NO
 
     def headline(self) -> str:
-        """The decision in the window runs' words (`outcome.SAID`), with the IDs behind it."""
+        """The decision in the window runs' words (`wording.SAID`), with the IDs behind it."""
         if self.rolled_back:
             return self.rolled_back
         said = SAID[self.decision]
@@ -102,7 +104,7 @@ def take(
     target, th = options.target, options.thresholds
     problems: list[str] = []
 
-    def read(what: str, action: Callable[[], object]) -> object | None:
+    def read(what: str, action: Callable[[], T]) -> T | None:
         try:
             return action()
         except SOURCE_ERRORS as exc:
@@ -120,7 +122,7 @@ def take(
         )  # fmt: skip
     t0 = life.t0 if life is not None else None
     unit = read("unit", lambda: host.unit_state(engine_host, target.unit))
-    if life is not None and life.rollback is not None:  # DESIGN "The lifecycle"
+    if life is not None and life.rollback is not None:  # ARCHITECTURE.md "The lifecycle"
         taken = int(time.time() * 1000)
         said = life.rolled_back()
         return Snapshot(taken, target, t0, unit, None, {}, tuple(problems), None, said)
@@ -131,7 +133,7 @@ def take(
             "--activated-at=ISO8601 (an activation done by hand): nothing since the activation "
             "is judged"
         )
-    reader = stream.StreamReader(
+    reader: stream.StreamReader[Intent] = stream.StreamReader(
         client, target.stream, target.redis_url, clock=clock, **stream.reader_options(th)
     )
     if t0 is not None:
@@ -152,8 +154,8 @@ def take(
             verdicts[verdict.check_id] = verdict
         if unit is not None:
             verdicts["S1"] = stops.s1_service_crashed(unit, intents, t0, th)
-    taken = intents.read_at_ms if intents is not None else None
-    taken = taken or int(time.time() * 1000)
+    read_at = intents.read_at_ms if intents is not None else None
+    taken = read_at or int(time.time() * 1000)
     return Snapshot(taken, target, t0, unit, intents, verdicts, tuple(problems), no_t0)
 
 

@@ -3,19 +3,19 @@ results, and the terminal summary with the run's decision."""
 
 from __future__ import annotations
 
-import re
+import textwrap
 from collections.abc import Callable, Iterable
 
 import pytest
 
 from shadowgate import config, redact
-from shadowgate.checks import catalog
-from shadowgate.outcome import decision, failure_text, headline
+from shadowgate.plugin.collection import check_of
 from shadowgate.plugin.options import secrets_of
-from shadowgate.plugin.phases import PHASES, phase_of
+from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import run_state
 from shadowgate.strategy import FACT as STRATEGY_FACT
 from shadowgate.verdict import Status, Verdict
+from shadowgate.wording import decision, failure_text, headline
 
 _VERDICT = pytest.StashKey[Verdict]()
 
@@ -23,34 +23,21 @@ _RESULTS = pytest.StashKey[list]()
 
 UNPROVEN_FAILS = ("preactivation", "activation")  # phases where INCONCLUSIVE always fails
 
-_CHECK_ID = re.compile(r"test_([A-Z]+\d+)(?![0-9A-Za-z])")
-
-
-def verdict_of(item: pytest.Item) -> Verdict | None:
-    """The verdict a check test judged, None if it never got that far (source failed)."""
-    return item.stash.get(_VERDICT, None)
-
 
 def run_results(config_: pytest.Config) -> list[tuple[str, Verdict | None, str | None]]:
     """(nodeid, verdict, failure text) of every phase-marked test run so far, in run order."""
     return config_.stash.get(_RESULTS, [])
 
 
-def check_id_of(test_name: str) -> str:
-    """The check ID a test name carries (`test_B3_payload_p95` -> `B3`); else the name."""
-    found = _CHECK_ID.match(test_name)
-    return found.group(1) if found else test_name
-
-
 def inconclusive_fails(
-    run_phase: str | None, test_phases: Iterable[str], monitor_fails: bool
+    run_phase: str | None, check_phases: Iterable[str], monitor_fails: bool
 ) -> bool:
-    """Whether INCONCLUSIVE fails (DESIGN "Verdicts"): always before and at activation (not
+    """Whether INCONCLUSIVE fails (ARCHITECTURE.md "Verdicts"): always before and at activation (not
     proven safe); in any other phase as `monitor.inconclusive_fails` says (a silent engine is
-    itself an incident). Without a single run phase, the test's own phase markers decide."""
+    itself an incident). Without a single run phase, the check's own phases decide."""
     if run_phase is not None:
         return run_phase in UNPROVEN_FAILS or monitor_fails
-    return any(phase in UNPROVEN_FAILS for phase in test_phases) or monitor_fails
+    return any(phase in UNPROVEN_FAILS for phase in check_phases) or monitor_fails
 
 
 @pytest.fixture
@@ -61,16 +48,18 @@ def judge(
     skips with its reason, WARN passes and is shown in the summary. A check with a key of its
     own (S5: `monitor.s5_inconclusive_fails`) follows it instead of `monitor.inconclusive_fails`."""
     node = request.node
-    check_id = check_id_of(node.name)
-    known = check_id in catalog.ids()
-    key = catalog.get(check_id).inconclusive_key if known else catalog.INCONCLUSIVE_FAILS
+    check = check_of(node)
+    if check is None:
+        said = f'{node.name} judges a verdict but names no check: @pytest.mark.check("ID")'
+        pytest.fail(said, pytrace=False)
     fails = inconclusive_fails(
-        phase_of(request.config),
-        (m.name for m in node.iter_markers() if m.name in PHASES),
-        bool(thresholds[key]),
+        phase_of(request.config), check.phases, thresholds.flag(check.inconclusive_key)
     )
 
     def _judge(verdict: Verdict) -> None:
+        if verdict.check_id != check.id:
+            said = f"{node.name} runs check {check.id} but judged a {verdict.check_id} verdict"
+            pytest.fail(said, pytrace=False)
         node.stash[_VERDICT] = verdict
         if verdict.status is Status.DEFERRED:
             pytest.skip(verdict.message())
@@ -90,7 +79,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = redact.scrubbed(report.longrepr, secrets)
         report.sections = redact.scrubbed(report.sections, secrets)
         report.user_properties = redact.scrubbed(report.user_properties, secrets)
-    if not any(item.get_closest_marker(phase) for phase in PHASES):
+    if check_of(item) is None:
         return report
     verdict = item.stash.get(_VERDICT, None)
     results = item.config.stash.setdefault(_RESULTS, [])
@@ -115,17 +104,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     title = f"shadowgate {phase or '(no single phase)'}: {decision(phase, exitstatus == 0)}"
     tr.section(headline(record) if record else title, sep="=")
     causes: list[str] = []
+    cut = False
     for nodeid, verdict, failure in results:
         if verdict is not None:
-            line = f"{verdict.check_id:<3} {verdict.status.value:<12} {verdict.title}: "
-            tr.write_line(line + f"{verdict.measured} [threshold {verdict.threshold}]")
+            head = f"{verdict.check_id:<3} {verdict.status.value:<12} {verdict.title}: "
+            line = _one_line(head, f"{verdict.measured} [threshold {verdict.threshold}]")
+            cut = cut or line.endswith(CUT)
+            tr.write_line(line)
         elif failure:
             cause = failure.removeprefix("Failed: ")
             if cause not in causes:
                 causes.append(cause)
             tr.write_line(f"{nodeid.rpartition('::')[2]}: not evaluated")
+    if cut:
+        tr.write_line(
+            f"(lines ending in {CUT.strip()} are cut at {SUMMARY_WIDTH} characters: every value "
+            "and threshold is in the report)"
+        )
     for cause in causes:
-        tr.write_line(cause, red=True)
+        _wrapped(tr, cause, red=True)
     if record is None:
         if phase is None:
             tr.write_line(
@@ -133,6 +130,24 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             )
         return
     if overruled := record["facts"].get(STRATEGY_FACT, {}).get("overruled"):
-        tr.write_line(overruled, yellow=True)
+        _wrapped(tr, overruled, yellow=True)
     for reason in record["incomplete_reasons"]:
-        tr.write_line(f"incomplete: {reason}", yellow=True)
+        _wrapped(tr, f"incomplete: {reason}", yellow=True)
+
+
+SUMMARY_WIDTH = 160  # one check per line, in a terminal or a timer's log: the rest is in the report
+CUT = " ..."
+
+
+def _one_line(head: str, detail: str) -> str:
+    """`head` and as much of `detail` (its whitespace made single blanks) as fits, cut with CUT."""
+    line = head + " ".join(detail.split())
+    if len(line) <= SUMMARY_WIDTH:
+        return line
+    return line[: SUMMARY_WIDTH - len(CUT)].rstrip() + CUT
+
+
+def _wrapped(tr, text: str, **markup: bool) -> None:
+    """A cause or reason whole, on as many lines of SUMMARY_WIDTH as it takes: what to fix."""
+    for line in textwrap.wrap(text, SUMMARY_WIDTH, subsequent_indent="    ") or [""]:
+        tr.write_line(line, **markup)

@@ -4,7 +4,7 @@ from, and the monitoring windows' "nothing to monitor" after a rollback.
 T+0 and the rollback's start come from the verified chain only (`evidence.chain`: the lines
 that verify and, where the engine host's journal was read, are anchored there): a line
 appended by hand never moves them. A chain that does not verify is said in red at the start
-and the run judges against the last verified activation (DESIGN "The lifecycle").
+and the run judges against the last verified activation (ARCHITECTURE.md "The lifecycle").
 
 A monitoring window (window_30m, window_2h, window_6h) whose T+0 was rolled back judges
 nothing: it says "rolled back at X (trigger S3); nothing to monitor" and exits 0, records

@@ -1,4 +1,5 @@
-"""The phase markers, registered from the check catalog, and which phase this run checks."""
+"""The phase markers, registered from the check catalog's (checks/row.py), and which phase
+this run checks."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import re
 
 import pytest
 
-from shadowgate.checks import catalog
+from shadowgate.checks import row
 
-PHASES = tuple(catalog.PHASES)
+PHASES = tuple(row.PHASES)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register each phase marker (its help from the catalog), so --strict-markers knows it."""
-    for phase, meaning in catalog.PHASES.items():
+    for phase, meaning in row.PHASES.items():
         config.addinivalue_line("markers", f"{phase}: {meaning}")
 
 

@@ -1,9 +1,10 @@
-"""The run record (DESIGN "Evidence"): what a phase run gathers from configure to
+"""The run record (ARCHITECTURE.md "Evidence"): what a phase run gathers from configure to
 sessionfinish, and its append to the decision log.
 
 A run whose `-m` names a phase marker is evidence: it writes, under --reports-dir,
 `<run_id>.html` (pytest-html, self-contained), `<run_id>.junit.xml` and, once both are final,
-its record through `evidence.append_record`. Hook order:
+its record through `evidence.append_record`; whether it is complete is completeness.py's
+judgement over what these hooks gathered. Hook order:
 
     pytest_configure (tryfirst)      run id; point pytest-html and junitxml at the reports dir
     pytest_collection_modifyitems    the phase's checks as collected (tryfirst: before -m/-k)
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +28,11 @@ from typing import Any
 import pytest
 
 from shadowgate import __version__, evidence, redact, settings
-from shadowgate.checks import catalog
 from shadowgate.config import ConfigError
 from shadowgate.evidence import CheckEntry, RunRecord
-from shadowgate.outcome import cause_of, decision, failure_text
-from shadowgate.plugin.judge import check_id_of, run_results
+from shadowgate.plugin.collection import check_of
+from shadowgate.plugin.completeness import incomplete_reasons, unevaluated_checks
+from shadowgate.plugin.judge import run_results
 from shadowgate.plugin.options import (
     reports_dir_of,
     resolved_path,
@@ -47,8 +46,10 @@ from shadowgate.plugin.options import (
 from shadowgate.plugin.phases import PHASES, named_phases, phase_of
 from shadowgate.plugin.sources import engine_host_of, observed
 from shadowgate.plugin.state import RUN_STATE, RunState, run_state
+from shadowgate.replay import plugin as replay
 from shadowgate.report.hooks import DecisionLogReport
-from shadowgate.verdict import Status, Verdict
+from shadowgate.verdict import Verdict
+from shadowgate.wording import cause_of, decision, failure_text
 
 _WORSE = {"passed": 0, "skipped": 1, "failed": 2}
 
@@ -92,7 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
         report = DecisionLogReport(
             config.stash[RUN_STATE],
             lambda: observed(config),
-            thresholds_of(config).number("rollback.max_seconds"),
+            thresholds_of(config),
         )
         config.pluginmanager.register(report, "shadowgate-report")
 
@@ -103,9 +104,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = run_state(config)
     if state is None:
         return
-    for item in filter(state.carries, items):
-        state.collected[item.nodeid] = check_id_of(item.name)
-        state.phases[item.nodeid] = tuple(p for p in PHASES if item.get_closest_marker(p))
+    for item in items:
+        row = check_of(item)
+        if row is not None and state.carries(item):
+            state.collected[item.nodeid] = row.id
+            state.phases[item.nodeid] = tuple(p for p in PHASES if p in row.phases)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -152,126 +155,6 @@ def _check_entry(
     return CheckEntry.not_evaluated(nodeid, state.collected[nodeid], outcome, cause, phases)
 
 
-def _uncovered_testpaths(config_: pytest.Config) -> list[str]:
-    """The configured test paths a run with explicit paths (or from a subdir) did not collect."""
-    if config_.args_source is pytest.Config.ArgsSource.TESTPATHS:
-        return []
-    base = config_.invocation_params.dir
-    given = [(base / arg).resolve() for arg in config_.args if "::" not in arg]
-    root = config_.rootpath
-    return [
-        path
-        for path in config_.getini("testpaths")
-        if not any((root / path).resolve().is_relative_to(g) for g in given)
-    ]
-
-
-def _ids(state: RunState, nodeids: Iterable[str]) -> str:
-    return ", ".join(state.collected.get(n, n) for n in nodeids)
-
-
-def _may_skip(check: CheckEntry) -> bool:
-    """A skip that leaves the run complete: G4 DEFERRED, or the INCONCLUSIVE of a check whose
-    own threshold lets it pass a window (S5: `monitor.s5_inconclusive_fails`)."""
-    if check.status == Status.DEFERRED.value:
-        return True
-    own_key = (
-        check.check_id in catalog.ids()
-        and catalog.get(check.check_id).inconclusive_key != catalog.INCONCLUSIVE_FAILS
-    )
-    return check.status == Status.INCONCLUSIVE.value and own_key
-
-
-def _bodiless(config_: pytest.Config) -> str | None:
-    """The option that runs no test body (`--setup-only`, `--setup-plan`), and where it came
-    from when the operator may not have typed it; None without one."""
-    plan, only = (getattr(config_.option, name, False) for name in ("setupplan", "setuponly"))
-    given = "--setup-plan" if plan else "--setup-only" if only else None
-    if given is None:
-        return None
-    addopts = os.environ.get("PYTEST_ADDOPTS", "")
-    return f"{given} (set in PYTEST_ADDOPTS={addopts!r})" if given in addopts else given
-
-
-def _unevaluated(
-    config_: pytest.Config, state: RunState, checks: list[CheckEntry]
-) -> dict[str, str]:
-    """Each check of the phase (the catalog's, and any other collected) without a verdict its
-    test body judged, and why: completeness is judged on what ran, not on what was collected
-    (DESIGN "The lifecycle"); any pytest option or plugin that keeps a body from running
-    ends here."""
-    why: dict[str, str] = {}
-    bodiless = _bodiless(config_)
-    for check in checks:
-        if check.evaluated:
-            continue
-        if check.nodeid not in state.called and check.outcome != "failed":
-            said = f"{bodiless} runs no test body" if bodiless else "its test body never ran"
-            reason = check.detail if check.outcome == "skipped" else said
-        elif check.nodeid in state.called and check.outcome == "passed":
-            reason = "its test body ran but judged no verdict (a plugin replaced it?)"
-        else:
-            reason = check.detail or "no verdict judged"
-        why.setdefault(check.check_id, reason)
-    ran = {c.check_id for c in checks}
-    collected = set(state.collected.values())
-    deselected = {state.collected.get(n, n) for n in state.deselected}
-    for check_id in catalog.ids_of_phase(state.phase) if state.phase else ():
-        if check_id in ran:
-            continue
-        if check_id not in collected:
-            why[check_id] = "not collected"
-        else:
-            why[check_id] = "deselected" if check_id in deselected else "did not run"
-    return why
-
-
-def _incomplete_reasons(
-    config_: pytest.Config, state: RunState, checks: list[CheckEntry], exitstatus: int
-) -> list[str]:
-    """Why this run does not cover its whole phase; empty when it does (DESIGN "Evidence")."""
-    reasons = []
-    if state.phase is None:
-        expr = config_.getoption("markexpr")
-        reasons.append(f"-m {expr!r} is not exactly one phase marker: it decides nothing")
-    if config_.getoption("keyword"):
-        reasons.append(f"-k {config_.getoption('keyword')!r} selects a subset of the checks")
-    if state.deselected:
-        reasons.append(f"deselected: {_ids(state, state.deselected)}")
-    missing = _uncovered_testpaths(config_)
-    if missing:
-        reasons.append(f"test paths not collected: {', '.join(missing)} (give no path arguments)")
-    reasons += [f"collection error in {where}" for where in state.collect_errors]
-    if state.phase is not None:
-        collected = set(state.collected.values())
-        absent = [i for i in catalog.ids_of_phase(state.phase) if i not in collected]
-        if absent:
-            reasons.append(f"catalog checks not collected: {', '.join(absent)}")
-    if not state.collected:
-        reasons.append("no check of the phase was collected")
-    not_run = [n for n in state.collected if n not in state.outcomes and n not in state.deselected]
-    if not_run:
-        count = f"{len(not_run)} of {len(state.collected)}"
-        reasons.append(f"{count} checks did not run: {_ids(state, not_run)}")
-    for check in checks:
-        if check.outcome == "skipped" and not _may_skip(check):
-            why = (check.measured or check.detail or "").splitlines()[:1]
-            reasons.append(f"{check.check_id} skipped ({check.status}): {''.join(why)}")
-    bodiless = _bodiless(config_)
-    if bodiless:
-        reasons.append(f"{bodiless}: no check's test body ran, nothing was judged")
-    unjudged = [c for c in checks if not c.evaluated and c.outcome != "skipped"]
-    if unjudged:
-        ids = _ids(state, (c.nodeid for c in unjudged))
-        count = f"{len(unjudged)} of {len(checks)}"
-        reasons.append(f"{count} checks not evaluated (no verdict from their test body): {ids}")
-    if state.html_path is None:
-        reasons.append("no HTML report: pytest-html is not active (-p no:html?)")
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        reasons.append("the run was interrupted")
-    return reasons
-
-
 def _plain(value: Any) -> Any:
     """JSON types only, as the decision log demands: tuples become lists, NaN becomes null."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -289,8 +172,8 @@ def _build_record(config_: pytest.Config, state: RunState, exitstatus: int) -> R
     results = run_results(config_)
     by_node = {nodeid: (verdict, failure) for nodeid, verdict, failure in results}
     checks = [_check_entry(state, n, *by_node.get(n, (None, None))) for n in state.outcomes]
-    reasons = _incomplete_reasons(config_, state, checks, exitstatus)
-    unevaluated = _unevaluated(config_, state, checks)
+    reasons = incomplete_reasons(config_, state, checks, exitstatus)
+    unevaluated = unevaluated_checks(config_, state, checks)
     if unevaluated and not reasons:  # whatever left them so, such a run is never complete
         reasons.append(f"checks without an evaluated verdict: {', '.join(unevaluated)}")
     th = thresholds_of(config_)
@@ -364,13 +247,17 @@ def _journal(config_: pytest.Config) -> evidence.Journal:
 def _append(config_: pytest.Config, state: RunState) -> bool:
     """Append the finished record to the decision log; False (said in red) if it failed."""
     record = state.run_record
+    assert record is not None, "built at sessionfinish, before the append"
     html_file = _final_report(config_, state, state.html_path, ".html")
     if html_file is None and state.html_path is not None:
         record = record.incomplete(f"the HTML report {state.html_path} is incomplete")
         state.run_record = record
     junit_file = _final_report(config_, state, state.junit_path, ".junit.xml")
     try:
-        evidence.append_record(state.reports_dir, record, html_file, junit_file, _journal(config_))
+        evidence.append_record(
+            state.reports_dir, record, html_file, junit_file, _journal(config_),
+            bundle_path=replay.write_bundle(config_, state), replay=replay.replay_of(config_),
+        )  # fmt: skip
     except evidence.AnchorError as exc:
         _say(config_, f"shadowgate: {exc}", red=True)
         return False

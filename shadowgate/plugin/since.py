@@ -14,13 +14,12 @@ import dataclasses
 from datetime import datetime
 
 import pytest
-from testinfra.host import Host
 
-from shadowgate import config, evidence, host, stream
+from shadowgate import config, evidence, stream
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.evidence.anchors import ACTIVATE, T0_FACT, Anchor, resolve
 from shadowgate.evidence.record import latest_before
-from shadowgate.intents import Outcome
+from shadowgate.outcomes import Outcome
 from shadowgate.plugin.lifecycle import verified_records
 from shadowgate.plugin.options import reports_dir_of, settings_of
 from shadowgate.plugin.sources import (
@@ -54,7 +53,7 @@ def anchored(
     record's facts as `fact` (name, fields); without either, the test ends with the one line
     `missing` (formatted with the reports dir), never a traceback."""
     reports = reports_dir_of(pytestconfig)
-    among = verified_records(pytestconfig)  # never a raw line (DESIGN "The lifecycle")
+    among = verified_records(pytestconfig)  # never a raw line (ARCHITECTURE.md "The lifecycle")
     anchor = read_source(lambda: resolve(reports, kind, given, option, target.describe(), among))
     name, fields = fact
     known = {} if anchor is None else anchor.fact()
@@ -65,7 +64,7 @@ def anchored(
 
 
 @pytest.fixture(scope="session")
-def activation(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
+def t0(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
     """T+0: the activation record's restart or `--activated-at`, whichever is later."""
     given = settings_of(pytestconfig).activated_at
     fact = (T0_FACT, ("at", "source", "invocation_id"))
@@ -75,10 +74,10 @@ def activation(pytestconfig: pytest.Config, target: config.Target) -> Anchor:
 
 
 @pytest.fixture(scope="session")
-def strategy(pytestconfig: pytest.Config, activation: Anchor) -> Strategy:
+def strategy(pytestconfig: pytest.Config, t0: Anchor) -> Strategy:
     """The strategy T+0's activation record holds (A1 compares `weight`), never this run's
     own command line: `pytest -m activation` run by hand judges what was activated."""
-    return strategy_in_force(pytestconfig, activation)
+    return strategy_in_force(pytestconfig, t0)
 
 
 def strategy_in_force(pytestconfig: pytest.Config, anchor: Anchor | None) -> Strategy:
@@ -94,7 +93,7 @@ def strategy_in_force(pytestconfig: pytest.Config, anchor: Anchor | None) -> Str
 
 def t0_strategy(pytestconfig: pytest.Config, target: config.Target) -> Strategy:
     """For a phase that judges without T+0 (rollback): the strategy in force all the same, for
-    its decision log; T+0 resolved as the `activation` fixture does, none being no failure."""
+    its decision log; T+0 resolved as the `t0` fixture does, none being no failure."""
     given = settings_of(pytestconfig).activated_at
     reports = reports_dir_of(pytestconfig)
     among = verified_records(pytestconfig)
@@ -106,42 +105,31 @@ def t0_strategy(pytestconfig: pytest.Config, target: config.Target) -> Strategy:
 
 @pytest.fixture(scope="session")
 def intents_since_t0(
-    pytestconfig: pytest.Config, intent_reader: IntentReader, activation: Anchor
+    pytestconfig: pytest.Config, intent_reader: IntentReader, t0: Anchor
 ) -> IntentWindow:
     """The engine's own intents from T+0 to now (kept for the report's plots)."""
-    window = read_source(lambda: intent_reader.window(activation.ms))
+    window = read_source(lambda: intent_reader.window(t0.ms))
     return observe(pytestconfig, "since_t0", window)
 
 
 @pytest.fixture(scope="session")
 def outcomes_since_t0(
-    outcome_reader: stream.StreamReader[Outcome], activation: Anchor
+    pytestconfig: pytest.Config, outcome_reader: stream.StreamReader[Outcome], t0: Anchor
 ) -> stream.Window[Outcome] | None:
-    """Outcomes closed since T+0; None when the outcomes stream does not exist."""
-    return outcomes_from(outcome_reader, activation.ms)
-
-
-@pytest.fixture(scope="session")
-def journal_since_t0(
-    engine_host: Host, target: config.Target, activation: Anchor
-) -> list[host.JournalLine]:
-    """What the unit wrote since T+0: by the activation's InvocationID when its record names
-    one (lines from the restart on, whatever the clocks say), else by time."""
-    invocation = activation.invocation_id
-    since = None if invocation else activation.at
-    return read_source(
-        lambda: host.journal_lines(engine_host, target.unit, since, invocation=invocation)
-    )
+    """Outcomes closed since T+0; None when the outcomes stream does not exist (kept for the
+    report's S5 plot)."""
+    return observe(pytestconfig, "outcomes_since_t0", outcomes_from(outcome_reader, t0.ms))
 
 
 @pytest.fixture(scope="session")
 def pnl_baseline(
-    pytestconfig: pytest.Config, target: config.Target, activation: Anchor
+    pytestconfig: pytest.Config, target: config.Target, t0: Anchor
 ) -> PnlBaseline | None:
     """S5's baseline as the latest preactivation record of this target before T+0 keeps it;
     None when there is no such record or it holds no baseline."""
     records = read_source(lambda: evidence.run_records(reports_dir_of(pytestconfig)))
-    record = latest_before(records, "preactivation", target.describe(), activation.at)
+    record = latest_before(records, "preactivation", target.describe(), t0.at)
     if record is None:
         return None
-    return PnlBaseline.from_fact(record.facts.get(PNL_FACT), record.run_id)
+    baseline = PnlBaseline.from_fact(record.facts.get(PNL_FACT), record.run_id)
+    return observe(pytestconfig, "pnl_baseline", baseline)  # for the report's S5 plot

@@ -19,7 +19,7 @@ import pytest
 from testinfra.host import Host
 
 from shadowgate import config, envchain, evidence, host, stream
-from shadowgate.checks import catalog, gates
+from shadowgate.checks import catalog, gate_rules
 from shadowgate.checks.hostfacts import (
     CHAIN_FACT,
     MODEL_FACT,
@@ -33,21 +33,23 @@ from shadowgate.checks.preconditions import Backup
 from shadowgate.checks.stops import PNL_FACT, PnlBaseline
 from shadowgate.dayscan import DayScan, scan_stream
 from shadowgate.envfile import EnvFile, parse_env
-from shadowgate.intents import Intent, Outcome, parse_outcome
-from shadowgate.outcome import NO_GO_PREFIX, cause_prefix
+from shadowgate.intents import Intent
+from shadowgate.outcomes import Outcome, parse_outcome
 from shadowgate.plugin.options import reports_dir_of
 from shadowgate.plugin.phases import phase_of
 from shadowgate.plugin.state import note_fact
+from shadowgate.replay import plugin as replay
+from shadowgate.wording import NO_GO_PREFIX, cause_prefix
 
 T = TypeVar("T")
-W = TypeVar("W", stream.Window, DayScan)
+K = TypeVar("K")  # whatever the report keeps
 
 IntentReader = stream.StreamReader[Intent]
 
 IntentWindow = stream.Window[Intent]
 
 _OBSERVED = pytest.StashKey[dict]()
-_PREFIX = [NO_GO_PREFIX]  # this run's source-failure word (outcome.cause_prefix), at configure
+_PREFIX = [NO_GO_PREFIX]  # this run's source-failure word (wording.cause_prefix), at configure
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,16 +68,16 @@ def read_source(action: Callable[[], T]) -> T:
     pytest.fail(f"{_PREFIX[0]}{cause}", pytrace=False)
 
 
-def observed(config_: pytest.Config) -> dict[str, stream.Window | DayScan]:
-    """What the checks read of the intents ("snapshot", "day", "since_t0"), for the report's
-    plots."""
+def observed(config_: pytest.Config) -> dict[str, object]:
+    """What the checks read ("snapshot", "day", "since_t0", "outcomes_since_t0",
+    "pnl_baseline"), for the report's plots."""
     return config_.stash.get(_OBSERVED, {})
 
 
-def observe(config_: pytest.Config, name: str, window: W) -> W:
-    """Keep `window` for the report. It lives until the session ends, so it is frozen out of
-    the cyclic GC: every later collection (pytest's at exit too) would otherwise walk each of
-    its records again, a quarter of a second per 100,000 intents."""
+def observe(config_: pytest.Config, name: str, window: K) -> K:
+    """Keep `window` (a read, or S5's baseline) for the report. It lives until the session
+    ends, so it is frozen out of the cyclic GC: every later collection (pytest's at exit too)
+    would otherwise walk each of its records again, a quarter of a second per 100,000 intents."""
     config_.stash.setdefault(_OBSERVED, {})[name] = window
     gc.freeze()
     return window
@@ -90,8 +92,9 @@ def now_ms(intent_reader: IntentReader) -> int:
 
 @pytest.fixture(scope="session")
 def engine_host(pytestconfig: pytest.Config) -> Host:
-    """The engine's machine through testinfra: local, or the first of `--hosts`."""
-    return engine_host_of(pytestconfig)
+    """The engine's machine through testinfra: local, or the first of `--hosts` (a replay's
+    bundle in its place; recorded when the run captures one)."""
+    return replay.engine_host(pytestconfig, engine_host_of(pytestconfig))
 
 
 def engine_host_of(config_: pytest.Config) -> Host:
@@ -101,8 +104,12 @@ def engine_host_of(config_: pytest.Config) -> Host:
 
 
 @pytest.fixture(scope="session")
-def redis_client(target: config.Target) -> Iterator[stream.ReadOnlyRedis]:
-    client = stream.connect(target.redis_url)
+def redis_client(
+    pytestconfig: pytest.Config, target: config.Target
+) -> Iterator[stream.ReadOnlyRedis]:
+    """The engine's Redis, read only (a replay's bundle in its place; recorded when the run
+    captures one)."""
+    client = replay.redis_client(pytestconfig, target)
     yield client
     client.close()
 
@@ -158,7 +165,7 @@ def intent_day(
     except pytest.fail.Exception:  # G4 fails with that cause itself; P3 and P5 still judge
         outcomes = None
     hours = thresholds.number("window.precondition_hours")
-    join_ms = gates.join_window_ms(thresholds)
+    join_ms = gate_rules.join_window_ms(thresholds)
     day = _scan(intent_reader, hours, now_ms, target, thresholds, outcomes, join_ms)
     return observe(request.config, "day", day)
 
@@ -226,10 +233,10 @@ def gate_verdicts(
     outcomes_day: stream.Window[Outcome] | None,
     target: config.Target,
     thresholds: config.Thresholds,
-) -> gates.GateVerdicts:
+) -> gate_rules.GateVerdicts:
     """G1-G4, each computed once per run and judged with the quorum: the gate tests and B5
     read the same verdicts."""
-    return gates.GateVerdicts(intent_day, outcomes_day, target, thresholds)
+    return gate_rules.GateVerdicts(intent_day, outcomes_day, target, thresholds)
 
 
 @pytest.fixture(scope="session")
@@ -264,7 +271,7 @@ def recent_auto_restart(
     activation's restart, is no restart loop of the activated engine."""
     since = host_clock - timedelta(hours=thresholds.number("service.auto_restart_window_hours"))
     if phase_of(request.config) in catalog.MONITORING:
-        since = max(since, request.getfixturevalue("activation").at)
+        since = max(since, request.getfixturevalue("t0").at)
     return read_source(lambda: host.auto_restart_since(engine_host, unit_now, since))
 
 

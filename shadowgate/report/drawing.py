@@ -73,6 +73,18 @@ def _axes(
 ) -> list[str]:
     """Title, axis lines, y ticks over 0..ymax (counts), the given x ticks, axis labels."""
     yticks = [(_y(t, ymax), label) for t, label in ticks(0, ymax, True)]
+    return frame(title, xlabel, ylabel, yticks, xticks)
+
+
+def frame(
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    yticks: Sequence[tuple[float, str]],
+    xticks: Sequence[tuple[float, str]],
+    xlabel_y: float = HEIGHT - 8,
+) -> list[str]:
+    """Axis lines, the ticks where they are placed (pixel, label), the title and axis labels."""
     return [
         f'<g stroke="{INK}">',
         _line(LEFT, TOP, LEFT, BOTTOM),
@@ -83,7 +95,7 @@ def _axes(
         *(_text(LEFT - 7, y + 4, label) for y, label in yticks),
         '</g><g text-anchor="middle">',
         *(_text(x, BOTTOM + 17, label) for x, label in xticks),
-        _text((LEFT + RIGHT) / 2, HEIGHT - 8, xlabel, font_size="12"),
+        _text((LEFT + RIGHT) / 2, xlabel_y, xlabel, font_size="12"),
         _text((LEFT + RIGHT) / 2, 18, title, font_size="13"),
         _text(-(TOP + BOTTOM) / 2, 16, ylabel, font_size="12", transform="rotate(-90)"),
         "</g>",
@@ -170,6 +182,91 @@ def confidence(values: Sequence[float], spread: Spread, model: str) -> str:
                 "predictions",
                 top,
                 [(px(t), label) for t, label in ticks(lo, hi)],
+            ),
+        ]
+    )
+
+
+STATUS_FILL = {"PASS": HISTOGRAM, "WARN": "#e0a030", "FAIL": MARK, "INCONCLUSIVE": "#bbb"}
+STRIP = 12  # px per status strip under a timeline
+
+
+def _runs(statuses: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(first index, last index + 1, status) of each run of equal statuses."""
+    runs: list[tuple[int, int, str]] = []
+    for k, status in enumerate(statuses):
+        if runs and runs[-1][2] == status:
+            runs[-1] = (runs[-1][0], k + 1, status)
+        else:
+            runs.append((k, k + 1, status))
+    return runs
+
+
+def timeline(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    strips: Sequence[tuple[str, Sequence[str]]],
+    ylabel: str,
+) -> str:
+    """A figure at evenly spaced moments (`labels` name them; gaps where a value is None),
+    above one strip per threshold setting coloured by status (`STATUS_FILL`): when a check
+    would have fired, at a glance (the backtest page)."""
+    n = max(len(labels), 1)
+    known = [v for v in values if v is not None]
+    lo, hi = min([0.0, *known]), max([1.0 if not known else max(known), 1e-3])
+    if hi - lo < 1e-9:
+        hi = lo + 1
+    low = BOTTOM - STRIP * len(strips) - 6  # the value axis ends above the strips
+
+    def px(k: float) -> float:
+        return LEFT + (k + 0.5) / n * (RIGHT - LEFT)
+
+    def py(v: float) -> float:
+        return low - (v - lo) / (hi - lo) * (low - TOP)
+
+    paths: list[str] = []
+    path = ""
+    for k, v in enumerate(values):
+        if v is None:
+            paths, path = ([*paths, path] if path else paths), ""
+            continue
+        path += f"{'L' if path else 'M'}{_num(px(k))},{_num(py(v))}"
+    paths = [*paths, path] if path else paths
+    rects = []
+    for row, (name, statuses) in enumerate(strips):
+        top = low + 6 + STRIP * row
+        for first, end, status in _runs(statuses):
+            fill = STATUS_FILL.get(status, "#fff")
+            x0, x1 = LEFT + first / n * (RIGHT - LEFT), LEFT + end / n * (RIGHT - LEFT)
+            rects.append(f'<g fill="{fill}">{_rect(x0, top, x1 - x0, STRIP - 2)}</g>')
+        rects.append(_text(LEFT + 3, top + STRIP - 4, name, font_size="9"))
+    step = max(1, n // 5)
+    xticks = [(px(k), labels[k]) for k in range(0, len(labels), step)]
+    yticks = [(py(t), label) for t, label in ticks(lo, hi)]
+    return _uri(
+        [
+            *(f'<path d="{p}" fill="none" stroke="{BAR}" stroke-width="1.2"/>' for p in paths),
+            '<g shape-rendering="crispEdges">',
+            *rects,
+            f'</g><g stroke="{INK}">',
+            _line(LEFT, TOP, LEFT, low),
+            _line(LEFT, BOTTOM, RIGHT, BOTTOM),
+            *(_line(LEFT - 4, y, LEFT, y) for y, _ in yticks),
+            *(_line(x, BOTTOM, x, BOTTOM + 4) for x, _ in xticks),
+            '</g><g text-anchor="end">',
+            *(_text(LEFT - 7, y + 4, label) for y, label in yticks),
+            '</g><g text-anchor="middle" font-size="9">',
+            *(_text(x, BOTTOM + 15, label) for x, label in xticks),
+            "</g>",
+            _text((LEFT + RIGHT) / 2, 18, title, font_size="13", text_anchor="middle"),
+            _text(
+                -(TOP + low) / 2,
+                16,
+                ylabel,
+                font_size="12",
+                transform="rotate(-90)",
+                text_anchor="middle",
             ),
         ]
     )

@@ -1,6 +1,6 @@
 """The run record rendered as the runbook's decision log, in HTML, without pytest.
 
-Everything here is a pure function of a record (DESIGN "Evidence"): the verdict banner, the
+Everything here is a pure function of a record (ARCHITECTURE.md "Evidence"): the verdict banner, the
 runbook's section 7 pre-activation decision log and section 9 GO / NO-GO checklist, the run's
 block for later phases and the target facts. The pytest-html hook class (`hooks`) places these
 in the report; an auditor's tool can call them on a record read back from the log.
@@ -12,13 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from shadowgate.checks import catalog, gates
-from shadowgate.outcome import NOT_EVALUATED, headline
+from shadowgate.checks import catalog, gate_rules
 from shadowgate.strategy import FACT as STRATEGY_FACT
 from shadowgate.verdict import Status
+from shadowgate.wording import NOT_EVALUATED, headline
 
 Check = Mapping[str, Any]
-OK_STATUSES = (Status.PASS.value, Status.WARN.value)
 GATES = catalog.ids_of_kind("G")
 BLOCKERS = catalog.ids_of_kind("B")
 MANUAL = "manual: not checked by shadowgate"
@@ -82,6 +81,19 @@ td.sg-INCONCLUSIVE { color: #b25e00; font-weight: bold; }
 td.sg-NOT-EVALUATED, td.sg-NOT-RUN, td.sg-UNKNOWN { color: #8a6d00; font-weight: bold; }
 #results-table tbody:has(td.sg-WARN) > tr.collapsible > td { background: #fff6d5; }
 #results-table td.col-entries { white-space: nowrap; font-family: monospace; }
+/* the verdict first: pytest-html's Environment block goes to the bottom of the page */
+body { display: flex; flex-direction: column; }
+#environment-header, #environment { order: 1; }
+#environment { align-self: flex-start; }
+/* nothing wider than the window: fixed columns, long ids and paths break anywhere */
+#results-table { table-layout: fixed; }
+#results-table td, table.sg-table td { overflow-wrap: anywhere; }
+#results-table th[data-column-type="result"], #results-table th.col-checkid,
+#results-table th[data-column-type="duration"] { width: 56px; }
+#results-table th[data-column-type="testId"] { width: 16%; }
+#results-table th.col-status { width: 100px; }
+#results-table th.col-entries { width: 132px; }
+#results-table th:last-child { width: 40px; }
 .sg-plots { display: flex; flex-wrap: wrap; gap: 16px; }
 .sg-plots figure { margin: 0; }
 .sg-plots figcaption { font-size: 12px; color: #444; max-width: 560px; }
@@ -105,10 +117,6 @@ def _table(caption: str, rows: Iterable[str], head: Sequence[str] = ()) -> str:
 
 def _status(check: Check | None) -> str:
     return "NOT RUN" if check is None else str(check["status"])
-
-
-def _ok(check: Check | None) -> bool:
-    return check is not None and check["status"] in OK_STATUSES
 
 
 def _checks(record: Mapping[str, Any]) -> dict[str, Check]:
@@ -169,7 +177,7 @@ def _gate_status(check: Check | None) -> str:
 
 
 def _hard_blockers(checks: Mapping[str, Check]) -> str:
-    present = [f"{b} {_status(checks.get(b))}" for b in BLOCKERS if not _ok(checks.get(b))]
+    present = [f"{b} {_status(checks.get(b))}" for b in BLOCKERS if not _allows(checks.get(b))]
     return ", ".join(present) or "None"
 
 
@@ -191,7 +199,7 @@ def decision_log_html(record: Mapping[str, Any]) -> str:
         status = _gate_status(checks.get(gate))
         name = f"Gate {gate[1:]} ({catalog.get(gate).runbook_name})"
         rows.append(f"<tr><th>{escape(name)}</th>{_cell(status, status)}</tr>")
-    total = gates.gate_total(_status(checks.get(gate)) for gate in GATES)
+    total = gate_rules.gate_total(_status(checks.get(gate)) for gate in GATES)
     rows += [
         f"<tr><th>Total</th>{_cell(total)}</tr>",
         f"<tr><th>Hard Blockers</th>{_cell(_hard_blockers(checks))}</tr>",
@@ -218,13 +226,32 @@ def _proof(checks: Mapping[str, Check], ids: Sequence[str]) -> str:
     return ", ".join(f"{i} {_status(checks.get(i))}" for i in ids)
 
 
+def _allows(check: Check | None) -> bool | None:
+    """Whether a check let the run go on as the judge decided it (its test did not fail: a
+    gate's WARN or G4's DEFERRED with the quorum held does); None when it proved nothing either
+    way (not run, not evaluated, or an INCONCLUSIVE that failed the run)."""
+    if check is None or check["status"] == NOT_EVALUATED:
+        return None
+    if check["outcome"] != "failed":
+        return True
+    return False if check["status"] == Status.FAIL.value else None
+
+
+def _row_allows(checks: Mapping[str, Check], ids: Sequence[str]) -> bool | None:
+    """A checklist row's box: ticked exactly when all its checks allow a GO, [ ] when one
+    blocks it, [?] when one proved nothing (and none blocks)."""
+    allowed = [_allows(checks.get(i)) for i in ids]
+    return False if False in allowed else None if None in allowed else True
+
+
 def _pre_activation(record: Mapping[str, Any], checks: Mapping[str, Check]) -> list[str]:
     rows = [_section("PRE-ACTIVATION CHECKLIST")]
     approved = record["strategy"]["approved_by"]
     for text, ids in PRE_ACTIVATION_ROWS:
         if ids:
-            done = all(_ok(checks.get(i)) for i in ids)
-            rows.append(_row(done, text, _proof(checks, ids), "PASS" if done else "FAIL"))
+            box = _row_allows(checks, ids)
+            colour = {True: "PASS", False: "FAIL", None: "UNKNOWN"}[box]
+            rows.append(_row(box, text, _proof(checks, ids), colour))
         elif text == "Team approval obtained":
             note = f"approved by {approved}" if approved else "not given (--approved-by)"
             rows.append(_row(bool(approved), text, note))
@@ -234,9 +261,7 @@ def _pre_activation(record: Mapping[str, Any], checks: Mapping[str, Check]) -> l
 
 
 def _blocker_answer(check: Check | None) -> str:
-    if _ok(check):
-        return "NO"
-    return "YES" if check is not None and check["status"] == Status.FAIL.value else "UNKNOWN"
+    return {True: "NO", False: "YES", None: "UNKNOWN"}[_allows(check)]
 
 
 def _hard_blocker_rows(checks: Mapping[str, Check]) -> list[str]:

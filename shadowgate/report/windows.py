@@ -14,12 +14,12 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from shadowgate.checks import catalog
+from shadowgate.checks import catalog, row
 from shadowgate.evidence.anchors import T0_FACT
-from shadowgate.outcome import SAID
 from shadowgate.report.render import MANUAL, Check, _cell, _checks, _status, _table, _when
 from shadowgate.verdict import Status
 from shadowgate.window import span
+from shadowgate.wording import SAID
 
 Record = Mapping[str, Any]
 POST_PHASES = ("activation", "window_30m", "window_2h", "window_6h", "window_24h")
@@ -90,7 +90,7 @@ def window_html(record: Record) -> str:
     phase = record["phase"] or record["markexpr"] or ""
     facts = (
         ("T+0", t0_text(record)),
-        ("Window", f"{phase}: {catalog.PHASES.get(phase, 'not a phase of the schedule')}"),
+        ("Window", f"{phase}: {row.PHASES.get(phase, 'not a phase of the schedule')}"),
         ("Run", f"{record['started_at']} .. {record['finished_at']}"),
     )
     rows = [f"<tr><th>{name}</th>{_cell(text)}</tr>" for name, text in facts]

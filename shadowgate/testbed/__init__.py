@@ -1,3 +1,3 @@
 """Everything that exists only to test and demo shadowgate: the systemd box, the stand-in
-engine and its scenarios, a throwaway Redis, the suite runner and the demo. Nothing on the
-operator's path (plugin, checks, evidence, actions, cli) imports this package."""
+engine and its scenarios, a throwaway Redis, the suite runner, the demo and its drill. Nothing
+on the operator's path (plugin, checks, evidence, actions, cli) imports this package."""

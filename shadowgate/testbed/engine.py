@@ -55,7 +55,7 @@ class Engine:
     `publish_one` writes one decision now. Outcomes (trade.closed) follow a share of the
     intents after a delay; while a (symbol, side) position is open no new intent is opened on
     it, so the outcome's latest matching intent is the one that opened it (the join rule of
-    `metrics.join_outcomes`). Intents at or after `start_ms` use the scenario's live behaviour
+    `trades.join_outcomes`). Intents at or after `start_ms` use the scenario's live behaviour
     (e.g. pnl_degraded's worse outcomes). A silent or stale scenario decides but writes
     nothing live (another publisher's entries still are); a stale one's history ends
     `stale_minutes` before now. A client at the production default address is
@@ -101,11 +101,15 @@ class Engine:
         self._open[decision.symbol, decision.side] = due
         heapq.heappush(self._pending, (due, self.entries.decisions, fields))
 
+    def _top_id(self, key: str) -> tuple[int, int] | None:
+        """The id of the newest entry of `key`; None when it has none."""
+        top = self.client.xrevrange(key, count=1)
+        return _split_id(top[0][0]) if top and top[0][0] is not None else None
+
     def _next_id(self, key: str, ms: int) -> str:
         """An explicit id at ms (or just after the stream's top), always increasing."""
         if key not in self._last_id:
-            top = self.client.xrevrange(key, count=1)
-            self._last_id[key] = _split_id(top[0][0]) if top else (0, -1)
+            self._last_id[key] = self._top_id(key) or (0, -1)
         last_ms, last_seq = self._last_id[key]
         new = (ms, 0) if ms > last_ms else (last_ms, last_seq + 1)
         self._last_id[key] = new
@@ -125,9 +129,8 @@ class Engine:
         explicit past ids `{ms}-0`, in pipelined batches; outcomes due by end_ms are written
         too, later ones stay pending for `publish_one`. Returns the engine's entries written
         (another publisher's not counted)."""
-        top = self.client.xrevrange(self.stream, count=1)
-        if top:
-            start_ms = max(start_ms, _split_id(top[0][0])[0] + 1)
+        if (top := self._top_id(self.stream)) is not None:
+            start_ms = max(start_ms, top[0] + 1)
         written = 0
         pipe = self.client.pipeline(transaction=False)
         for slot_ms in range(start_ms, end_ms + 1, self.spacing_ms):
@@ -155,8 +158,8 @@ class Engine:
         intents written (0 if skipped)."""
         now_ms = _now_ms() if now_ms is None else now_ms
         start_ms = now_ms - round(hours * 3_600_000)
-        top = self.client.xrevrange(self.stream, count=1)
-        if top and _split_id(top[0][0])[0] >= start_ms:
+        top = self._top_id(self.stream)
+        if top is not None and top[0] >= start_ms:
             return 0
         return self.history(start_ms, now_ms - round(self.scenario.stale_minutes * 60_000))
 

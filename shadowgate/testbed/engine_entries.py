@@ -3,7 +3,7 @@ entries of the garbage scenario, another publisher's entries, the publishing fil
 trade.closed outcome that may follow an intent, in each of its real forms.
 
 Kept apart from the writing (`engine.Engine`: ids, batches, timing) so the shape of the data
-DESIGN.md describes ("The data") can be read in one place; the votes are `engine_votes`.
+ARCHITECTURE.md describes ("The data") can be read in one place; the votes are `engine_votes`.
 Everything random comes from one `random.Random`, shared with the writer, so a seed
 reproduces a whole history.
 """

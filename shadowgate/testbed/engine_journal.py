@@ -1,5 +1,5 @@
-"""The stand-in engine's journal lines, in the real engine's words and forms (DESIGN "The
-data"): plain tags, or JSON records whose text is `msg`; the model load at start; the shadow
+"""The stand-in engine's journal lines, in the real engine's words and forms (ARCHITECTURE.md
+"The data"): plain tags, or JSON records whose text is `msg`; the model load at start; the shadow
 evidence while running.
 
 The words are what `shadowgate.host.forms` recognises, because they are what the real agent,

@@ -1,5 +1,5 @@
 """How the stand-in ensemble votes: each model's model_breakdown entry, in every form the real
-engine wrote over its versions (DESIGN "The data"), and the consensus it counts.
+engine wrote over its versions (ARCHITECTURE.md "The data"), and the consensus it counts.
 
 Kept apart from the payload (`engine_entries`) so the vote forms the checks must read (shadow
 tag or `inactive`, fallback rules, failed predictions, HOLD placeholders) are in one place.
@@ -145,7 +145,9 @@ class Voter:
         weights = COPY_OTHERS if copying else s.others_agree
         agreeing = min(r.choices((3, 2, 1), weights=weights)[0], len(active))
         with_side = set(r.sample(active, agreeing))
-        breakdown = {key: self._other(key, side, with_side, lgbm_rules) for key in OTHERS}
+        breakdown: dict[str, Any] = {
+            key: self._other(key, side, with_side, lgbm_rules) for key in OTHERS
+        }
         failure = self._failure()
         vote: dict[str, Any] | None
         if failure == "error":

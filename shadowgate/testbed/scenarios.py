@@ -1,11 +1,10 @@
 """What the stand-in engine does, one row per scenario, all parameters in one table.
 
 Each scenario is one way the real engine has behaved (or could) around a PatchTST activation;
-`trips` names the checks (DESIGN.md IDs) it exists to make fail or warn, so a self-test can say
-"scenario X must trip check Y" without restating the numbers.
+the checks each must trip are written once, in the preactivation and post-activation matrices.
 
 The form options (shadow_form .. stale_minutes) make the engine write the forms of its later
-versions (DESIGN "The data"); each is off by default, so a scenario that does not set one
+versions (ARCHITECTURE.md "The data"); each is off by default, so a scenario that does not set one
 writes what it always wrote. Any field can be set per run: `with_options`, the simulator's
 `--with FIELD=VALUE`.
 """
@@ -16,6 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,6 @@ class Scenario:
 
     name: str
     summary: str
-    trips: tuple[str, ...] = ()  # check IDs this scenario must make FAIL or WARN
     default_shadow: bool = True  # mode when neither the process env nor the env file decides
     # The three non-PatchTST voters (xgb, lgbm, nhits): P(3, 2, 1 of them agree with the side).
     others_agree: tuple[float, float, float] = (0.80, 0.17, 0.03)
@@ -52,7 +51,8 @@ class Scenario:
     # Live decisions this many seconds after the start copy the ensemble: the three others and
     # PatchTST all side with it (a redundancy burst in the latest slices only); None: never.
     copy_after_s: float | None = None
-    # -- forms of the real engine's versions (DESIGN "The data"); defaults: the earlier engine
+    # -- forms of the real engine's versions (ARCHITECTURE.md "The data"); defaults: the
+    # earlier engine
     shadow_form: str = "tag"  # PatchTST in shadow: "tag" (shadow: true, patchtst_shadow) or
     # "inactive" (later engine: inactive, inactive_reason shadow_mode, model patchtst_model)
     lgbm_fallback_rate: float = 0.0  # share of decisions with lgbm on fallback rules (inactive)
@@ -114,14 +114,12 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="shadow_leak",
                 summary="flag says shadow, payloads and [SHADOW] lines say shadow, but PatchTST's "
                 "vote is counted: total_models=4, consensus 4 of 4 appears",
-                trips=("B1", "B2", "P3"),
                 counts_in_shadow=True,
             ),
             replace(
                 _HEALTHY,
                 name="bloat",
                 summary="half the payloads carry a debug dump: payload p95 >= 1500 bytes",
-                trips=("B3",),
                 bloat_rate=0.5,
             ),
             replace(
@@ -131,7 +129,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 "in a BUY-heavy market (80% BUY), so its hard disagreement stays under B6's 30%",
                 # An always-BUY model cannot pass G3: agreement = BUY share must be <= 75% while
                 # hard disagreement = 1 - BUY share must be < 25%. So G3 fails with G1 and G2.
-                trips=("G1", "G2", "G3", "B5", "M4", "S4"),
                 fixed_vote=("BUY", 0.6150),
                 buy_share=0.80,
                 calibration=0.0,
@@ -142,7 +139,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="contrarian",
                 summary="PatchTST mostly votes against the ensemble: agreement ~38%, hard "
                 "disagreement ~45%",
-                trips=("B6", "G3", "M2", "M3", "S3"),
                 patchtst_agree=(0.40, 0.30, 0.25),
                 opposite_share=0.75,  # calibrated like the healthy model: only G3/B6 trip
             ),
@@ -150,7 +146,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 _HEALTHY,
                 name="redundant",
                 summary="PatchTST copies the ensemble side: agreement ~99%, 4/4 > 85% once voting",
-                trips=("G3", "M1", "M2", "S2", "W2"),
                 others_agree=(0.93, 0.06, 0.01),
                 patchtst_agree=(1.0, 1.0, 1.0),
             ),
@@ -158,7 +153,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 _HEALTHY,
                 name="collapse",
                 summary="PatchTST confidence stuck near 0.60 (P10..P90 < 0.01), actions diverse",
-                trips=("G2", "G4", "B5", "M4", "S4"),
                 conf_std=0.002,
                 calibration=0.0,
             ),
@@ -166,7 +160,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 _HEALTHY,
                 name="crash_loop",
                 summary="loads, publishes for ~2.5 s, then dies with exit code 1 (restart loop)",
-                trips=("P4", "B4", "A0", "S1", "R5"),
                 crash_after_s=2.5,
             ),
             replace(
@@ -174,7 +167,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="silent",
                 summary="loads and predicts (logs as usual) but publishes nothing live; "
                 "a backfill is still written, so the stream just stops",
-                trips=("S1", "A2"),
                 silent=True,
             ),
             replace(
@@ -182,7 +174,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="pnl_degraded",
                 summary="outcomes of intents after the engine started: win rate -25 points, "
                 "losses 3x larger than the backfilled history",
-                trips=("S5", "W4"),
                 live_win_shift=-0.25,
                 live_loss_scale=3.0,
             ),
@@ -212,7 +203,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="shadow_leak_lgbm_fallback",
                 summary="the leak while lgbm runs on fallback rules: 2 other active voters, "
                 "consensus 3 appears (the B1/P3 case a count against total_models misses)",
-                trips=("B1", "B2", "P3"),
                 counts_in_shadow=True,
                 lgbm_fallback_rate=1.0,
             ),
@@ -220,7 +210,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 _HEALTHY,
                 name="shadow_leak_fallback_null",
                 summary='the leak, each breakdown also carrying "fallback": null beside the votes',
-                trips=("B1", "B2", "P3"),
                 counts_in_shadow=True,
                 fallback_null=True,
             ),
@@ -231,7 +220,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 "placeholder); pooled with the HOLDs the spread looks wide, BUY/SELL-only it fails",
                 # BUY share 75%: agreement 60%, hard disagreement 5%, BUY 65% of votes, so G1 and
                 # G3 pass; the near-constant BUY confidence cannot be calibrated (G4) either.
-                trips=("G2", "G4", "B5", "M4", "S4"),
                 dead_zone=(0.61, 0.62),
                 hold_placeholder=0.0,
                 patchtst_agree=(0.80, 0.80, 0.80),
@@ -245,7 +233,6 @@ SCENARIOS: MappingProxyType[str, Scenario] = MappingProxyType(
                 name="stale",
                 summary="the process runs (and logs) but published its last intent 2 h ago: "
                 "the backfill ends then, nothing is written live",
-                trips=("S1",),
                 stale_minutes=120.0,
             ),
         )
@@ -268,7 +255,7 @@ GARBAGE_KINDS = (
 def _option_value(key: str, text: str) -> object:
     """TEXT as the value of the field `key`: JSON (lists become tuples), else the raw text."""
     kinds = {f.name: str(f.type) for f in fields(Scenario)}
-    if key not in kinds or key in ("name", "summary", "trips"):
+    if key not in kinds or key in ("name", "summary"):
         raise ValueError(f"unknown scenario option {key!r}; known: {', '.join(OPTIONS)}")
     try:
         value = json.loads(text)
@@ -279,9 +266,10 @@ def _option_value(key: str, text: str) -> object:
     kind = kinds[key]
     if value is None and "None" in kind:
         return None
-    base = {"float": (int, float), "int": int, "bool": bool, "str": str, "tuple": tuple}
+    # exact types (JSON gives no subclasses), so a bool is not taken for an int
+    base = {"float": (int, float), "int": (int,), "bool": (bool,), "str": (str,), "tuple": (tuple,)}
     wanted = base[kind.split("[")[0].split(" |")[0]]
-    if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is not bool):
+    if type(value) not in wanted:
         raise ValueError(f"option {key}: expected {kind}, got {text!r}")
     return float(value) if kind.startswith("float") else value
 
@@ -289,7 +277,7 @@ def _option_value(key: str, text: str) -> object:
 def with_options(scenario: Scenario, assignments: Iterable[str]) -> Scenario:
     """`scenario` with each `FIELD=VALUE` applied (the simulator's `--with`), e.g.
     `shadow_form=inactive`, `lgbm_fallback_rate=1`, `error_forms=["missing","hold_zero"]`."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # typed at run time, by _option_value against the field
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         if not sep:
@@ -307,4 +295,4 @@ def get(name: str) -> Scenario:
         raise ValueError(f"unknown scenario {name!r}; known: {known}") from None
 
 
-OPTIONS = tuple(f.name for f in fields(Scenario) if f.name not in ("name", "summary", "trips"))
+OPTIONS = tuple(f.name for f in fields(Scenario) if f.name not in ("name", "summary"))

@@ -152,6 +152,7 @@ class SystemdBox:
         for sub in ("root", "ovl"):
             (self.state_dir / sub).mkdir(parents=True, exist_ok=True)
         cgroups = cgroup2_mount()
+        assert cgroups is not None, "availability() found it"
         _remove_stale_cgroups(cgroups)
         self.cgroup = cgroups / f"{_CGROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.cgroup.mkdir()

@@ -15,7 +15,7 @@ from shadowgate.evidence import CheckEntry, RunRecord
 from shadowgate.testbed.sdbox import SystemdBox, repo_root
 
 # A freshly installed unit has no 24 h of uptime, and its emptied journal cannot prove the
-# hour before its start: the drill overrides DESIGN.md and README name.
+# hour before its start: the drill overrides the README names.
 DRILL = ("--set=service.min_uptime_hours=0", "--set=service.auto_restart_window_hours=0")
 
 
@@ -31,10 +31,10 @@ class CheckResult:
 
     @classmethod
     def of(cls, check: CheckEntry) -> CheckResult:
-        verdict = check.verdict()
+        verdict = check.verdict
         test = check.nodeid.rpartition("::")[2]
         if verdict is None:
-            return cls(test, check.outcome, None, check.detail or "")
+            return cls(test, check.outcome, None, check.cause or "")
         return cls(test, check.outcome, verdict.status.value, verdict.message(), verdict.window)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import socketserver
 import subprocess
 import tempfile
 import threading
@@ -33,7 +34,7 @@ class ThrowawayRedis:
     kind: str  # "redis-server" or "fakeredis"
     password: str | None = None
     _proc: subprocess.Popen | None = field(default=None, repr=False)
-    _server: object | None = field(default=None, repr=False)
+    _server: socketserver.BaseServer | None = field(default=None, repr=False)
     _dir: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
 
     @property
@@ -71,20 +72,42 @@ def _wait_ready(url: str, deadline_s: float, proc: subprocess.Popen | None) -> N
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"redis-server exited with code {proc.returncode} while starting")
         try:
-            redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-            return
+            answering = redis.Redis.from_url(url, socket_connect_timeout=0.5).info("server")
+        except redis.AuthenticationError:
+            answering = {}  # a password-protected server: ours if our process still runs
         except redis.RedisError:
             if time.monotonic() > end:
                 raise RuntimeError(f"throwaway Redis at {url} not ready in {deadline_s}s") from None
             time.sleep(0.05)
+            continue
+        if proc is not None and answering.get("process_id", proc.pid) != proc.pid:
+            raise _PortTaken(f"another redis-server answers at {url}")
+        return
 
 
 def start(password: str | None = None, prefer_binary: bool = True) -> ThrowawayRedis:
-    """Start a private Redis on a free port; the caller must `stop()` it."""
+    """Start a private Redis on a free port; the caller must `stop()` it. A port another test
+    process took between choosing and binding it is given up for another (parallel test runs)."""
     binary = shutil.which("redis-server") if prefer_binary else None
-    port = free_port()
     if binary is None:
-        return _start_fake(port)
+        return _start_fake(free_port())
+    for _ in range(_PORT_ATTEMPTS - 1):
+        try:
+            return _start_binary(binary, password)
+        except _PortTaken:
+            continue
+    return _start_binary(binary, password)
+
+
+_PORT_ATTEMPTS = 5
+
+
+class _PortTaken(RuntimeError):
+    """The free port was taken by another process before our redis-server could bind it."""
+
+
+def _start_binary(binary: str, password: str | None) -> ThrowawayRedis:
+    port = free_port()
     workdir = tempfile.TemporaryDirectory(prefix="shadowgate-redis-")
     args = [
         binary,
