@@ -289,7 +289,9 @@ def test_redundancy_burst_in_the_latest_slice_only_is_a_warn_not_a_stop(drill):
     assert "too thin" not in s2.message  # three judged slices: a burst, not thin data
     assert run.exit_code == 0 and run.failing() == set(), run.output
     assert run.record.decision == "OK"
-    assert "shadowgate window_30m: OK (red flags: S2" in run.output
+    # M1 may flag the burst too (full consensus above its healthy 70%): S2 must be among them
+    said = next(x for x in run.output.splitlines() if "shadowgate window_30m: OK (red flags:" in x)
+    assert "S2" in said.partition("red flags:")[2], run.output
 
 
 THIN_RATE = 0.6  # a decision every 1.7 s: at most 3 intents in a 5 s slice, fewer than 5
