@@ -31,6 +31,7 @@ class Assignment:
     value: str
     valid: bool  # False: systemd logs "Ignoring invalid environment assignment" and skips it
     last_lineno: int  # line where systemd's reading of it ends (continuations, quotes)
+    span: tuple[int, int]  # offsets of the key's first character and the value's end
 
 
 def _unescape_double(m: re.Match[str]) -> str:
@@ -104,5 +105,5 @@ def systemd_parse(text: str) -> tuple[list[Assignment], list[tuple[int, int]]]:
         key = text[start:pos].rstrip(" \t")
         value, pos = _value(text, pos + 1)
         valid = bool(_NAME.fullmatch(key))
-        found.append(Assignment(line_of(start), key, value, valid, line_of(pos - 1)))
+        found.append(Assignment(line_of(start), key, value, valid, line_of(pos - 1), (start, pos)))
     return found, comments

@@ -5,8 +5,9 @@ Redis client and the engine's host, so the bundle holds exactly what was judged.
 XRANGE/XREVRANGE batch as the ids it returned, their fields once per entry); `RecordingHost`
 is the testinfra Host that notes every command's exit status and output. `Tape.bundle` turns
 what was noted into a Bundle, scrubbed: the Redis password in every form is replaced
-wherever it appears, and the env files, drop-ins, manager and process environments keep values
-only for the keys the checks read (the shadow flag, the model path).
+wherever it appears, the env files are masked but for what the checks read (envmask), and the
+drop-ins' Environment= lines, manager and process environments keep values only for the keys
+the checks read (the shadow flag, the model path).
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ from shadowgate import redact
 from shadowgate.host import chain, files, unit
 from shadowgate.readonly import Entry, ReadOnlyRedis, next_id
 from shadowgate.replay.bundle import Bundle, Call, Fields, id_key, raw_of, text_of
+from shadowgate.replay.envmask import masked_env_text
 
-# host commands whose output is an environment (env files, the manager's, the process's), and
-# those with Environment= lines among others: values are kept for the read keys only
-_ENV_COMMANDS = frozenset({files.READ_SCRIPT, chain.MANAGER_COMMAND, unit.ENVIRON_SCRIPT})
+# host commands whose output is an environment, with where its entries end (the manager's one a
+# line, as its parser's splitlines ends them; the process's at NUL), and those with Environment=
+# lines among others: values are kept for the read keys only; an env file's text (comments,
+# continuations and all) is masked by envmask
+_ENV_COMMANDS = {
+    chain.MANAGER_COMMAND: re.compile("(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])"),
+    unit.ENVIRON_SCRIPT: re.compile("(\x00)"),
+}
 _ENV_LINE_COMMANDS = frozenset({chain.CAT_COMMAND, unit.SHOW_COMMAND, unit.SHOW_OLD_COMMAND})
 _ENV_LINE = re.compile(r"^(\s*Environment\s*=)(.*)$", re.M)
 _JOURNAL = "journalctl"
@@ -99,10 +106,26 @@ def _kept_values(text: str, read_keys: frozenset[str]) -> str:
     return _ASSIGNMENT.sub(keep_or_hide, text)
 
 
+def _kept_entries(text: str, read_keys: frozenset[str], ends: re.Pattern[str]) -> str:
+    """Each entry of an environment (split at `ends`) whole if it sets a key the checks read,
+    else as `KEY=***`: its value may hold blanks and newlines, which `_ASSIGNMENT` stops at."""
+
+    def keep_or_hide(entry: str) -> str:
+        key, eq, value = entry.partition("=")
+        if not eq:  # no assignment (the parsers skip it): nothing of it is read
+            return entry and redact.REDACTED
+        return entry if key in read_keys or not value else f"{key}={redact.REDACTED}"
+
+    pieces = ends.split(text)  # entries at even places, their ends at odd ones
+    return "".join(p if i % 2 else keep_or_hide(p) for i, p in enumerate(pieces))
+
+
 def _scrubbed_env(call: Call, result: dict[str, Any], read_keys: frozenset[str]) -> dict[str, Any]:
     out = result["stdout"]
-    if call[0] in _ENV_COMMANDS:
-        out = _kept_values(out, read_keys)
+    if call[0] == files.READ_SCRIPT and result["rc"] == 0:  # else the stdout is no file's text
+        out = masked_env_text(out, read_keys)
+    elif (ends := _ENV_COMMANDS.get(call[0])) is not None:
+        out = _kept_entries(out, read_keys, ends)
     elif call[0] in _ENV_LINE_COMMANDS:
         out = _ENV_LINE.sub(lambda m: m[1] + _kept_values(m[2], read_keys), out)
     return {**result, "stdout": out}
