@@ -21,7 +21,7 @@ CAT_COMMAND = "LC_ALL=C systemctl cat -- %s"
 MANAGER_COMMAND = "LC_ALL=C systemctl show-environment"
 _LISTS = ("DropInPaths", "Environment", "EnvironmentFiles", "UnsetEnvironment")  # may be unshown
 _PROPS = ("LoadState", "FragmentPath", "NeedDaemonReload", *_LISTS)
-_NAME_SET = re.compile(r"""(?:^|\s)["']?([A-Za-z_][A-Za-z0-9_]*)=""")
+NAME_SET = re.compile(r"""(?:^|\s)["']?([A-Za-z_][A-Za-z0-9_]*)=""")
 _WILDCARD = re.compile(r"[*?\[]")
 # systemctl show quotes a word that needs it in "...", backslash-escaping " \ ` $ and writing
 # control characters C-style (\t, \x1b, \033): a blank, a quoted run or a plain run at a time.
@@ -90,7 +90,7 @@ def _who_wrote(cat: str, unit_files: set[str]) -> tuple[dict[str, str], dict[str
         if section != "[Service]":
             continue
         if key.strip() == "Environment":
-            env_from.update((m, current) for m in _NAME_SET.findall(value))
+            env_from.update((m, current) for m in NAME_SET.findall(value))
         elif key.strip() == "EnvironmentFile" and value.strip():
             files_from[value.strip().removeprefix("-")] = current
     return env_from, files_from

@@ -5,9 +5,9 @@ Redis client and the engine's host, so the bundle holds exactly what was judged.
 XRANGE/XREVRANGE batch as the ids it returned, their fields once per entry); `RecordingHost`
 is the testinfra Host that notes every command's exit status and output. `Tape.bundle` turns
 what was noted into a Bundle, scrubbed: the Redis password in every form is replaced
-wherever it appears, the env files are masked but for what the checks read (envmask), and the
-drop-ins' Environment= lines, manager and process environments keep values only for the keys
-the checks read (the shadow flag, the model path).
+wherever it appears, the env files and the unit's `systemctl cat` are masked but for what the
+checks read (envmask, unitmask), and systemctl show's Environment= lines, manager and process
+environments keep values only for the keys the checks read (the shadow flag, the model path).
 """
 
 from __future__ import annotations
@@ -24,16 +24,17 @@ from shadowgate.host import chain, files, unit
 from shadowgate.readonly import Entry, ReadOnlyRedis, next_id
 from shadowgate.replay.bundle import Bundle, Call, Fields, id_key, raw_of, text_of
 from shadowgate.replay.envmask import masked_env_text
+from shadowgate.replay.unitmask import masked_unit_text
 
 # host commands whose output is an environment, with where its entries end (the manager's one a
 # line, as its parser's splitlines ends them; the process's at NUL), and those with Environment=
 # lines among others: values are kept for the read keys only; an env file's text (comments,
-# continuations and all) is masked by envmask
+# continuations and all) is masked by envmask, systemctl cat's by unitmask
 _ENV_COMMANDS = {
     chain.MANAGER_COMMAND: re.compile("(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])"),
     unit.ENVIRON_SCRIPT: re.compile("(\x00)"),
 }
-_ENV_LINE_COMMANDS = frozenset({chain.CAT_COMMAND, unit.SHOW_COMMAND, unit.SHOW_OLD_COMMAND})
+_ENV_LINE_COMMANDS = frozenset({unit.SHOW_COMMAND, unit.SHOW_OLD_COMMAND})
 _ENV_LINE = re.compile(r"^(\s*Environment\s*=)(.*)$", re.M)
 _JOURNAL = "journalctl"
 # KEY=value, the value bare or quoted; in a quoted word ("KEY=a b", systemd's form) up to its end
@@ -124,6 +125,8 @@ def _scrubbed_env(call: Call, result: dict[str, Any], read_keys: frozenset[str])
     out = result["stdout"]
     if call[0] == files.READ_SCRIPT and result["rc"] == 0:  # else the stdout is no file's text
         out = masked_env_text(out, read_keys)
+    elif call[0] == chain.CAT_COMMAND:
+        out = masked_unit_text(out, read_keys)
     elif (ends := _ENV_COMMANDS.get(call[0])) is not None:
         out = _kept_entries(out, read_keys, ends)
     elif call[0] in _ENV_LINE_COMMANDS:

@@ -23,7 +23,8 @@ _LINE_KEY = re.compile(
 )
 
 
-def _mask(c: str) -> str:
+def masked_char(c: str) -> str:
+    """`c` masked: a letter to "x", a digit to "0", any other alphanumeric to "*"."""
     if not c.isalnum():
         return c
     if c.isascii():
@@ -53,4 +54,4 @@ def masked_env_text(text: str, read_keys: frozenset[str]) -> str:
             keep_span(start, end)
         elif a.valid:
             keep_span(start, start + len(a.key))
-    return "".join(c if kept else _mask(c) for c, kept in zip(text, keep, strict=True))
+    return "".join(c if kept else masked_char(c) for c, kept in zip(text, keep, strict=True))

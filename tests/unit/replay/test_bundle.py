@@ -123,7 +123,7 @@ def test_secrets_never_reach_the_bundle(tmp_path):
     assert b"PATCHTST_SHADOW_ONLY=true\nPATCHTST_MODEL_PATH=/models/p.pt\n" in read
     assert b"API_TOKEN=xxx-000\n" in read
     cat = served.run(chain.CAT_COMMAND, "engine.service").stdout_bytes
-    assert b'Environment="API_TOKEN=***" PATCHTST_MODEL_PATH=/m.pt\n' in cat
+    assert b'Environment="API_TOKEN=xxx 000" PATCHTST_MODEL_PATH=/m.pt\n' in cat
     assert b"EnvironmentFile=/etc/engine.env" in cat
 
 
