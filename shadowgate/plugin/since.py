@@ -52,15 +52,27 @@ def anchored(
     """The anchor of `kind` (its record or the operator's `option`, the later), noted in the
     record's facts as `fact` (name, fields); without either, the test ends with the one line
     `missing` (formatted with the reports dir), never a traceback."""
-    reports = reports_dir_of(pytestconfig)
-    among = verified_records(pytestconfig)  # never a raw line (ARCHITECTURE.md "The lifecycle")
-    anchor = read_source(lambda: resolve(reports, kind, given, option, target.describe(), among))
+    anchor = _latest(pytestconfig, target, kind, given, option)
     name, fields = fact
     known = {} if anchor is None else anchor.fact()
     note_fact(pytestconfig, name, {field: known.get(field) for field in fields})
     if anchor is None:
-        pytest.fail(missing.format(reports=reports), pytrace=False)
+        pytest.fail(missing.format(reports=reports_dir_of(pytestconfig)), pytrace=False)
     return anchor
+
+
+def _latest(
+    pytestconfig: pytest.Config,
+    target: config.Target,
+    kind: str,
+    given: datetime | None,
+    option: str,
+) -> Anchor | None:
+    """The later of the latest verified record of `kind` and the operator's `option`; None
+    without either."""
+    reports = reports_dir_of(pytestconfig)
+    among = verified_records(pytestconfig)  # never a raw line (ARCHITECTURE.md "The lifecycle")
+    return read_source(lambda: resolve(reports, kind, given, option, target.describe(), among))
 
 
 @pytest.fixture(scope="session")
@@ -95,11 +107,7 @@ def t0_strategy(pytestconfig: pytest.Config, target: config.Target) -> Strategy:
     """For a phase that judges without T+0 (rollback): the strategy in force all the same, for
     its decision log; T+0 resolved as the `t0` fixture does, none being no failure."""
     given = settings_of(pytestconfig).activated_at
-    reports = reports_dir_of(pytestconfig)
-    among = verified_records(pytestconfig)
-    anchor = read_source(
-        lambda: resolve(reports, ACTIVATE, given, "--activated-at", target.describe(), among)
-    )
+    anchor = _latest(pytestconfig, target, ACTIVATE, given, "--activated-at")
     return strategy_in_force(pytestconfig, anchor)
 
 
